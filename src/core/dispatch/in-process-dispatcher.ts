@@ -1,0 +1,81 @@
+import type { Dispatcher, TaskJob, TaskRunner } from '../ports/dispatcher.js';
+import { FairQueue } from './fair-queue.js';
+
+export interface InProcessDispatcherOptions {
+  /** How many tasks run at once in this process. @default 8 */
+  concurrency?: number;
+}
+
+/**
+ * Runs jobs in this process, at most `concurrency` at a time, fair across users and batches.
+ * Nothing survives a restart: the engine re-enqueues open tasks from storage when it starts.
+ */
+export class InProcessDispatcher implements Dispatcher {
+  readonly concurrency: number;
+  readonly #queue = new FairQueue();
+  #runner: TaskRunner | null = null;
+  #running = 0;
+  #stopped = false;
+  #idleWaiters: Array<() => void> = [];
+  #drainWaiters: Array<() => void> = [];
+
+  constructor(options: InProcessDispatcherOptions = {}) {
+    const concurrency = options.concurrency ?? 8;
+    if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError('concurrency must be a whole number of at least 1');
+    this.concurrency = concurrency;
+  }
+
+  start(runner: TaskRunner): void {
+    this.#runner = runner;
+    this.#stopped = false;
+    this.#pump();
+  }
+
+  async enqueue(jobs: TaskJob[]): Promise<void> {
+    for (const job of jobs) this.#queue.push(job);
+    this.#pump();
+  }
+
+  async stop(options: { graceMs?: number } = {}): Promise<void> {
+    this.#stopped = true;
+    if (this.#running === 0) return;
+    const drained = new Promise<void>((resolve) => this.#drainWaiters.push(resolve));
+    const grace = options.graceMs ?? 30_000;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([drained, new Promise<void>((resolve) => (timer = setTimeout(resolve, grace)))]);
+    clearTimeout(timer);
+  }
+
+  onIdle(): Promise<void> {
+    if (this.#running === 0 && (this.#queue.size === 0 || this.#runner === null)) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /** Jobs waiting and running, for dashboards and tests. */
+  get stats(): { queued: number; running: number } {
+    return { queued: this.#queue.size, running: this.#running };
+  }
+
+  #pump(): void {
+    const runner = this.#runner;
+    if (!runner) return;
+    while (!this.#stopped && this.#running < this.concurrency) {
+      const job = this.#queue.shift();
+      if (!job) break;
+      this.#running++;
+      runner(job).then(this.#done, this.#done);
+    }
+    this.#settle();
+  }
+
+  readonly #done = (): void => {
+    this.#running--;
+    this.#pump();
+  };
+
+  #settle(): void {
+    if (this.#running > 0) return;
+    for (const resolve of this.#drainWaiters.splice(0)) resolve();
+    if (this.#queue.size === 0 || this.#stopped) for (const resolve of this.#idleWaiters.splice(0)) resolve();
+  }
+}

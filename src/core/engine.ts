@@ -1,0 +1,110 @@
+import { InProcessDispatcher } from './dispatch/in-process-dispatcher.js';
+import { EngineEventBus } from './events.js';
+import { IdClock } from './ids.js';
+import { DEFAULT_PRICES, type EngineOptions, type Logger, type Prices } from './options.js';
+import type { Dispatcher } from './ports/dispatcher.js';
+import type { PollPolicy } from './ports/provider-adapter.js';
+import type { StorageAdapter } from './ports/storage-adapter.js';
+import { BatchEngine } from './services/batch-engine.js';
+import { CreditLedger } from './services/credit-ledger.js';
+import { GenerationPipeline, ShutdownSignal } from './services/generation-pipeline.js';
+import { DEFAULT_POLL_POLICY } from './services/generation-runner.js';
+import { DEFAULT_MAX_BATCH_TASKS } from './schemas/requests.js';
+
+/** The composed services of one engine. Create with {@link createEngine}. */
+export interface Engine {
+  /** Typed events: `task:progress`, `task:completed`, `task:failed`, `batch:completed`, `credits:changed`. */
+  readonly events: EngineEventBus;
+  readonly credits: CreditLedger;
+  readonly batches: BatchEngine;
+  readonly storage: StorageAdapter;
+  readonly dispatcher: Dispatcher;
+  readonly prices: Prices;
+  readonly pollPolicy: PollPolicy;
+  /**
+   * Starts running tasks and re-queues the ones a previous process left open (`pending`, and
+   * `processing` ones when `takeOverProcessing`, the default for a single-process host).
+   */
+  start(options?: { takeOverProcessing?: boolean }): Promise<{ recovered: number }>;
+  /** Stops taking tasks; running ones are aborted after `graceMs` and stay open for the next start. */
+  stop(options?: { graceMs?: number }): Promise<void>;
+  /** Resolves when the in-process dispatcher has nothing queued or running. */
+  onIdle(): Promise<void>;
+}
+
+const consoleLogger: Logger = {
+  warn: (message, fields) => console.warn(`[imagegen-kit] ${message}`, fields ?? ''),
+  error: (message, fields) => console.error(`[imagegen-kit] ${message}`, fields ?? ''),
+};
+
+/**
+ * Builds an engine from its ports.
+ *
+ * @example
+ * const engine = createEngine({ storage: createMemoryStorage(), provider: createOfflineProvider(), imageStore: createMemoryImageStore() });
+ * await engine.start();
+ * await engine.credits.grant('alice', 10, { idempotencyKey: 'welcome' });
+ * const { batch } = await engine.batches.submit('alice', { prompt: 'a red fox', count: 3 });
+ */
+export function createEngine(options: EngineOptions): Engine {
+  const now = options.now ?? Date.now;
+  const prices: Prices = { ...DEFAULT_PRICES, ...options.prices };
+  for (const [name, price] of Object.entries(prices)) {
+    if (!Number.isSafeInteger(price) || price < 0) throw new RangeError(`prices.${name} must be a whole number of 0 or more`);
+  }
+  const pollPolicy: PollPolicy = { ...DEFAULT_POLL_POLICY, ...options.provider.pollPolicy, ...options.pollPolicy };
+  const timeoutMs = options.taskTimeoutMs ?? pollPolicy.maxPolls * pollPolicy.pollIntervalMs + 30_000;
+  const events = new EngineEventBus();
+  const logger = options.logger ?? consoleLogger;
+  const dispatcher = options.dispatcher ?? new InProcessDispatcher({ concurrency: options.concurrency ?? 8 });
+  const credits = new CreditLedger(options.storage, events, now);
+  let shutdown = new AbortController();
+  const pipeline = (): GenerationPipeline =>
+    new GenerationPipeline({ provider: options.provider, imageStore: options.imageStore, policy: pollPolicy, timeoutMs, shutdown: shutdown.signal });
+  let currentPipeline = pipeline();
+  const pipelineProxy = { generate: (request: Parameters<GenerationPipeline['generate']>[0]) => currentPipeline.generate(request) } as GenerationPipeline;
+
+  const batches = new BatchEngine({
+    storage: options.storage,
+    ledger: credits,
+    events,
+    dispatcher,
+    pipeline: pipelineProxy,
+    pricePerTask: prices.batchTask,
+    maxTasksPerBatch: options.maxTasksPerBatch ?? DEFAULT_MAX_BATCH_TASKS,
+    leaseMs: timeoutMs + 30_000,
+    progressWriteIntervalMs: options.progressWriteIntervalMs ?? 250,
+    moderatePrompt: options.moderatePrompt,
+    clock: new IdClock(now),
+    now,
+  });
+  // A listener that throws must not break a task.
+  events.on('task:failed', (event) => logger.warn('task failed', { taskId: event.taskId, error: event.error }));
+
+  return {
+    events,
+    credits,
+    batches,
+    storage: options.storage,
+    dispatcher,
+    prices,
+    pollPolicy,
+    async start(startOptions = {}) {
+      if (shutdown.signal.aborted) {
+        shutdown = new AbortController();
+        currentPipeline = pipeline();
+      }
+      await dispatcher.start(batches.runJob);
+      const recovered = await batches.recover({ takeOverProcessing: startOptions.takeOverProcessing ?? true });
+      return { recovered };
+    },
+    async stop(stopOptions = {}) {
+      const stopping = dispatcher.stop({ graceMs: stopOptions.graceMs ?? 10_000 });
+      await stopping;
+      shutdown.abort(new ShutdownSignal());
+    },
+    onIdle() {
+      return dispatcher.onIdle?.() ?? Promise.resolve();
+    },
+  };
+}

@@ -1,0 +1,51 @@
+import type { Dispatcher } from './ports/dispatcher.js';
+import type { ImageStore } from './ports/image-store.js';
+import type { PollPolicy, ProviderAdapter } from './ports/provider-adapter.js';
+import type { StorageAdapter } from './ports/storage-adapter.js';
+
+/** Credits each operation costs. */
+export interface Prices {
+  /** @default 1 */
+  textToImage: number;
+  /** @default 2 */
+  imageToImage: number;
+  /** Per task, charged at submit. @default 1 */
+  batchTask: number;
+}
+export const DEFAULT_PRICES: Prices = { textToImage: 1, imageToImage: 2, batchTask: 1 };
+
+/** A host's prompt filter: return a reason to reject the prompt, or null to accept it. */
+export type PromptModerator = (prompt: string, context: { username: string }) => string | null | Promise<string | null>;
+
+/** Where the engine writes what it notices. Secrets are never passed to it. */
+export interface Logger {
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** Options of {@link createEngine}. */
+export interface EngineOptions {
+  storage: StorageAdapter;
+  provider: ProviderAdapter;
+  imageStore: ImageStore;
+  /** Who runs tasks when. @default an in-process dispatcher with `concurrency` */
+  dispatcher?: Dispatcher;
+  /** Tasks running at once in this process (in-process dispatcher only). @default 8 */
+  concurrency?: number;
+  /** @default { textToImage: 1, imageToImage: 2, batchTask: 1 } */
+  prices?: Partial<Prices>;
+  /** @default 10 */
+  maxTasksPerBatch?: number;
+  /** @default { maxPolls: 40, pollIntervalMs: 800 }, or the provider's own */
+  pollPolicy?: Partial<PollPolicy>;
+  /** Hard limit of one generation, submit and download included. @default maxPolls × pollIntervalMs + 30 s */
+  taskTimeoutMs?: number;
+  /** Progress changes are written at most this often per task (events are not throttled). @default 250 */
+  progressWriteIntervalMs?: number;
+  /** Rejects prompts before anything is charged. @default length limits only */
+  moderatePrompt?: PromptModerator;
+  /** @default Date.now */
+  now?: () => number;
+  /** @default console */
+  logger?: Logger;
+}

@@ -1,0 +1,28 @@
+/** A stored image. */
+export interface StoredImage {
+  key: string;
+  /** Where clients fetch it; stable for as long as the image is kept. */
+  url: string;
+  contentType: string;
+  size: number;
+}
+
+export interface ImagePutOptions {
+  contentType: string;
+  /** The owner, so hosts can check ownership when serving the image. */
+  owner: string;
+  /** A stable key, so writing the same result twice overwrites instead of duplicating. */
+  key?: string;
+}
+
+/**
+ * Where generated images are copied so their URLs never expire (provider URLs do).
+ */
+export interface ImageStore {
+  put(bytes: Uint8Array, options: ImagePutOptions): Promise<StoredImage>;
+  /** The bytes, content type and owner of a stored image, or null. */
+  get(key: string): Promise<{ bytes: Uint8Array; contentType: string; owner: string } | null>;
+  delete(key: string): Promise<void>;
+  /** The key of a URL this store handed out, or null when the URL is not one of its own. */
+  keyFromUrl(url: string): string | null;
+}

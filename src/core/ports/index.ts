@@ -1,0 +1,4 @@
+export type * from './storage-adapter.js';
+export type * from './provider-adapter.js';
+export type * from './image-store.js';
+export type * from './dispatcher.js';

@@ -1,0 +1,69 @@
+import type { AspectRatio, OutputFormat } from '../schemas/params.js';
+import type { ProviderFailureReason } from '../errors/provider-error.js';
+
+/** An image as bytes with its MIME type. */
+export interface ImageBytes {
+  bytes: Uint8Array;
+  contentType: string;
+}
+
+/** What the services ask a provider to make. */
+export interface GenerationInput {
+  prompt: string;
+  aspectRatio: AspectRatio;
+  seed: number | null;
+  outputFormat: OutputFormat;
+  /** Present for image-to-image. */
+  inputImage?: ImageBytes;
+  /** 0 ignores the input image, 1 keeps it. Present for image-to-image. */
+  imagePromptStrength?: number;
+}
+
+/** A generated image: bytes, or a URL the provider serves for a while. */
+export type ProviderOutput = ImageBytes | { url: string; contentType?: string };
+
+/** A request's state as every adapter reports it, whatever the provider's own words. */
+export type ProviderStatus =
+  | { state: 'pending' }
+  /** `progress` is the provider's own hint (0–1) when it gives one. */
+  | { state: 'running'; progress?: number }
+  | { state: 'succeeded'; output: ProviderOutput }
+  | { state: 'failed'; reason: ProviderFailureReason; message: string };
+
+export interface ProviderCallContext {
+  signal: AbortSignal;
+}
+
+/** The result of a submit: the provider's request id, and the outcome when the API is synchronous. */
+export interface SubmitResult {
+  requestId: string;
+  /** Set by synchronous APIs (and when the result is already known); otherwise poll. */
+  status?: ProviderStatus;
+}
+
+/** Polling budget of one request. */
+export interface PollPolicy {
+  /** @default 40 */
+  maxPolls: number;
+  /** @default 800 */
+  pollIntervalMs: number;
+}
+
+/**
+ * An image API. The engine submits, saves the request id at once (so a restarted process polls
+ * the same request instead of paying for a new one), then polls until a final status or the
+ * task's timeout. Adapters map their provider's status words to {@link ProviderStatus} once.
+ */
+export interface ProviderAdapter {
+  readonly name: string;
+  /** Which inputs it honours. */
+  readonly capabilities: { imageToImage: boolean; seed: boolean; outputFormats: readonly OutputFormat[] };
+  /** This provider's polling budget, when it differs from the engine's default. */
+  readonly pollPolicy?: Partial<PollPolicy>;
+  submit(input: GenerationInput, ctx: ProviderCallContext): Promise<SubmitResult>;
+  poll(requestId: string, ctx: ProviderCallContext): Promise<ProviderStatus>;
+  /** Best-effort cancel of a request the engine gave up on. */
+  cancel?(requestId: string): Promise<void>;
+  /** Downloads a result URL this provider returned (capped in size and time). */
+  download?(url: string, ctx: ProviderCallContext): Promise<ImageBytes>;
+}

@@ -1,0 +1,5 @@
+export * from './params.js';
+export * from './requests.js';
+export * from './records.js';
+export * from './responses.js';
+export * from './parse.js';

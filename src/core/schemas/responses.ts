@@ -1,0 +1,60 @@
+import { z } from 'zod';
+import { batchSummarySchema, ledgerEntrySchema, batchTaskSchema } from './records.js';
+
+/** Success message strings of the contract; a host may override them. */
+export const DEFAULT_MESSAGES = {
+  upload: '上传成功',
+  imageToImage: '改图成功',
+  batchCreated: '批量任务已创建',
+  generate: '生成成功',
+} as const;
+export type Messages = { [K in keyof typeof DEFAULT_MESSAGES]: string };
+
+export const uploadResponseSchema = z.object({
+  message: z.string(),
+  data_url: z.string(),
+  size: z.number().int(),
+  type: z.enum(['image/jpeg', 'image/png', 'image/webp']),
+});
+export type UploadResponse = z.infer<typeof uploadResponseSchema>;
+
+export const imageToImageResponseSchema = z.object({
+  message: z.string(),
+  request_id: z.string(),
+  image_url: z.string(),
+  credits_remaining: z.number().int(),
+});
+export type ImageToImageResponse = z.infer<typeof imageToImageResponseSchema>;
+
+/** `POST /api/generate` answers like image-to-image, with its own record id. */
+export const generateResponseSchema = imageToImageResponseSchema.extend({ record_id: z.string() });
+export type GenerateResponse = z.infer<typeof generateResponseSchema>;
+
+export const batchCreatedResponseSchema = z.object({
+  message: z.string(),
+  batch_id: z.string(),
+  total_tasks: z.number().int(),
+  credits_deducted: z.number().int(),
+  credits_remaining: z.number().int(),
+});
+export type BatchCreatedResponse = z.infer<typeof batchCreatedResponseSchema>;
+
+export const batchListResponseSchema = z.object({
+  batches: z.array(batchSummarySchema),
+  next_cursor: z.string().nullable(),
+});
+export type BatchListResponse = z.infer<typeof batchListResponseSchema>;
+
+export const taskResponseSchema = batchTaskSchema;
+
+export const creditsResponseSchema = z.object({
+  balance: z.number().int(),
+  entries: z.array(ledgerEntrySchema),
+  next_cursor: z.string().nullable(),
+});
+export type CreditsResponse = z.infer<typeof creditsResponseSchema>;
+
+export const errorBodySchema = z
+  .object({ error: z.string(), code: z.string() })
+  .catchall(z.unknown());
+export type ErrorBody = z.infer<typeof errorBodySchema>;

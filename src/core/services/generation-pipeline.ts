@@ -1,0 +1,91 @@
+import { isImageGenError } from '../errors/image-gen-error.js';
+import { ProviderError } from '../errors/provider-error.js';
+import { TimeoutError } from '../errors/timeout-error.js';
+import type { ImageStore, StoredImage } from '../ports/image-store.js';
+import type { GenerationInput, PollPolicy, ProviderAdapter } from '../ports/provider-adapter.js';
+import { runGeneration } from './generation-runner.js';
+
+/** The abort reason used when the engine stops: a batch task stays `processing` for recovery. */
+export class ShutdownSignal extends Error {
+  constructor() {
+    super('The engine is shutting down');
+    this.name = 'ShutdownSignal';
+  }
+}
+
+export interface PipelineRequest {
+  input: GenerationInput;
+  owner: string;
+  /** Stable image key, so a duplicate write overwrites instead of adding an image. */
+  imageKey: string;
+  resumeRequestId?: string | null;
+  onRequestId?: (requestId: string) => Promise<void>;
+  onProgress?: (progress: number) => void;
+}
+
+export interface PipelineResult {
+  requestId: string;
+  url: string;
+  image: StoredImage;
+}
+
+const EXTENSIONS: Record<string, string> = { 'image/png': 'png', 'image/jpeg': 'jpg', 'image/webp': 'webp' };
+
+/**
+ * One generation from prompt to stored image: provider call under the task timeout, then a copy
+ * into the ImageStore (provider URLs expire). Shared by batch tasks, text-to-image and image-to-image.
+ */
+export class GenerationPipeline {
+  constructor(
+    private readonly deps: {
+      provider: ProviderAdapter;
+      imageStore: ImageStore;
+      policy: PollPolicy;
+      timeoutMs: number;
+      shutdown: AbortSignal;
+    },
+  ) {}
+
+  get provider(): ProviderAdapter {
+    return this.deps.provider;
+  }
+
+  async generate(request: PipelineRequest): Promise<PipelineResult> {
+    const { timeoutMs, shutdown } = this.deps;
+    if (shutdown.aborted) throw shutdown.reason;
+    const controller = new AbortController();
+    const timer = setTimeout(
+      () => controller.abort(new TimeoutError(`The generation took longer than ${Math.round(timeoutMs / 1000)} s`)),
+      timeoutMs,
+    );
+    const onShutdown = () => controller.abort(shutdown.reason);
+    shutdown.addEventListener('abort', onShutdown, { once: true });
+    try {
+      const { requestId, image } = await runGeneration({
+        provider: this.deps.provider,
+        input: request.input,
+        policy: this.deps.policy,
+        signal: controller.signal,
+        ...(request.resumeRequestId ? { resumeRequestId: request.resumeRequestId } : {}),
+        ...(request.onRequestId ? { onRequestId: request.onRequestId } : {}),
+        ...(request.onProgress ? { onProgress: request.onProgress } : {}),
+      });
+      const ext = EXTENSIONS[image.contentType] ?? 'bin';
+      let stored: StoredImage;
+      try {
+        stored = await this.deps.imageStore.put(image.bytes, {
+          contentType: image.contentType,
+          owner: request.owner,
+          key: `${request.imageKey}.${ext}`,
+        });
+      } catch (error) {
+        if (isImageGenError(error)) throw error;
+        throw new ProviderError('store_failed', 'The image was generated but could not be stored', { request_id: requestId }, { cause: error });
+      }
+      return { requestId, url: stored.url, image: stored };
+    } finally {
+      clearTimeout(timer);
+      shutdown.removeEventListener('abort', onShutdown);
+    }
+  }
+}

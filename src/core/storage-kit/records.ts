@@ -1,0 +1,35 @@
+import type { BatchRecord, BatchSummary, BatchTask } from '../schemas/records.js';
+
+/** The `list` form of a batch: everything but `tasks` and `username`. */
+export function summaryOf(batch: BatchRecord): BatchSummary {
+  return {
+    batchId: batch.batchId,
+    totalTasks: batch.totalTasks,
+    completedTasks: batch.completedTasks,
+    failedTasks: batch.failedTasks,
+    status: batch.status,
+    createdAt: batch.createdAt,
+    updatedAt: batch.updatedAt,
+  };
+}
+
+export function copyTask(task: BatchTask): BatchTask {
+  return { ...task, params: { ...task.params }, result: task.result ? { ...task.result } : null };
+}
+
+export function copyBatch(batch: BatchRecord): BatchRecord {
+  return { ...batch, tasks: batch.tasks.map(copyTask) };
+}
+
+/** Clamps a page size to 1–100, 20 by default. */
+export function pageLimit(limit: number | undefined): number {
+  if (limit === undefined || !Number.isFinite(limit)) return 20;
+  return Math.min(100, Math.max(1, Math.floor(limit)));
+}
+
+/** Parses a numeric cursor; null when absent, throws nothing (a bad cursor reads as the start). */
+export function numericCursor(cursor: string | null | undefined): number | null {
+  if (!cursor) return null;
+  const n = Number(cursor);
+  return Number.isSafeInteger(n) ? n : null;
+}

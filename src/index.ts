@@ -1,0 +1,20 @@
+/**
+ * imagegen-kit: the core (schemas, errors, events, ports, services). Adapters live in subpaths
+ * such as `imagegen-kit/adapters/storage/memory`; this entry pulls in none of them and no
+ * Node-only module, so it also runs in browsers and edge runtimes.
+ */
+export * from './core/errors/index.js';
+export * from './core/schemas/index.js';
+export type * from './core/ports/index.js';
+export * from './core/events.js';
+export * from './core/ids.js';
+export * from './core/options.js';
+export * from './core/engine.js';
+export * from './core/image-keys.js';
+export { CreditLedger, refundKeyOf, type LedgerCallOptions } from './core/services/credit-ledger.js';
+export { BatchEngine, type SubmitOptions, type SubmitResult as BatchSubmitResult } from './core/services/batch-engine.js';
+export { GenerationPipeline, ShutdownSignal } from './core/services/generation-pipeline.js';
+export { runGeneration, DEFAULT_POLL_POLICY, PROGRESS } from './core/services/generation-runner.js';
+export { InProcessDispatcher, type InProcessDispatcherOptions } from './core/dispatch/in-process-dispatcher.js';
+export { FairQueue } from './core/dispatch/fair-queue.js';
+export * from './core/storage-kit/index.js';

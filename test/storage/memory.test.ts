@@ -1,0 +1,4 @@
+import { createMemoryStorage } from '../../src/adapters/storage/memory/index.js';
+import { runStorageConformance } from '../conformance/index.js';
+
+runStorageConformance('memory', async () => ({ storage: createMemoryStorage() }));
