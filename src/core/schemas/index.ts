@@ -3,3 +3,4 @@ export * from './requests.js';
 export * from './records.js';
 export * from './responses.js';
 export * from './parse.js';
+export * from './wire.js';

@@ -7,6 +7,7 @@ export const DEFAULT_MESSAGES = {
   imageToImage: '改图成功',
   batchCreated: '批量任务已创建',
   generate: '生成成功',
+  retry: '任务已重新排队',
 } as const;
 export type Messages = { [K in keyof typeof DEFAULT_MESSAGES]: string };
 

@@ -1,0 +1,152 @@
+import type { TaskCompletedEvent, TaskFailedEvent, TaskProgressEvent, BatchCompletedEvent } from '../../core/events.js';
+import type { BatchRecord, TaskStatus } from '../../core/schemas/records.js';
+import type { HttpEngine } from './options.js';
+
+/** Progress of one task as the stream sends it. */
+export interface ProgressEventData {
+  batchId: string;
+  taskId: string;
+  index: number;
+  status: TaskStatus;
+  progress: number;
+}
+
+const HEARTBEAT_MS = 15_000;
+
+/**
+ * `GET /api/batch/events`: Server-Sent Events for one batch the user owns.
+ *
+ * Events: `snapshot` (the batch record, first and whenever storage shows a change the process did
+ * not announce), `progress` (one per change of a task's status or progress), `task` (the task
+ * record once it ended, with its result or error), `completed` (the final batch record; the
+ * stream then ends). Ownership is checked before the stream opens, so another user's batch is a
+ * plain 404.
+ */
+export async function batchEventsResponse(
+  engine: HttpEngine,
+  username: string,
+  batchId: string,
+  options: { recheckMs: number; signal: AbortSignal; headers: Record<string, string> },
+): Promise<Response> {
+  await engine.batches.status(username, batchId);
+  const encoder = new TextEncoder();
+  let cleanup = () => {};
+
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      let closed = false;
+      let lastUpdatedAt = -1;
+      const last = new Map<number, { status: TaskStatus; progress: number }>();
+      let queue: Promise<void> = Promise.resolve();
+
+      const send = (event: string, data: unknown) => {
+        if (closed) return;
+        controller.enqueue(encoder.encode(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`));
+      };
+      const close = () => {
+        if (closed) return;
+        closed = true;
+        cleanup();
+        try {
+          controller.close();
+        } catch {
+          // already cancelled by the client
+        }
+      };
+      const serially = (step: () => Promise<void>) => {
+        queue = queue.then(step).catch(() => close());
+      };
+      const remember = (batch: BatchRecord) => {
+        lastUpdatedAt = batch.updatedAt;
+        batch.tasks.forEach((task, index) => last.set(index, { status: task.status, progress: task.progress }));
+      };
+      const sendBatch = (batch: BatchRecord) => {
+        remember(batch);
+        if (batch.status === 'completed') {
+          send('completed', batch);
+          close();
+        }
+      };
+
+      const onProgress = (event: TaskProgressEvent) => {
+        if (event.batchId !== batchId) return;
+        const before = last.get(event.index);
+        if (before && before.status === event.status && before.progress >= event.progress) return;
+        last.set(event.index, { status: event.status, progress: event.progress });
+        const data: ProgressEventData = { batchId, taskId: event.taskId, index: event.index, status: event.status, progress: event.progress };
+        serially(async () => send('progress', data));
+      };
+      const onEnded = (event: TaskCompletedEvent | TaskFailedEvent) => {
+        if (event.batchId !== batchId) return;
+        serially(async () => {
+          const task = await engine.storage.getTask(batchId, event.index);
+          if (!task) return;
+          const before = last.get(event.index);
+          // Stored progress may lag the announced one (writes are throttled); never show it going down.
+          const progress = Math.max(before?.progress ?? 0, task.progress);
+          if (!before || before.status !== task.status || before.progress !== progress) {
+            send('progress', { batchId, taskId: task.taskId, index: event.index, status: task.status, progress });
+          }
+          last.set(event.index, { status: task.status, progress });
+          send('task', task);
+        });
+      };
+      const onBatchCompleted = (event: BatchCompletedEvent) => {
+        if (event.batchId !== batchId) return;
+        serially(async () => sendBatch(await engine.batches.status(username, batchId)));
+      };
+      // Progress made by other processes reaches this one only through storage.
+      const recheck = setInterval(() => {
+        serially(async () => {
+          const batch = await engine.batches.status(username, batchId);
+          if (batch.updatedAt === lastUpdatedAt && batch.status !== 'completed') return;
+          send('snapshot', batch);
+          sendBatch(batch);
+        });
+      }, options.recheckMs);
+      const heartbeat = setInterval(() => {
+        if (!closed) controller.enqueue(encoder.encode(': keep-alive\n\n'));
+      }, HEARTBEAT_MS);
+      const onAbort = () => close();
+
+      cleanup = () => {
+        closed = true;
+        clearInterval(recheck);
+        clearInterval(heartbeat);
+        engine.events.off('task:progress', onProgress);
+        engine.events.off('task:completed', onEnded);
+        engine.events.off('task:failed', onEnded);
+        engine.events.off('batch:completed', onBatchCompleted);
+        options.signal.removeEventListener('abort', onAbort);
+      };
+      // Listen first, then read: nothing that happens in between is lost.
+      engine.events.on('task:progress', onProgress);
+      engine.events.on('task:completed', onEnded);
+      engine.events.on('task:failed', onEnded);
+      engine.events.on('batch:completed', onBatchCompleted);
+      options.signal.addEventListener('abort', onAbort, { once: true });
+
+      controller.enqueue(encoder.encode('retry: 3000\n\n'));
+      serially(async () => {
+        const batch = await engine.batches.status(username, batchId);
+        send('snapshot', batch);
+        sendBatch(batch);
+      });
+    },
+    cancel() {
+      cleanup();
+    },
+  });
+
+  return new Response(stream, {
+    status: 200,
+    headers: {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-store',
+      Connection: 'keep-alive',
+      'X-Accel-Buffering': 'no',
+      'X-Content-Type-Options': 'nosniff',
+      ...options.headers,
+    },
+  });
+}

@@ -1,0 +1,39 @@
+import { fingerprintOf, idempotencyKeyOf, runIdempotent, type StoredResponse } from './idempotency.js';
+import { json } from './json.js';
+import { parseJson, readLimited } from './read-body.js';
+import type { RouteContext } from './route-context.js';
+
+/** What a charging route passes on to the engine so its own charge is idempotent too. */
+export interface ChargeOptions {
+  idempotencyKey?: string;
+  fingerprint?: string;
+}
+
+/**
+ * A POST that costs credits: reads the JSON body under `limit` while streaming, applies the rate
+ * limit, and honours `Idempotency-Key` (replay of the first response, 409 on another body).
+ */
+export async function chargingPost(
+  ctx: RouteContext,
+  limit: number,
+  run: (body: unknown, charge: ChargeOptions) => Promise<StoredResponse>,
+): Promise<Response> {
+  const key = idempotencyKeyOf(ctx.request);
+  const bytes = await readLimited(ctx.request, limit);
+  const body = parseJson(bytes);
+  const { settings, user } = ctx;
+  if (key === null) {
+    settings.checkRate(user.username);
+    const response = await run(body, {});
+    return json(response.body, response.status);
+  }
+  const fingerprint = await fingerprintOf(ctx.request.method, ctx.url.pathname, bytes);
+  const { response, replayed } = await runIdempotent(
+    { storage: settings.engine.storage, username: user.username, key, fingerprint, waitMs: settings.idempotencyWaitMs },
+    (engineKey) => {
+      settings.checkRate(user.username);
+      return run(body, { idempotencyKey: engineKey, fingerprint });
+    },
+  );
+  return json(response.body, response.status, { 'Idempotency-Key': key, ...(replayed ? { 'Idempotent-Replayed': 'true' } : {}) });
+}

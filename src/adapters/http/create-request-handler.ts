@@ -1,0 +1,114 @@
+import { NotFoundError } from '../../core/errors/not-found-error.js';
+import { UnauthorizedError } from '../../core/errors/unauthorized-error.js';
+import { ImageGenError } from '../../core/errors/image-gen-error.js';
+import { DEFAULT_MESSAGES } from '../../core/schemas/responses.js';
+import { corsHeaders, preflight, withHeaders } from './cors.js';
+import { errorResponse } from './error-response.js';
+import { json } from './json.js';
+import { buildOpenApiDocument } from './openapi.js';
+import type { RequestHandlerOptions } from './options.js';
+import { createRateLimiter } from './rate-limit.js';
+import type { HandlerSettings, Route, RouteContext } from './route-context.js';
+import { accountRoutes } from './routes/account.js';
+import { batchRoutes } from './routes/batches.js';
+import { generationRoutes } from './routes/generations.js';
+import { uploadRoutes } from './routes/upload.js';
+
+/** A Web-standard request handler: mount it in any host that speaks `Request` and `Response`. */
+export type RequestHandler = (request: Request) => Promise<Response>;
+
+interface CompiledRoute extends Route {
+  pattern: RegExp;
+  names: string[];
+}
+
+function compile(route: Route): CompiledRoute {
+  const names: string[] = [];
+  const source = route.path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\/:([a-z]+)/g, (_m, name: string) => {
+    names.push(name);
+    return '/([^/]+)';
+  });
+  return { ...route, pattern: new RegExp(`^${source}$`), names };
+}
+
+/**
+ * Serves every endpoint of the contract under `basePath` (default `/api`): uploads,
+ * image-to-image, text-to-image, batches (with Server-Sent Events), credits, records, stored
+ * images and the OpenAPI document at `/api/openapi.json`. Authentication is the host's
+ * `authenticate`; errors become `{ error, code, ...details }` with the contract's statuses.
+ *
+ * @example
+ * const handler = createRequestHandler({ engine, authenticate: (req) => lookUpBearer(req) });
+ * // Node: serve({ fetch: handler }); Next.js: export const GET = handler, POST = handler;
+ */
+export function createRequestHandler(options: RequestHandlerOptions): RequestHandler {
+  const basePath = (options.basePath ?? '/api').replace(/\/+$/, '');
+  const settings: HandlerSettings = {
+    engine: options.engine,
+    messages: { ...DEFAULT_MESSAGES, ...options.messages },
+    maxBodyBytes: options.maxBodyBytes ?? 64 * 1024,
+    maxImageBytes: options.maxImageBytes ?? 10 * 1024 * 1024,
+    idempotencyWaitMs: options.idempotencyWaitMs ?? 120_000,
+    eventsRecheckMs: options.eventsRecheckMs ?? 2000,
+    checkRate: createRateLimiter(options.rateLimit),
+    webhooks: options.webhooks,
+  };
+  const report = options.onError ?? ((error: unknown) => console.error('[imagegen-kit] request failed', error));
+  let openApi: Record<string, unknown> | undefined;
+
+  const ownRoutes: Route[] = [
+    {
+      method: 'GET',
+      path: '/openapi.json',
+      auth: false,
+      handle: async () => json((openApi ??= buildOpenApiDocument({ basePath }))),
+    },
+    {
+      method: 'POST',
+      path: '/webhooks/:provider',
+      auth: false,
+      handle: async (ctx) => {
+        if (!settings.webhooks) throw new NotFoundError('Route', ctx.url.pathname);
+        return settings.webhooks(ctx.request, ctx.params.provider!);
+      },
+    },
+  ];
+  const routes = [...uploadRoutes, ...generationRoutes, ...batchRoutes, ...accountRoutes, ...ownRoutes].map(compile);
+
+  return async function handle(request: Request): Promise<Response> {
+    const cors = corsHeaders(options.cors, request.headers.get('origin'));
+    if (request.method === 'OPTIONS') return preflight(options.cors, request);
+    try {
+      const url = new URL(request.url);
+      const path = url.pathname.startsWith(`${basePath}/`) ? url.pathname.slice(basePath.length) : null;
+      const matches = path === null ? [] : routes.filter((route) => route.pattern.test(path));
+      if (matches.length === 0) throw new NotFoundError('Route', url.pathname);
+      const method = request.method === 'HEAD' ? 'GET' : request.method;
+      const route = matches.find((r) => r.method === method);
+      if (!route) {
+        const allow = [...new Set(matches.map((r) => r.method))].join(', ');
+        return withHeaders(json({ error: `Use ${allow} for ${url.pathname}`, code: 'method_not_allowed' }, 405, { Allow: allow }), cors);
+      }
+      const values = route.pattern.exec(path!)!.slice(1);
+      const params = Object.fromEntries(route.names.map((name, i) => [name, safeDecode(values[i]!)]));
+      let user = { username: '' };
+      if (route.auth !== false) {
+        const found = await options.authenticate(request);
+        if (!found || typeof found.username !== 'string' || found.username === '') throw new UnauthorizedError();
+        user = found;
+      }
+      const ctx: RouteContext = { request, url, params, user, settings, extraHeaders: cors };
+      return withHeaders(await route.handle(ctx), cors);
+    } catch (error) {
+      return withHeaders(errorResponse(error, (e) => report(e, request)), cors);
+    }
+  };
+}
+
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new ImageGenError('not_found', 404, 'Not found');
+  }
+}

@@ -1,0 +1,8 @@
+/**
+ * imagegen-kit/adapters/http: a Web-standard `Request -> Response` handler for every endpoint of
+ * the contract, and its OpenAPI document.
+ */
+export { createRequestHandler, type RequestHandler } from './create-request-handler.js';
+export { buildOpenApiDocument, type OpenApiOptions } from './openapi.js';
+export type { RequestHandlerOptions, HttpEngine, AuthenticatedUser, CorsOptions } from './options.js';
+export type { ProgressEventData } from './batch-events.js';

@@ -1,0 +1,57 @@
+import type { Engine } from '../../core/engine.js';
+import type { ImageStore } from '../../core/ports/image-store.js';
+import type { RecordReader, SingleGenerationService } from '../../core/services/single-generation.js';
+import type { Messages } from '../../core/schemas/responses.js';
+
+/** The engine members the handler uses; an {@link Engine} from `createEngine` has them all. */
+export interface HttpEngine extends Pick<Engine, 'events' | 'credits' | 'batches' | 'storage'> {
+  readonly imageToImage: SingleGenerationService;
+  readonly textToImage: SingleGenerationService;
+  readonly records: RecordReader;
+  readonly imageStore: ImageStore;
+}
+
+/** Who sent the request, as the host's `authenticate` decides. */
+export interface AuthenticatedUser {
+  username: string;
+}
+
+/** CORS for browsers on another origin. */
+export interface CorsOptions {
+  /** Allowed origins: a list, `'*'`, or a test. */
+  origin: '*' | string[] | ((origin: string) => boolean);
+  /** Send `Access-Control-Allow-Credentials: true`. @default false */
+  credentials?: boolean;
+  /** Preflight cache time in seconds. @default 600 */
+  maxAge?: number;
+}
+
+/** Options of {@link createRequestHandler}. */
+export interface RequestHandlerOptions {
+  engine: HttpEngine;
+  /** The host's authentication: the user the request belongs to, or null (answered with 401). */
+  authenticate(request: Request): AuthenticatedUser | null | Promise<AuthenticatedUser | null>;
+  /** Success `message` strings. @default the contract's Chinese strings */
+  messages?: Partial<Messages>;
+  /** CORS headers and preflight answers. @default none (same origin only) */
+  cors?: CorsOptions;
+  /** Where the routes live. @default '/api' */
+  basePath?: string;
+  /** Largest JSON body, checked while reading. @default 65536 (64 KiB) */
+  maxBodyBytes?: number;
+  /** Largest image in an upload or an `input_image` data URL. @default 10485760 (10 MiB) */
+  maxImageBytes?: number;
+  /**
+   * Charging requests (`POST` of generate, image-to-image, batch/generate, batch/retry) a user may
+   * send per window; over it the answer is 429 with `Retry-After`. @default no limit
+   */
+  rateLimit?: { max: number; windowMs: number };
+  /** How long a request waits for a concurrent request with the same `Idempotency-Key`. @default 120000 */
+  idempotencyWaitMs?: number;
+  /** How often the batch event stream re-reads storage (sees progress made in other processes). @default 2000 */
+  eventsRecheckMs?: number;
+  /** Provider webhooks, mounted at `POST {basePath}/webhooks/:provider` without authentication. */
+  webhooks?: (request: Request, provider: string) => Promise<Response>;
+  /** Told about unexpected errors (answered with 500). @default console.error */
+  onError?: (error: unknown, request: Request) => void;
+}

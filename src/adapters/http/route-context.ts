@@ -1,0 +1,35 @@
+import type { Messages } from '../../core/schemas/responses.js';
+import type { AuthenticatedUser, HttpEngine, RequestHandlerOptions } from './options.js';
+
+/** Settings of one handler, with defaults applied. */
+export interface HandlerSettings {
+  engine: HttpEngine;
+  messages: Messages;
+  maxBodyBytes: number;
+  maxImageBytes: number;
+  idempotencyWaitMs: number;
+  eventsRecheckMs: number;
+  checkRate(username: string): void;
+  webhooks: RequestHandlerOptions['webhooks'];
+}
+
+/** What a route sees. */
+export interface RouteContext {
+  request: Request;
+  url: URL;
+  params: Record<string, string>;
+  /** The signed-in user (routes marked `auth: false` get a placeholder they must not use). */
+  user: AuthenticatedUser;
+  settings: HandlerSettings;
+  /** CORS headers to put on a response the route streams itself. */
+  extraHeaders: Record<string, string>;
+}
+
+export interface Route {
+  method: 'GET' | 'POST';
+  /** Path below the base path; `:name` segments become `params.name`. */
+  path: string;
+  /** @default true */
+  auth?: boolean;
+  handle(ctx: RouteContext): Promise<Response>;
+}

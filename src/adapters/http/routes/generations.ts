@@ -1,0 +1,55 @@
+import type { GenerateResponse, ImageToImageResponse } from '../../../core/schemas/responses.js';
+import { parseOrThrow } from '../../../core/schemas/parse.js';
+import { pageQuerySchema } from '../../../core/schemas/requests.js';
+import type { RecordListResponse } from '../../../core/schemas/wire.js';
+import { chargingPost } from '../charging.js';
+import { json } from '../json.js';
+import type { Route } from '../route-context.js';
+import { queryOf } from './batches.js';
+
+/** A data URL of `bytes` takes 4/3 of them in base64, plus the rest of the JSON body. */
+const dataUrlBodyLimit = (imageBytes: number, jsonBytes: number) => Math.ceil(imageBytes / 3) * 4 + 256 + jsonBytes;
+
+export const generationRoutes: Route[] = [
+  {
+    method: 'POST',
+    path: '/image-to-image',
+    handle: (ctx) =>
+      chargingPost(ctx, dataUrlBodyLimit(ctx.settings.maxImageBytes, ctx.settings.maxBodyBytes), async (body, charge) => {
+        const result = await ctx.settings.engine.imageToImage.run(ctx.user.username, body, { ...charge, signal: ctx.request.signal });
+        const response: ImageToImageResponse = {
+          message: ctx.settings.messages.imageToImage,
+          request_id: result.record.requestId,
+          image_url: result.record.imageUrl,
+          credits_remaining: result.creditsRemaining,
+        };
+        return { status: 200, body: response };
+      }),
+  },
+  {
+    method: 'POST',
+    path: '/generate',
+    handle: (ctx) =>
+      chargingPost(ctx, ctx.settings.maxBodyBytes, async (body, charge) => {
+        const result = await ctx.settings.engine.textToImage.run(ctx.user.username, body, { ...charge, signal: ctx.request.signal });
+        const response: GenerateResponse = {
+          message: ctx.settings.messages.generate,
+          record_id: result.record.recordId,
+          request_id: result.record.requestId,
+          image_url: result.record.imageUrl,
+          credits_remaining: result.creditsRemaining,
+        };
+        return { status: 200, body: response };
+      }),
+  },
+  {
+    method: 'GET',
+    path: '/records',
+    handle: async (ctx) => {
+      const query = parseOrThrow(pageQuerySchema, queryOf(ctx.url));
+      const page = await ctx.settings.engine.records.list(ctx.user.username, query);
+      const response: RecordListResponse = { records: page.items, next_cursor: page.nextCursor };
+      return json(response);
+    },
+  },
+];
