@@ -1,0 +1,90 @@
+import ky, { HTTPError, TimeoutError, type KyInstance, type Options } from 'ky';
+import type { z } from 'zod';
+import { ImageGenApiError, isImageGenApiError } from './errors.js';
+
+/** Options shared by every call. */
+export interface TransportOptions {
+  baseUrl: string;
+  token?: string | (() => string | null | undefined | Promise<string | null | undefined>);
+  fetch?: typeof fetch;
+  timeout?: number;
+  retries?: number;
+}
+
+/** Turns whatever ky throws into an {@link ImageGenApiError}. */
+export async function toApiError(error: unknown): Promise<unknown> {
+  if (isImageGenApiError(error)) return error;
+  if (error instanceof HTTPError) {
+    const { response } = error;
+    let body: Record<string, unknown> = {};
+    try {
+      body = (await response.clone().json()) as Record<string, unknown>;
+    } catch {
+      // not JSON: keep the status text
+    }
+    const { error: message, code, ...details } = body;
+    return new ImageGenApiError(
+      response.status,
+      typeof code === 'string' ? code : `http_${response.status}`,
+      typeof message === 'string' ? message : `${response.status} ${response.statusText}`,
+      details,
+      { cause: error },
+    );
+  }
+  if (error instanceof TimeoutError) return new ImageGenApiError(0, 'network_timeout', 'The server did not answer in time', {}, { cause: error });
+  if (error instanceof Error && error.name === 'AbortError') return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new ImageGenApiError(0, 'network', `Could not reach the server: ${message}`, {}, { cause: error });
+}
+
+/** The ky instance and URL helpers of one client. */
+export class Transport {
+  readonly ky: KyInstance;
+  readonly #base: string;
+  constructor(readonly options: TransportOptions) {
+    this.#base = options.baseUrl.replace(/\/+$/, '');
+    this.ky = ky.create({
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+      timeout: options.timeout ?? 120_000,
+      retry: { limit: options.retries ?? 2, statusCodes: [408, 500, 503], afterStatusCodes: [503], maxRetryAfter: 10_000 },
+      hooks: {
+        beforeRequest: [
+          async (request) => {
+            const token = typeof options.token === 'function' ? await options.token() : options.token;
+            if (token) request.headers.set('Authorization', `Bearer ${token}`);
+          },
+        ],
+      },
+    });
+  }
+
+  /** `path` under the API base (`/batch/status`). */
+  url(path: string): string {
+    return `${this.#base}${path}`;
+  }
+
+  /** A URL the server handed out (such as `/api/images/…`), made absolute when the base is. */
+  resolve(url: string): string {
+    if (/^https?:\/\//i.test(url)) return url;
+    if (/^https?:\/\//i.test(this.#base)) return new URL(url, this.#base).toString();
+    return url;
+  }
+
+  /** Sends, converts errors, validates the JSON answer with `schema`. */
+  async json<S extends z.ZodType>(schema: S, url: string, options: Options = {}): Promise<z.output<S>> {
+    let data: unknown;
+    try {
+      data = await this.ky(url, options).json();
+    } catch (error) {
+      throw await toApiError(error);
+    }
+    const parsed = schema.safeParse(data);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new ImageGenApiError(200, 'invalid_response', `The server's answer does not match the API: ${issue.path.join('.') || 'body'}: ${issue.message}`, {
+        field: issue.path.join('.'),
+      });
+    }
+    return parsed.data;
+  }
+}
