@@ -121,7 +121,7 @@ export class BatchEngine {
   }
 
   /** A user's batches, newest first. */
-  list(username: string, page: PageRequest = {}): Promise<Page<BatchSummary>> {
+  async list(username: string, page: PageRequest = {}): Promise<Page<BatchSummary>> {
     assertUsername(username);
     return this.deps.storage.listBatches(username, page);
   }
