@@ -1,0 +1,16 @@
+import { serve } from '@hono/node-server';
+import { createServerApp } from './app.js';
+
+const port = Number(process.env.PORT ?? 3000);
+const server = await createServerApp({ dataDir: process.env.DATA_DIR ?? './data' });
+const http = serve({ fetch: server.app.fetch, port }, (info) => {
+  console.log(`imagegen-kit reference server: http://localhost:${info.port}/`);
+});
+
+const shutdown = async () => {
+  http.close();
+  await server.close();
+  process.exit(0);
+};
+process.once('SIGINT', shutdown);
+process.once('SIGTERM', shutdown);

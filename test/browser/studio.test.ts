@@ -1,0 +1,129 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { serve, type ServerType } from '@hono/node-server';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createOfflineProvider } from '../../src/adapters/providers/offline/index.js';
+import { createServerApp } from '../../examples/server/app.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const available = existsSync(CHROMIUM);
+if (!available && !process.env.CI) {
+  console.warn(`\n[browser test] SKIPPED: ${CHROMIUM} is missing (install it with: apt-get install -y chromium)\n`);
+}
+
+describe.skipIf(!available && !process.env.CI)('the reference web page in Chromium', () => {
+  let dir: string;
+  let server: Awaited<ReturnType<typeof createServerApp>>;
+  let http: ServerType;
+  let context: BrowserContext;
+  let page: Page;
+  let url: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'igk-browser-'));
+    server = await createServerApp({ dataDir: join(dir, 'data'), provider: createOfflineProvider({ latencyMs: 400, size: 256 }) });
+    http = await new Promise<ServerType>((resolve) => {
+      const s = serve({ fetch: server.app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
+    });
+    url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/`;
+    context = await chromium.launchPersistentContext(join(dir, 'profile'), {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu', '--no-first-run'],
+      viewport: { width: 1280, height: 900 },
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+  }, 60_000);
+
+  afterAll(async () => {
+    await context?.close();
+    http?.close();
+    await server?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const credits = () => page.getByTestId('credits').textContent();
+  const toast = () => page.getByTestId('error');
+
+  it('signs in a new user, who starts with 20 credits', async () => {
+    await page.goto(url);
+    await page.getByTestId('username').fill('browser-user');
+    await page.getByTestId('password').fill('correct horse battery');
+    await page.getByTestId('sign-in').click();
+    await expect.poll(credits).toBe('20');
+  });
+
+  it('uploads an image and transforms it with the strength slider for 2 credits', async () => {
+    const before = Number(await credits());
+
+    // Upload (drag-and-drop's file input) and image-to-image with the strength slider.
+    const png = await sharp({ create: { width: 96, height: 64, channels: 3, background: '#3366cc' } }).png().toBuffer();
+    await page.getByTestId('file-input').setInputFiles({ name: 'photo.png', mimeType: 'image/png', buffer: png });
+    await page.locator('#upload-preview').waitFor({ state: 'visible' });
+    await page.getByTestId('strength').evaluate((input: HTMLInputElement) => {
+      input.value = '0.7';
+      input.dispatchEvent(new Event('input', { bubbles: true }));
+    });
+    await expect.poll(() => page.locator('#strength-value').textContent()).toBe('0.70');
+    await page.getByTestId('i2i-prompt').fill('make it a watercolor');
+    await page.getByTestId('i2i-submit').click();
+    const result = page.getByTestId('i2i-image');
+    await result.waitFor({ state: 'visible', timeout: 20_000 });
+    expect(await result.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
+    await expect.poll(credits).toBe(String(before - 2));
+  }, 60_000);
+
+  it('runs a batch of 3: every progress bar moves live to 100 %, every image loads, 3 credits are gone', async () => {
+    const before = Number(await credits());
+
+    // A batch of three: every bar reaches 100 %, every image loads.
+    await page.getByTestId('batch-prompts').fill('A cat on a windowsill\nA dog in the park\nA bird in the sky');
+    await page.getByTestId('batch-submit').click();
+    const tasks = page.getByTestId('task');
+    await expect.poll(() => tasks.count()).toBe(3);
+    const seenProgress = new Set<string>();
+    await expect
+      .poll(
+        async () => {
+          const values = await page.locator('[data-testid=task] .bar').evaluateAll((bars) => bars.map((b) => (b as HTMLElement).dataset.progress ?? ''));
+          values.forEach((v) => seenProgress.add(v));
+          return values;
+        },
+        { timeout: 30_000, interval: 50 },
+      )
+      .toEqual(['100', '100', '100']);
+    expect([...seenProgress].some((v) => Number(v) > 0 && Number(v) < 100)).toBe(true); // it moved live, not just jumped to the end
+    await expect
+      .poll(() => page.getByTestId('task-image').evaluateAll((imgs) => imgs.map((img) => (img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth > 0)), {
+        timeout: 15_000,
+      })
+      .toEqual([true, true, true]);
+    await expect.poll(credits).toBe(String(before - 3));
+    await expect.poll(() => page.getByTestId('batch-status').textContent()).toContain('completed');
+    await expect.poll(() => page.getByTestId('history').locator('li').count()).toBe(1);
+    await page.screenshot({ path: join(tmpdir(), 'imagegen-studio.png'), fullPage: true });
+  }, 60_000);
+
+  it('explains a batch it cannot pay for and a file that is not an image', async () => {
+    const before = Number(await credits());
+    await page.getByTestId('mode-count').click();
+    await page.getByTestId('batch-prompt').fill('A mountain lake');
+    await page.getByTestId('batch-count').fill('10');
+    let left = before;
+    if (left >= 10) {
+      await page.getByTestId('batch-submit').click();
+      left -= 10;
+      await expect.poll(credits).toBe(String(left));
+    }
+    await page.getByTestId('batch-submit').click();
+    await expect.poll(() => toast().textContent()).toContain(`Not enough credits: this needs 10 and you have ${left}`);
+    expect(await credits()).toBe(String(left));
+
+    await page.getByTestId('file-input').setInputFiles({ name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('this is not an image at all') });
+    await expect.poll(() => toast().textContent()).toContain('JPEG, PNG or WebP');
+  });
+});
