@@ -20,7 +20,7 @@ function bfl(statuses: unknown[], options: { submit?: () => Response | Promise<R
     http.get(POLL, ({ request }) => {
       seen.polls.push(request.headers.get('x-key'));
       const status = statuses[Math.min(poll++, statuses.length - 1)];
-      return status instanceof Response ? status : HttpResponse.json(status);
+      return status instanceof Response ? status : HttpResponse.json(status as object);
     }),
     http.get(CDN, ({ request }) => {
       seen.cdnKeys.push(request.headers.get('x-key'));
