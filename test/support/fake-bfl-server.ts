@@ -28,7 +28,7 @@ interface Task {
 export async function startFakeBfl(options: FakeBflOptions) {
   const tasks = new Map<string, Task>();
   const active = new Map<string, number>();
-  const stats = { submits: 0, polls: 0, rejected: 0, maxActivePerKey: 0, webhooksSent: 0 };
+  const stats = { submits: 0, polls: 0, rejected: 0, maxActivePerKey: 0, webhooksSent: 0, webhookFailures: 0 };
   const limit = options.concurrencyPerKey ?? Number.POSITIVE_INFINITY;
   let base = '';
 
@@ -83,7 +83,14 @@ export async function startFakeBfl(options: FakeBflOptions) {
     const body = JSON.stringify({ id, status: 'Ready', result: { sample: `${base}/results/${id}.png` } });
     const signature = createHmac('sha256', task.webhookSecret ?? '').update(body).digest('hex');
     stats.webhooksSent++;
-    await fetch(task.webhookUrl!, { method: 'POST', headers: { 'content-type': 'application/json', 'x-bfl-signature': `sha256=${signature}` }, body }).catch(() => {});
+    // Like real providers, retry a failed delivery a few times.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const ok = await fetch(task.webhookUrl!, { method: 'POST', headers: { 'content-type': 'application/json', 'x-bfl-signature': `sha256=${signature}` }, body })
+        .then((r) => r.ok)
+        .catch(() => false);
+      if (ok) return;
+      stats.webhookFailures++;
+    }
   }
 
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
