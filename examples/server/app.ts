@@ -4,6 +4,7 @@ import { Hono } from 'hono';
 import { createRequestHandler, type HttpEngine } from '../../src/adapters/http/index.js';
 import { createMemoryImageStore } from '../../src/adapters/image-stores/memory/index.js';
 import { createOfflineProvider } from '../../src/adapters/providers/offline/index.js';
+import { providerFromEnv } from '../../src/adapters/providers/from-env/index.js';
 import { createMemoryStorage } from '../../src/adapters/storage/memory/index.js';
 import { createEngine, isImageGenError, type Engine, type ProviderAdapter } from '../../src/index.js';
 import { bundleWebApp } from './bundle.js';
@@ -14,7 +15,7 @@ export interface ServerAppOptions {
   dataDir?: string;
   /** Credits a new user gets once. @default 20 */
   startingCredits?: number;
-  /** @default the offline provider (real images, no key, a few seconds each) */
+  /** @default the provider whose key is in the environment, else the offline one (real images, no key, a few seconds each) */
   provider?: ProviderAdapter;
 }
 
@@ -31,7 +32,10 @@ export async function createServerApp(options: ServerAppOptions = {}) {
   // Memory until the SQLite storage and the filesystem image store are on main (see the report).
   const storage = createMemoryStorage();
   const imageStore = createMemoryImageStore();
-  const provider = options.provider ?? createOfflineProvider({ latencyMs: 2500, size: 768 });
+  const fromEnv = options.provider ? null : await providerFromEnv();
+  // The offline provider answers at once; a little latency makes the progress bars worth watching.
+  const provider = options.provider ?? (fromEnv!.name === 'offline' ? createOfflineProvider({ latencyMs: 2500, size: 768 }) : fromEnv!.provider);
+  const providerName = options.provider?.name ?? fromEnv!.name;
   const engine: Engine = createEngine({ storage, provider, imageStore, pollPolicy: { pollIntervalMs: 400 } });
   await engine.start();
 
@@ -72,6 +76,7 @@ export async function createServerApp(options: ServerAppOptions = {}) {
   return {
     app,
     engine,
+    providerName,
     async close() {
       await engine.stop({ graceMs: 2000 });
       await storage.close();

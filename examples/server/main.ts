@@ -4,7 +4,7 @@ import { createServerApp } from './app.js';
 const port = Number(process.env.PORT ?? 3000);
 const server = await createServerApp({ dataDir: process.env.DATA_DIR ?? './data' });
 const http = serve({ fetch: server.app.fetch, port }, (info) => {
-  console.log(`imagegen-kit reference server: http://localhost:${info.port}/`);
+  console.log(`imagegen-kit reference server (provider: ${server.providerName}): http://localhost:${info.port}/`);
 });
 
 const shutdown = async () => {

@@ -254,7 +254,7 @@ async function showBatch(batchId: string): Promise<void> {
 
 function renderBatch(batch: BatchRecord): void {
   const chip = $('current-status');
-  chip.textContent = batch.status === 'completed' ? `completed · ${batch.completedTasks}/${batch.totalTasks} ok` : batch.status;
+  chip.textContent = batch.status === 'completed' ? `completed · ${batch.completedTasks} of ${batch.totalTasks} done` : batch.status;
   chip.className = `chip ${batch.status}`;
   const list = $('tasks');
   batch.tasks.forEach((task, index) => {
