@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Hono } from 'hono';
+import { compress } from 'hono/compress';
 import { createRequestHandler, type HttpEngine } from '../../src/adapters/http/index.js';
 import { createMemoryImageStore } from '../../src/adapters/image-stores/memory/index.js';
 import { createOfflineProvider } from '../../src/adapters/providers/offline/index.js';
@@ -71,6 +72,9 @@ export async function createServerApp(options: ServerAppOptions = {}) {
   app.all('/api/*', (c) => api(c.req.raw));
   app.get('/', (c) => c.html(page, 200, staticHeaders));
   app.get('/styles.css', (c) => c.body(styles, 200, { ...staticHeaders, 'Content-Type': 'text/css; charset=utf-8' }));
+  // Only the static files are compressed: a compressed event stream would be buffered.
+  app.use('/app.js', compress());
+  app.use('/styles.css', compress());
   app.get('/app.js', (c) => c.body(script, 200, { ...staticHeaders, 'Content-Type': 'text/javascript; charset=utf-8' }));
 
   return {
