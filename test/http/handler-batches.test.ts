@@ -126,6 +126,34 @@ describe('GET /api/batch/events', () => {
   });
 });
 
+describe('GET /api/batch/events when the client goes away', () => {
+  it('stops listening to the engine once the reader cancels', async () => {
+    const idle = await createTestApp({ start: false });
+    await idle.grant('alice', 1);
+    const { body: created } = await idle.send('POST', '/api/batch/generate', { body: { prompts: ['a cat'] } });
+    const before = idle.engine.events.listenerCount('task:progress');
+    const response = await idle.call('GET', `/api/batch/events?batch_id=${created.batch_id}`);
+    const reader = response.body!.getReader();
+    const first = new TextDecoder().decode((await reader.read()).value);
+    expect(first).toContain('retry:');
+    expect(idle.engine.events.listenerCount('task:progress')).toBe(before + 1);
+    await reader.cancel();
+    expect(idle.engine.events.listenerCount('task:progress')).toBe(before);
+    await idle.close();
+  });
+});
+
+describe('POST /api/webhooks/:provider', () => {
+  it('passes the request to the host’s webhook handler without sign-in, and is 404 when there is none', async () => {
+    const seen: string[] = [];
+    const hooked = await createTestApp({ handler: { webhooks: async (_request, provider) => (seen.push(provider), new Response(null, { status: 204 })) } });
+    expect((await hooked.call('POST', '/api/webhooks/bfl', { user: null, body: { id: 'x' } })).status).toBe(204);
+    expect(seen).toEqual(['bfl']);
+    expect((await app.call('POST', '/api/webhooks/bfl', { user: null, body: {} })).status).toBe(404);
+    await hooked.close();
+  });
+});
+
 describe('ownership', () => {
   it("answers 404 for another user's batch on status, process, retry and events, and charges nothing", async () => {
     const { body: created } = await app.send('POST', '/api/batch/generate', { body: { prompts: ['doomed'] } });
