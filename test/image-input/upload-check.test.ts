@@ -79,7 +79,7 @@ describe('upload check', () => {
 
   it('refuses a PNG whose IHDR checksum is wrong and a truncated JPEG', async () => {
     const png = pngHeader(10, 10);
-    png[30] ^= 0xff;
+    png[30] = png[30]! ^ 0xff;
     expect(readImageDimensions(png, 'image/png')).toBeNull();
     expect(() => checkImage(png)).toThrow(UnsupportedMediaTypeError);
     const jpeg = await makeImage('jpeg');
