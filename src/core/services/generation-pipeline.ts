@@ -21,6 +21,8 @@ export interface PipelineRequest {
   resumeRequestId?: string | null;
   onRequestId?: (requestId: string) => Promise<void>;
   onProgress?: (progress: number) => void;
+  /** Aborts this generation (the caller went away); its reason is rethrown. */
+  signal?: AbortSignal;
 }
 
 export interface PipelineResult {
@@ -60,6 +62,9 @@ export class GenerationPipeline {
     );
     const onShutdown = () => controller.abort(shutdown.reason);
     shutdown.addEventListener('abort', onShutdown, { once: true });
+    const onCallerAbort = () => controller.abort(request.signal!.reason);
+    if (request.signal?.aborted) onCallerAbort();
+    request.signal?.addEventListener('abort', onCallerAbort, { once: true });
     try {
       const { requestId, image } = await runGeneration({
         provider: this.deps.provider,
@@ -86,6 +91,7 @@ export class GenerationPipeline {
     } finally {
       clearTimeout(timer);
       shutdown.removeEventListener('abort', onShutdown);
+      request.signal?.removeEventListener('abort', onCallerAbort);
     }
   }
 }
