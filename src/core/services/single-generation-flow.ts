@@ -70,15 +70,21 @@ export async function runSingleGeneration(
       return { record: response.record, creditsRemaining: response.creditsRemaining, replayed: true };
     }
   }
+  let result: StoredResponse;
   try {
-    const result = await generate(deps, job, signal, await job.prepare(signal));
-    if (idempotency) await deps.storage.completeIdempotent(idempotency, result satisfies StoredResponse, Date.now());
-    return { ...result, replayed: false };
+    result = await generate(deps, job, signal, await job.prepare(signal));
   } catch (error) {
     // Refused before the charge, or refunded after it: the key may be used again.
     if (idempotency) await deps.storage.abandonIdempotent(idempotency).catch(() => {});
     throw error;
   }
+  if (idempotency) {
+    // The generation is paid and recorded; failing to remember the key must not lose the result.
+    await deps.storage.completeIdempotent(idempotency, result satisfies StoredResponse, Date.now()).catch((error: unknown) => {
+      deps.logger.error('could not store an idempotent response', { key: idempotency, error: error instanceof Error ? error.message : String(error) });
+    });
+  }
+  return { ...result, replayed: false };
 }
 
 async function generate(deps: SingleGenerationDeps, job: SingleGenerationJob, signal: AbortSignal, input: GenerationInput): Promise<StoredResponse> {
