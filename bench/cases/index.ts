@@ -1,5 +1,6 @@
 import type { BenchCase } from '../case.js';
 import { memoryEngineCase } from './memory-engine.js';
+import { providerLatencyPollingCase, providerLatencyWebhooksCase } from './provider-latency.js';
 
 /** Every benchmark case, in the order `npm run bench` runs them. */
-export const cases: BenchCase[] = [memoryEngineCase];
+export const cases: BenchCase[] = [memoryEngineCase, providerLatencyPollingCase, providerLatencyWebhooksCase];
