@@ -117,4 +117,19 @@ describe('SQLite storage on a file', () => {
     expect(plan(st.openTasks.source)).toMatch(/SCAN b USING (COVERING )?INDEX batches_open \| SEARCH t USING PRIMARY KEY/);
     db.close();
   });
+  it('waits out another connection’s write lock instead of surfacing SQLITE_BUSY', async () => {
+    const path = file();
+    const storage = createSqliteStorage({ path, busyTimeoutMs: 5 });
+    await storage.applyLedgerEntry(grant('gus', 2, 'g'), tick());
+    const other = new BetterSqlite3(path);
+    other.exec('BEGIN IMMEDIATE');
+    const release = setTimeout(() => other.exec('COMMIT'), 150);
+    const started = Date.now();
+    const written = await storage.applyLedgerEntry(charge('gus', 1, 'c'), tick());
+    expect(written.balance).toBe(1);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(100);
+    clearTimeout(release);
+    other.close();
+    await storage.close();
+  });
 });
