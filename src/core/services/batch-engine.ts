@@ -121,7 +121,7 @@ export class BatchEngine {
   }
 
   /** A user's batches, newest first. */
-  list(username: string, page: PageRequest = {}): Promise<Page<BatchSummary>> {
+  async list(username: string, page: PageRequest = {}): Promise<Page<BatchSummary>> {
     assertUsername(username);
     return this.deps.storage.listBatches(username, page);
   }
@@ -218,26 +218,33 @@ export class BatchEngine {
 
   /** The dispatcher's runner: claims the task (compare-and-set) and runs it to its end. */
   readonly runJob = async (job: RecoveryJob): Promise<void> => {
-    const { storage, now } = this.deps;
-    const task = await storage.getTask(job.batchId, job.index);
-    if (!task) return;
-    const at = now();
-    let claimed: BatchTask | null = null;
-    if (task.status === 'pending') {
-      claimed = await storage.claimTask(job.batchId, job.index, { expect: { status: 'pending' }, now: at, leaseExpiresAt: at + this.deps.leaseMs });
-    } else if (
-      task.status === 'processing' &&
-      (job.takeOverAttempts === task.attempts || (task.leaseExpiresAt !== null && task.leaseExpiresAt <= at))
-    ) {
-      claimed = await storage.claimTask(job.batchId, job.index, {
-        expect: { status: 'processing', attempts: task.attempts },
-        now: at,
-        leaseExpiresAt: at + this.deps.leaseMs,
-      });
-    }
-    if (!claimed) return;
-    await this.#execute(claimed, job.batchId, job.index, job.username);
+    const claimed = (await this.#claimPending(job)) ?? (await this.#takeOver(job));
+    if (claimed) await this.#execute(claimed, job.batchId, job.index, job.username);
   };
+
+  /** The common case first: one compare-and-set, no read. */
+  #claimPending(job: RecoveryJob): Promise<BatchTask | null> {
+    const at = this.deps.now();
+    return this.deps.storage.claimTask(job.batchId, job.index, {
+      expect: { status: 'pending' },
+      now: at,
+      leaseExpiresAt: at + this.deps.leaseMs,
+    });
+  }
+
+  /** Takes over a `processing` task whose worker died: named by recovery, or its lease ran out. */
+  async #takeOver(job: RecoveryJob): Promise<BatchTask | null> {
+    const task = await this.deps.storage.getTask(job.batchId, job.index);
+    const at = this.deps.now();
+    if (!task || task.status !== 'processing') return null;
+    const expired = task.leaseExpiresAt !== null && task.leaseExpiresAt <= at;
+    if (job.takeOverAttempts !== task.attempts && !expired) return null;
+    return this.deps.storage.claimTask(job.batchId, job.index, {
+      expect: { status: 'processing', attempts: task.attempts },
+      now: at,
+      leaseExpiresAt: at + this.deps.leaseMs,
+    });
+  }
 
   async #execute(task: BatchTask, batchId: string, index: number, username: string): Promise<void> {
     const { storage, events, now } = this.deps;

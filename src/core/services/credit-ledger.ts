@@ -25,13 +25,13 @@ export class CreditLedger {
   ) {}
 
   /** Adds credits (a purchase, a starting grant). */
-  grant(username: string, amount: number, options: LedgerCallOptions): Promise<LedgerWriteResult> {
+  async grant(username: string, amount: number, options: LedgerCallOptions): Promise<LedgerWriteResult> {
     assertAmount(amount);
     return this.write(username, 'grant', amount, options);
   }
 
   /** Takes credits, or throws `InsufficientCreditsError` and takes nothing. */
-  charge(username: string, amount: number, options: LedgerCallOptions): Promise<LedgerWriteResult> {
+  async charge(username: string, amount: number, options: LedgerCallOptions): Promise<LedgerWriteResult> {
     assertAmount(amount);
     return this.write(username, 'charge', -amount, options);
   }
@@ -50,13 +50,13 @@ export class CreditLedger {
     });
   }
 
-  balance(username: string): Promise<number> {
+  async balance(username: string): Promise<number> {
     assertUsername(username);
     return this.storage.getBalance(username);
   }
 
   /** Journal entries, newest first. */
-  history(username: string, page: PageRequest = {}): Promise<Page<LedgerEntry>> {
+  async history(username: string, page: PageRequest = {}): Promise<Page<LedgerEntry>> {
     assertUsername(username);
     return this.storage.listLedger(username, page);
   }

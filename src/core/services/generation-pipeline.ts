@@ -36,6 +36,9 @@ const EXTENSIONS: Record<string, string> = { 'image/png': 'png', 'image/jpeg': '
  * into the ImageStore (provider URLs expire). Shared by batch tasks, text-to-image and image-to-image.
  */
 export class GenerationPipeline {
+  /** Runs in flight, aborted together on shutdown (one listener, not one per run). */
+  readonly #running = new Set<AbortController>();
+
   constructor(
     private readonly deps: {
       provider: ProviderAdapter;
@@ -44,7 +47,11 @@ export class GenerationPipeline {
       timeoutMs: number;
       shutdown: AbortSignal;
     },
-  ) {}
+  ) {
+    deps.shutdown.addEventListener('abort', () => {
+      for (const controller of this.#running) controller.abort(deps.shutdown.reason);
+    }, { once: true });
+  }
 
   get provider(): ProviderAdapter {
     return this.deps.provider;
@@ -58,8 +65,7 @@ export class GenerationPipeline {
       () => controller.abort(new TimeoutError(`The generation took longer than ${Math.round(timeoutMs / 1000)} s`)),
       timeoutMs,
     );
-    const onShutdown = () => controller.abort(shutdown.reason);
-    shutdown.addEventListener('abort', onShutdown, { once: true });
+    this.#running.add(controller);
     try {
       const { requestId, image } = await runGeneration({
         provider: this.deps.provider,
@@ -85,7 +91,7 @@ export class GenerationPipeline {
       return { requestId, url: stored.url, image: stored };
     } finally {
       clearTimeout(timer);
-      shutdown.removeEventListener('abort', onShutdown);
+      this.#running.delete(controller);
     }
   }
 }

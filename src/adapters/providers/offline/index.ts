@@ -46,7 +46,7 @@ const MIME: Record<OutputFormat, string> = { png: 'image/png', jpeg: 'image/jpeg
 
 /**
  * Makes real, decodable PNG, JPEG and WebP images locally, with no network and no key:
- * deterministic for a prompt and seed, sized by aspect ratio. Image-to-image blends the input in
+ * deterministic for a prompt and seed (no seed: a random one), sized by aspect ratio. Image-to-image blends the input in
  * by strength. Latency, polls and failures are configurable so tests and benchmarks reach every path.
  *
  * Request ids carry the text-to-image input, so a restarted process can still poll a request
@@ -62,7 +62,7 @@ export function createOfflineProvider(options: OfflineProviderOptions = {}): Pro
 
   async function render(input: GenerationInput): Promise<ImageBytes> {
     const { width, height } = dimensionsFor(input.aspectRatio, size);
-    const seed = hashString(`${input.prompt}\u0000${input.seed ?? 'none'}`);
+    const seed = hashString(`${input.prompt}\u0000${input.seed}`);
     let pixels = renderPicture(width, height, seed);
     if (input.inputImage && input.imagePromptStrength !== undefined && input.imagePromptStrength > 0) {
       const source = await sharp(input.inputImage.bytes).resize(width, height, { fit: 'cover' }).removeAlpha().raw().toBuffer();
@@ -98,8 +98,10 @@ export function createOfflineProvider(options: OfflineProviderOptions = {}): Pro
     async submit(input, ctx): Promise<SubmitResult> {
       calls.submit++;
       if (options.submitDelayMs) await sleep(options.submitDelayMs, ctx.signal);
-      const requestId = input.inputImage ? `offline-${++counter}` : `offline-${++counter}.${encodeInput(input)}`;
-      const job: Job = { input, readyAt: Date.now() + latencyMs, polls: 0 };
+      // Like real APIs, no seed means a random one: a prompt × count batch gets different pictures.
+      const seeded = { ...input, seed: input.seed ?? Math.floor(Math.random() * 4_294_967_296) };
+      const requestId = input.inputImage ? `offline-${++counter}` : `offline-${++counter}.${encodeInput(seeded)}`;
+      const job: Job = { input: seeded, readyAt: Date.now() + latencyMs, polls: 0 };
       if (pollsBeforeReady === 0 && latencyMs === 0) return { requestId, status: await finish(job) };
       jobs.set(requestId, job);
       return { requestId };

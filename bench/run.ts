@@ -1,0 +1,55 @@
+import { cases } from './cases/index.js';
+import type { BenchResult } from './case.js';
+
+/**
+ * `npm run bench [-- --json] [-- --only name]`: runs every case, each beside its baseline in the
+ * same process, and prints tasks/s and the ratio (JSON: one object per line per case).
+ */
+const args = process.argv.slice(2);
+const json = args.includes('--json');
+const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
+
+async function redisUp(): Promise<boolean> {
+  const { Redis } = await import('ioredis');
+  const client = new Redis({ host: '127.0.0.1', port: 6379, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  try {
+    await client.connect();
+    await client.ping();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    client.disconnect();
+  }
+}
+
+function print(result: BenchResult): void {
+  if (json) {
+    console.log(JSON.stringify(result));
+    return;
+  }
+  const extra = Object.entries(result)
+    .filter(([k]) => !['case', 'tasks', 'tasksPerSec', 'baseline', 'baselineTasksPerSec', 'ratio'].includes(k))
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
+  console.log(
+    `${result.case.padEnd(24)} ${String(result.tasks).padStart(6)} tasks  ${String(result.tasksPerSec).padStart(7)} tasks/s` +
+      `  vs ${result.baseline} ${result.baselineTasksPerSec} tasks/s  ratio ${result.ratio}  ${extra}`,
+  );
+}
+
+let failed = false;
+for (const benchCase of cases) {
+  if (only && benchCase.name !== only) continue;
+  if (benchCase.needs?.includes('redis') && !(await redisUp())) {
+    console.error(`skipped ${benchCase.name}: no Redis on 127.0.0.1:6379`);
+    continue;
+  }
+  try {
+    print(await benchCase.run());
+  } catch (error) {
+    failed = true;
+    console.error(`${benchCase.name} failed:`, error);
+  }
+}
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,63 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const root = resolve(import.meta.dirname, '../..');
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+  exports: Record<string, { import: { types: string; default: string }; require: { types: string; default: string } } | string>;
+  dependencies: Record<string, string>;
+};
+const subpaths = Object.keys(pkg.exports).filter((s) => s !== './package.json');
+const specifier = (subpath: string) => (subpath === '.' ? 'imagegen-kit' : `imagegen-kit/${subpath.slice(2)}`);
+
+/** Runs node in the package folder, where `imagegen-kit` resolves to itself through `exports`. */
+function node(args: string[]): string {
+  return execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+describe('the built package', () => {
+  beforeAll(() => {
+    execFileSync('npx', ['tsup', '--silent'], { cwd: root, stdio: 'pipe' });
+  }, 180_000);
+
+  it('lists types first in every export condition', () => {
+    for (const subpath of subpaths) {
+      const entry = pkg.exports[subpath] as { import: Record<string, string>; require: Record<string, string> };
+      expect(Object.keys(entry.import)[0], subpath).toBe('types');
+      expect(Object.keys(entry.require)[0], subpath).toBe('types');
+    }
+  });
+
+  it.each(subpaths)('imports %s from ESM and CJS with the same exports', (subpath) => {
+    const name = specifier(subpath);
+    const esm = node(['--input-type=module', '-e', `const m = await import(${JSON.stringify(name)}); console.log(JSON.stringify(Object.keys(m).filter(k => k !== 'default').sort()))`]);
+    const cjs = node(['-e', `const m = require(${JSON.stringify(name)}); console.log(JSON.stringify(Object.keys(m).sort()))`]);
+    const esmKeys = JSON.parse(esm) as string[];
+    expect(esmKeys.length, `${name} exports nothing`).toBeGreaterThan(0);
+    expect(JSON.parse(cjs)).toEqual(esmKeys);
+    const entry = pkg.exports[subpath] as { import: { types: string }; require: { types: string } };
+    expect(readFileSync(join(root, entry.import.types), 'utf8').length).toBeGreaterThan(0);
+    expect(readFileSync(join(root, entry.require.types), 'utf8').length).toBeGreaterThan(0);
+  });
+
+  it('keeps the root entry free of adapters and Node-only modules', () => {
+    const allowed = new Set(Object.keys(pkg.dependencies).filter((d) => d !== 'ipaddr.js'));
+    const seen = new Set<string>();
+    const bare = new Set<string>();
+    const visit = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const text = readFileSync(file, 'utf8');
+      for (const match of text.matchAll(/(?:from\s*|import\s*\(\s*|import\s+)["']([^"']+)["']/g)) {
+        const spec = match[1]!;
+        if (spec.startsWith('.')) visit(resolve(dirname(file), spec));
+        else bare.add(spec);
+      }
+    };
+    visit(join(root, 'dist/index.js'));
+    const offending = [...bare].filter((s) => !allowed.has(s.split('/')[0]!.startsWith('@') ? s.split('/').slice(0, 2).join('/') : s.split('/')[0]!));
+    expect(offending).toEqual([]);
+    expect([...seen].some((f) => f.includes('adapters'))).toBe(false);
+  });
+});
