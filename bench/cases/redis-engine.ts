@@ -19,7 +19,9 @@ export const redisEngineCase: BenchCase = {
     const prefix = `${run}:`;
     try {
       const before = await usedMemory(client);
-      const engine = await runEngineOn(createRedisStorage({ client }, { prefix }), 'user');
+      const storage = createRedisStorage({ options: REDIS }, { prefix });
+      const engine = await runEngineOn(storage, 'user');
+      await storage.close();
       const bytesPerTask = Math.round(((await usedMemory(client)) - before) / tasks);
       return {
         case: 'engine-redis',
