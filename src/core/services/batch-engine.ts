@@ -10,6 +10,7 @@ import type { BatchRecord, BatchSummary, BatchTask } from '../schemas/records.js
 import { batchGenerateRequestSchema } from '../schemas/requests.js';
 import type { CreditLedger } from './credit-ledger.js';
 import { moderatePrompts } from './moderation.js';
+import { assertProviderSupports } from './provider-support.js';
 import { ShutdownSignal, type GenerationPipeline } from './generation-pipeline.js';
 import type { PromptModerator } from '../options.js';
 
@@ -65,6 +66,7 @@ export class BatchEngine {
     const prompts = request.prompts ?? Array.from({ length: request.count! }, () => request.prompt!);
     await moderatePrompts(this.deps.moderatePrompt, prompts, request.prompts ? 'prompts' : 'prompt', username);
     const params = toTaskParams(request);
+    assertProviderSupports(this.deps.pipeline.provider, { outputFormat: params.output_format });
     const cost = prompts.length * this.deps.pricePerTask;
 
     for (let tries = 0; ; tries++) {

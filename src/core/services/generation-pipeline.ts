@@ -21,6 +21,8 @@ export interface PipelineRequest {
   resumeRequestId?: string | null;
   onRequestId?: (requestId: string) => Promise<void>;
   onProgress?: (progress: number) => void;
+  /** Aborts this generation (the caller went away); its reason is rethrown. */
+  signal?: AbortSignal;
 }
 
 export interface PipelineResult {
@@ -66,6 +68,9 @@ export class GenerationPipeline {
       timeoutMs,
     );
     this.#running.add(controller);
+    const onCallerAbort = () => controller.abort(request.signal!.reason);
+    if (request.signal?.aborted) onCallerAbort();
+    request.signal?.addEventListener('abort', onCallerAbort, { once: true });
     try {
       const { requestId, image } = await runGeneration({
         provider: this.deps.provider,
@@ -92,6 +97,7 @@ export class GenerationPipeline {
     } finally {
       clearTimeout(timer);
       this.#running.delete(controller);
+      request.signal?.removeEventListener('abort', onCallerAbort);
     }
   }
 }
