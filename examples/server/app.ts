@@ -2,11 +2,12 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Hono } from 'hono';
 import { compress } from 'hono/compress';
-import { createRequestHandler, type HttpEngine } from '../../src/adapters/http/index.js';
-import { createMemoryImageStore } from '../../src/adapters/image-stores/memory/index.js';
+import { createRequestHandler } from '../../src/adapters/http/index.js';
+import { createFilesystemImageStore } from '../../src/adapters/image-stores/filesystem/index.js';
+import { createGuardedFetcher } from '../../src/adapters/input/guarded-fetch/index.js';
 import { createOfflineProvider } from '../../src/adapters/providers/offline/index.js';
 import { providerFromEnv } from '../../src/adapters/providers/from-env/index.js';
-import { createMemoryStorage } from '../../src/adapters/storage/memory/index.js';
+import { createSqliteStorage } from '../../src/adapters/storage/sqlite/index.js';
 import { createEngine, isImageGenError, type Engine, type ProviderAdapter } from '../../src/index.js';
 import { bundleWebApp } from './bundle.js';
 import { createUserStore } from './users.js';
@@ -30,18 +31,24 @@ export async function createServerApp(options: ServerAppOptions = {}) {
   const startingCredits = options.startingCredits ?? 20;
 
   const users = createUserStore(join(dataDir, 'users.sqlite'));
-  // Memory until the SQLite storage and the filesystem image store are on main (see the report).
-  const storage = createMemoryStorage();
-  const imageStore = createMemoryImageStore();
+  const storage = createSqliteStorage({ path: join(dataDir, 'imagegen.sqlite') });
+  const imageStore = createFilesystemImageStore({ directory: join(dataDir, 'images') });
   const fromEnv = options.provider ? null : await providerFromEnv();
   // The offline provider answers at once; a little latency makes the progress bars worth watching.
   const provider = options.provider ?? (fromEnv!.name === 'offline' ? createOfflineProvider({ latencyMs: 2500, size: 768 }) : fromEnv!.provider);
   const providerName = options.provider?.name ?? fromEnv!.name;
-  const engine: Engine = createEngine({ storage, provider, imageStore, pollPolicy: { pollIntervalMs: 400 } });
+  const engine: Engine = createEngine({
+    storage,
+    provider,
+    imageStore,
+    // https URLs as input_image, fetched without reaching private addresses.
+    fetchInputImage: createGuardedFetcher(),
+    ...(providerName === 'offline' ? { pollPolicy: { pollIntervalMs: 400 } } : {}),
+  });
   await engine.start();
 
   const api = createRequestHandler({
-    engine: Object.assign(engine, { imageStore }) as unknown as HttpEngine,
+    engine,
     authenticate: (request) => users.authenticate(request),
   });
 

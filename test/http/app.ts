@@ -1,5 +1,5 @@
 import { createEngine, type Engine } from '../../src/core/engine.js';
-import { createRequestHandler, type HttpEngine, type RequestHandler, type RequestHandlerOptions } from '../../src/adapters/http/index.js';
+import { createRequestHandler, type RequestHandler, type RequestHandlerOptions } from '../../src/adapters/http/index.js';
 import { createMemoryStorage } from '../../src/adapters/storage/memory/index.js';
 import { createMemoryImageStore } from '../../src/adapters/image-stores/memory/index.js';
 import { createOfflineProvider, type OfflineProviderOptions } from '../../src/adapters/providers/offline/index.js';
@@ -25,10 +25,8 @@ export async function createTestApp(
   const provider = createOfflineProvider({ size: 64, pollsBeforeReady: 1, ...options.provider });
   const engine = createEngine({ storage, provider, imageStore, pollPolicy: { pollIntervalMs: 5 }, logger: { warn() {}, error() {} }, ...options.engine });
   if (options.start !== false) await engine.start();
-  // The single-generation members and `imageStore` arrive on Engine with issue 3.
-  const httpEngine = Object.assign(engine, { imageStore }) as unknown as HttpEngine;
   const handler = createRequestHandler({
-    engine: httpEngine,
+    engine,
     authenticate: (request) => {
       const match = /^Bearer token-(.+)$/.exec(request.headers.get('authorization') ?? '');
       return match ? { username: match[1]! } : null;

@@ -47,7 +47,7 @@ export function createRequestHandler(options: RequestHandlerOptions): RequestHan
     engine: options.engine,
     messages: { ...DEFAULT_MESSAGES, ...options.messages },
     maxBodyBytes: options.maxBodyBytes ?? 64 * 1024,
-    maxImageBytes: options.maxImageBytes ?? 10 * 1024 * 1024,
+    maxImageBytes: options.maxImageBytes ?? options.engine.imageLimits.maxBytes,
     idempotencyWaitMs: options.idempotencyWaitMs ?? 120_000,
     eventsRecheckMs: options.eventsRecheckMs ?? 2000,
     checkRate: createRateLimiter(options.rateLimit),

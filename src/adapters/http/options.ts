@@ -1,15 +1,11 @@
 import type { Engine } from '../../core/engine.js';
-import type { ImageStore } from '../../core/ports/image-store.js';
-import type { RecordReader, SingleGenerationService } from '../../core/services/single-generation.js';
 import type { Messages } from '../../core/schemas/responses.js';
 
 /** The engine members the handler uses; an {@link Engine} from `createEngine` has them all. */
-export interface HttpEngine extends Pick<Engine, 'events' | 'credits' | 'batches' | 'storage'> {
-  readonly imageToImage: SingleGenerationService;
-  readonly textToImage: SingleGenerationService;
-  readonly records: RecordReader;
-  readonly imageStore: ImageStore;
-}
+export type HttpEngine = Pick<
+  Engine,
+  'events' | 'credits' | 'batches' | 'storage' | 'imageToImage' | 'textToImage' | 'records' | 'imageStore' | 'imageLimits'
+>;
 
 /** Who sent the request, as the host's `authenticate` decides. */
 export interface AuthenticatedUser {
@@ -39,7 +35,7 @@ export interface RequestHandlerOptions {
   basePath?: string;
   /** Largest JSON body, checked while reading. @default 65536 (64 KiB) */
   maxBodyBytes?: number;
-  /** Largest image in an upload or an `input_image` data URL. @default 10485760 (10 MiB) */
+  /** Largest image in an upload or an `input_image` data URL. @default the engine's `imageLimits.maxBytes` (10 MiB) */
   maxImageBytes?: number;
   /**
    * Charging requests (`POST` of generate, image-to-image, batch/generate, batch/retry) a user may

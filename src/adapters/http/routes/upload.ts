@@ -1,4 +1,20 @@
+import { uploadImage } from '../../../core/image-input/index.js';
+import type { UploadResponse } from '../../../core/schemas/responses.js';
+import { json } from '../json.js';
+import { readMultipartFile } from '../read-body.js';
 import type { Route } from '../route-context.js';
 
-// `POST /api/upload-image` arrives with issue 3's `uploadImage`; see the report.
-export const uploadRoutes: Route[] = [];
+export const uploadRoutes: Route[] = [
+  {
+    method: 'POST',
+    path: '/upload-image',
+    handle: async (ctx) => {
+      const { maxImageBytes, engine, messages } = ctx.settings;
+      const file = await readMultipartFile(ctx.request, 'image', maxImageBytes);
+      // The type is decided by the bytes; a declared type that disagrees is refused.
+      const uploaded = uploadImage(file.bytes, file.type || null, { ...engine.imageLimits, maxBytes: maxImageBytes });
+      const response: UploadResponse = { message: messages.upload, ...uploaded };
+      return json(response);
+    },
+  },
+];
