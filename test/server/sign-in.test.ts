@@ -41,15 +41,28 @@ describe('reference server sign-in', () => {
     expect(db.includes(Buffer.from(token))).toBe(false);
     expect(db.includes(Buffer.from('a good password'))).toBe(false);
 
+    // A batch, to find again after the restart.
+    const auth = { authorization: `Bearer ${again.token}`, 'content-type': 'application/json' };
+    const submitted = (await (await server.app.request('/api/batch/generate', { method: 'POST', headers: auth, body: JSON.stringify({ prompts: ['a kept picture'] }) })).json()) as { batch_id: string };
+    await server.engine.batches.waitFor('carol', submitted.batch_id);
+
     const out = await server.app.request('/auth/sign-out', { method: 'POST', headers: { authorization: `Bearer ${token}` } });
     expect(out.status).toBe(204);
     expect((await server.app.request('/api/credits', { headers: { authorization: `Bearer ${token}` } })).status).toBe(401);
     await server.close();
 
-    // Users and their tokens survive a restart.
+    // Users, tokens, credits (granted once), batches and images survive a restart.
     const restarted = await start();
     const kept = await restarted.app.request('/api/credits', { headers: { authorization: `Bearer ${again.token}` } });
     expect(kept.status).toBe(200);
+    expect(((await kept.json()) as { balance: number }).balance).toBe(19);
+    await signIn(restarted.app, 'carol', 'a good password');
+    const batch = (await (await restarted.app.request(`/api/batch/status?batch_id=${submitted.batch_id}`, { headers: auth })).json()) as { tasks: Array<{ result: { imageUrl: string } }> };
+    const image = await restarted.app.request(batch.tasks[0]!.result.imageUrl, { headers: auth });
+    expect(image.status).toBe(200);
+    expect(image.headers.get('content-type')).toBe('image/png');
+    const afterSignIn = await restarted.app.request('/api/credits', { headers: auth });
+    expect(((await afterSignIn.json()) as { balance: number }).balance).toBe(19);
     expect((await signIn(restarted.app, 'carol', 'not the password')).status).toBe(401);
     await restarted.close();
   });
