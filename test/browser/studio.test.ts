@@ -25,7 +25,7 @@ describe.skipIf(!available && !process.env.CI)('the reference web page in Chromi
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'igk-browser-'));
-    server = await createServerApp({ dataDir: join(dir, 'data'), provider: createOfflineProvider({ latencyMs: 400, size: 256 }) });
+    server = await createServerApp({ dataDir: join(dir, 'data'), provider: createOfflineProvider({ latencyMs: 400, size: 256, failWhen: (input) => (input.prompt.includes('cursed') ? { reason: 'provider_error', message: 'The provider refused this prompt' } : null) }) });
     http = await new Promise<ServerType>((resolve) => {
       const s = serve({ fetch: server.app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
     });
@@ -108,6 +108,21 @@ describe.skipIf(!available && !process.env.CI)('the reference web page in Chromi
     await page.screenshot({ path: join(tmpdir(), 'imagegen-studio.png'), fullPage: true });
   }, 60_000);
 
+  it('shows a failed task with its error and a retry button that charges 1 credit and runs it again', async () => {
+    const before = Number(await credits());
+    await page.getByTestId('batch-prompts').fill('A cursed painting');
+    await page.getByTestId('batch-submit').click();
+    const retry = page.getByTestId('retry');
+    await retry.waitFor({ state: 'visible', timeout: 20_000 });
+    expect(await page.getByTestId('task').textContent()).toContain('The provider refused this prompt');
+    await expect.poll(credits).toBe(String(before - 1));
+    await retry.click();
+    await expect.poll(credits).toBe(String(before - 2));
+    // It ran again (and failed again, the provider still refuses): the button is back.
+    await page.getByTestId('retry').waitFor({ state: 'visible', timeout: 20_000 });
+    await expect.poll(() => page.getByTestId('batch-status').textContent()).toContain('completed');
+  }, 60_000);
+
   it('explains a batch it cannot pay for and a file that is not an image', async () => {
     const before = Number(await credits());
     await page.getByTestId('mode-count').click();
@@ -123,7 +138,12 @@ describe.skipIf(!available && !process.env.CI)('the reference web page in Chromi
     await expect.poll(() => toast().textContent()).toContain(`Not enough credits: this needs 10 and you have ${left}`);
     expect(await credits()).toBe(String(left));
 
-    await page.getByTestId('file-input').setInputFiles({ name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('this is not an image at all') });
+    // Dropped on the drop zone, this time.
+    await page.getByTestId('drop-zone').evaluate((zone) => {
+      const data = new DataTransfer();
+      data.items.add(new File(['this is not an image at all'], 'notes.png', { type: 'image/png' }));
+      zone.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
+    });
     await expect.poll(() => toast().textContent()).toContain('JPEG, PNG or WebP');
   });
 });

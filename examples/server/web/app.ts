@@ -178,7 +178,7 @@ i2iForm.addEventListener('submit', async (event) => {
       img.hidden = false;
     };
     loadImage(img, result.image_url);
-    $('i2i-caption').textContent = `${result.message} · ${result.credits_remaining} credits left`;
+    $('i2i-caption').textContent = `Done · ${result.credits_remaining} credits left`;
     $('credits').textContent = String(result.credits_remaining);
   } catch (error) {
     $('i2i-spinner').hidden = true;
