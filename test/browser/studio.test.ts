@@ -81,6 +81,9 @@ describe.skipIf(!available && !process.env.CI)('the reference web page in Chromi
     const before = Number(await credits());
 
     // A batch of three: every bar reaches 100 %, every image loads.
+    const apiCalls: string[] = [];
+    const track = (request: { url(): string }) => apiCalls.push(new URL(request.url()).pathname);
+    page.on('request', track);
     await page.getByTestId('batch-prompts').fill('A cat on a windowsill\nA dog in the park\nA bird in the sky');
     await page.getByTestId('batch-submit').click();
     const tasks = page.getByTestId('task');
@@ -105,6 +108,10 @@ describe.skipIf(!available && !process.env.CI)('the reference web page in Chromi
     await expect.poll(credits).toBe(String(before - 3));
     await expect.poll(() => page.getByTestId('batch-status').textContent()).toContain('completed');
     await expect.poll(() => page.getByTestId('history').locator('li').count()).toBe(1);
+    page.off('request', track);
+    // Progress came over the event stream, not by polling the status.
+    expect(apiCalls).toContain('/api/batch/events');
+    expect(apiCalls).not.toContain('/api/batch/status');
     await page.screenshot({ path: join(tmpdir(), 'imagegen-studio.png'), fullPage: true });
   }, 60_000);
 
