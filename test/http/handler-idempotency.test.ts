@@ -57,6 +57,20 @@ describe('Idempotency-Key', () => {
     expect(await app.engine.credits.balance('alice')).toBe(8);
   });
 
+  it('a duplicate that cannot wait for the first (idempotencyWaitMs) gets a 409 saying it is still running', async () => {
+    const slow = await createTestApp({ provider: { latencyMs: 300 }, engine: { pollPolicy: { pollIntervalMs: 20 } }, handler: { idempotencyWaitMs: 20 } });
+    await slow.grant('alice', 5);
+    const send = () => slow.call('POST', '/api/generate', { body: { prompt: 'slow one' }, headers: { 'idempotency-key': 'slow-1' } });
+    const [first, second] = await Promise.all([send(), new Promise((r) => setTimeout(r, 30)).then(send)]);
+    expect(first.status).toBe(200);
+    expect(second.status).toBe(409);
+    expect(await second.json()).toMatchObject({ code: 'conflict', reason: 'idempotency_pending' });
+    expect(await slow.engine.credits.balance('alice')).toBe(4);
+    const third = await send(); // once the first is done, the key replays
+    expect(third.headers.get('idempotent-replayed')).toBe('true');
+    await slow.close();
+  });
+
   it('rejects a malformed key with a 400 naming the header', async () => {
     const response = await post('/api/batch/generate', { prompts: ['a'] }, 'has spaces');
     expect(response.status).toBe(400);
