@@ -402,3 +402,67 @@ describe('image-to-image through each provider adapter', () => {
     });
   });
 });
+
+describe('a generation given up while it waits on the provider', () => {
+  /** An engine whose poll budget is far beyond `taskTimeoutMs`: the timeout or the caller ends the wait. */
+  async function patientEngine(provider: ProviderAdapter, taskTimeoutMs?: number) {
+    const imageStore = createMemoryImageStore();
+    const engine = createEngine({ storage: createMemoryStorage(), provider, imageStore, logger: silent, pollPolicy: { maxPolls: 10_000, pollIntervalMs: 5 }, ...(taskTimeoutMs ? { taskTimeoutMs } : {}) });
+    await engine.credits.grant('alice', 10, { idempotencyKey: 'welcome' });
+    return { engine, imageStore };
+  }
+
+  it.each([
+    ['fal', () => fal([{ status: 'IN_PROGRESS' }]), () => createFalProvider({ apiKeys: 'k', ...FAST })],
+    ['replicate', () => replicate([prediction('processing')]), () => createReplicateProvider({ apiKeys: 'k', ...FAST })],
+  ] as const)('%s: the task timeout cancels the provider request and refunds once', async (_name, arrange, make) => {
+    const seen = arrange();
+    const { engine, imageStore } = await patientEngine(make(), 150);
+    await expect(engine.imageToImage.run('alice', BODY)).rejects.toMatchObject({ code: 'timeout' });
+    await vi.waitFor(() => expect(seen.cancels()).toBe(1));
+    expect(await ledgerAmounts(engine)).toEqual([10, -2, 2]);
+    expect(imageStore.size).toBe(0);
+  });
+
+  it('replicate: a caller that goes away cancels the prediction', async () => {
+    const seen = replicate([prediction('processing')]);
+    const { engine } = await patientEngine(createReplicateProvider({ apiKeys: 'k', ...FAST }));
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new Error('client went away')), 80);
+    await expect(engine.imageToImage.run('alice', BODY, { signal: controller.signal })).rejects.toThrow('client went away');
+    await vi.waitFor(() => expect(seen.cancels()).toBe(1));
+    expect(await ledgerAmounts(engine)).toEqual([10, -2, 2]);
+  });
+
+  it('replicate: a poll that keeps failing with 5xx cancels the prediction it gave up on', async () => {
+    const seen = replicate([prediction('processing'), () => new HttpResponse('down', { status: 503 })]);
+    const { engine } = await patientEngine(createReplicateProvider({ apiKeys: 'k', ...FAST }));
+    await expect(engine.imageToImage.run('alice', BODY)).rejects.toMatchObject({ code: 'provider_error', details: { reason: 'provider_error' } });
+    await vi.waitFor(() => expect(seen.cancels()).toBe(1));
+    expect(await ledgerAmounts(engine)).toEqual([10, -2, 2]);
+  });
+
+  it('replicate: an engine that shuts down keeps the prediction for the restarted process (no cancel)', async () => {
+    const seen = replicate([prediction('processing')]);
+    const { engine } = await patientEngine(createReplicateProvider({ apiKeys: 'k', ...FAST }));
+    await engine.start();
+    const { batch } = await engine.batches.submit('alice', { prompt: 'a lighthouse', count: 1 });
+    await vi.waitFor(async () => expect((await engine.batches.status('alice', batch.batchId)).tasks[0]!.providerRequestId).toBeTruthy());
+    await engine.stop({ graceMs: 0 });
+    await new Promise((r) => setTimeout(r, 30));
+    expect(seen.cancels()).toBe(0);
+    expect((await engine.batches.status('alice', batch.batchId)).tasks[0]!.status).toBe('processing');
+  });
+
+  it('replicate: a prediction that failed is not cancelled', async () => {
+    const seen = replicate([prediction('failed', { error: 'boom' })]);
+    const { engine } = await patientEngine(createReplicateProvider({ apiKeys: 'k', ...FAST }));
+    await expect(engine.imageToImage.run('alice', BODY)).rejects.toMatchObject({ code: 'provider_error' });
+    await new Promise((r) => setTimeout(r, 30));
+    expect(seen.cancels()).toBe(0);
+  });
+});
+
+async function ledgerAmounts(engine: ReturnType<typeof createEngine>): Promise<number[]> {
+  return (await engine.credits.history('alice', { limit: 100 })).items.reverse().map((e) => e.amount);
+}
