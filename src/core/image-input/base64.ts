@@ -66,3 +66,20 @@ export function encodeBase64(bytes: Uint8Array): string {
   }
   return parts.join('');
 }
+
+/** Base64url without padding (RFC 4648 §5), for ids and tokens. */
+export function encodeBase64Url(bytes: Uint8Array): string {
+  return encodeBase64(bytes).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+/**
+ * Decodes base64 or base64url from a trusted peer (a provider's answer), tolerating missing
+ * padding and line breaks; null when it is not base64 at all. User input goes through
+ * {@link decodeBase64Strict} instead.
+ */
+export function decodeBase64Loose(text: string): Uint8Array | null {
+  let normal = text.replace(/\s+/g, '').replace(/-/g, '+').replace(/_/g, '/');
+  normal += '='.repeat((4 - (normal.length % 4)) % 4);
+  const decoded = decodeBase64Strict(normal);
+  return typeof decoded === 'string' ? null : decoded;
+}

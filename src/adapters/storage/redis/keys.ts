@@ -1,0 +1,48 @@
+import { ValidationError } from '../../../core/errors/validation-error.js';
+import { parseBatchId, parseRecordId } from '../../../core/ids.js';
+
+/**
+ * Key names. Everything of one user shares the hash tag `{username}`, so every per-user script
+ * touches one Redis Cluster slot; batch and record ids carry the username, so the tag follows from
+ * the id alone. Only the recovery index lives in its own slot (`{open}`).
+ */
+export class Keys {
+  constructor(readonly prefix: string) {
+    if (/[{}]/.test(prefix)) throw new ValidationError('prefix', 'must not contain { or } (they would change the hash tag)');
+  }
+  user(username: string) {
+    const base = `${this.prefix}{${username}}:`;
+    return {
+      balance: `${base}bal`,
+      journal: `${base}led`,
+      journalKeys: `${base}lk`,
+      batches: `${base}bz`,
+      openBatches: `${base}open`,
+      records: `${base}rz`,
+      batch: (member: string) => `${base}b:${member}`,
+      record: (member: string) => `${base}r:${member}`,
+    };
+  }
+  /** The user, zset member and hash key of a batch id; null when the id is not `batch:{user}:{ts}`. */
+  batch(batchId: string): { username: string; member: string; key: string } | null {
+    const parsed = parseBatchId(batchId);
+    if (!parsed) return null;
+    const member = String(parsed.timestamp);
+    return { username: parsed.username, member, key: this.user(parsed.username).batch(member) };
+  }
+  record(recordId: string): { username: string; member: string; key: string } | null {
+    const parsed = parseRecordId(recordId);
+    if (!parsed) return null;
+    const member = String(parsed.timestamp);
+    return { username: parsed.username, member, key: this.user(parsed.username).record(member) };
+  }
+  get openUsers(): string {
+    return `${this.prefix}{open}:users`;
+  }
+  get openToken(): string {
+    return `${this.prefix}{open}:token`;
+  }
+  idempotency(key: string): string {
+    return `${this.prefix}idem:${key}`;
+  }
+}

@@ -1,0 +1,36 @@
+import { LEDGER_LUA } from './ledger-lua.js';
+import { script } from './script.js';
+
+/**
+ * Charges and creates a batch in one step. Validates everything before the first write.
+ *
+ * KEYS[1] balance, KEYS[2] journal, KEYS[3] journal keys,
+ * KEYS[4] batch hash, KEYS[5] the user's batches (zset by createdAt), KEYS[6] the user's open batches (zset)
+ * ARGV[1] charge request JSON (see ledger-lua), ARGV[2] batch id (the charge's reference),
+ * ARGV[3] member of the zsets (the id's timestamp), ARGV[4] createdAt, ARGV[5] 1 when the batch is open,
+ * ARGV[6..] field, value pairs of the batch hash
+ *
+ * Returns
+ *   {0, seq, entry, balance}             created and charged
+ *   {1, seq, entry, balance}             the charge key was applied before: nothing written,
+ *                                        the entry's reference names the batch it paid for
+ *   {-1, balance} | {-2} | {-3}          insufficient credits | key mismatch | id taken; nothing written
+ */
+export const createBatch = script(
+  'CreateBatch',
+  6,
+  `${LEDGER_LUA}
+local req = cjson.decode(ARGV[1])
+local found = ledger_find(req)
+if found == false then return {-2} end
+if found then return {1, found[1], found[2], ledger_balance()} end
+if redis.call('EXISTS', KEYS[4]) == 1 then return {-3} end
+local balance = ledger_balance()
+if req[2] < 0 and balance + req[2] < 0 then return {-1, balance} end
+local w = ledger_write(req, ARGV[2])
+redis.call('HSET', KEYS[4], unpack(ARGV, 6))
+redis.call('ZADD', KEYS[5], ARGV[4], ARGV[3])
+if ARGV[5] == '1' then redis.call('ZADD', KEYS[6], ARGV[4], ARGV[3]) end
+return {0, w[1], w[2], w[3]}
+`,
+);

@@ -1,0 +1,26 @@
+import { applyLedgerEntry } from './apply-ledger-entry.js';
+import { claimTask } from './claim-task.js';
+import { createBatch } from './create-batch.js';
+import { createRecord } from './create-record.js';
+import { endTask } from './end-task.js';
+import { abandonIdempotent, beginIdempotent, completeIdempotent } from './idempotency.js';
+import { pruneOpenUser, touchOpenUser } from './open-users.js';
+import { retryTask } from './retry-task.js';
+import { updateTaskProgress } from './update-task-progress.js';
+
+export { Code, SCRIPT_VERSION, type RedisScript } from './script.js';
+
+export const SCRIPTS = {
+  applyLedgerEntry,
+  createBatch,
+  claimTask,
+  updateTaskProgress,
+  endTask,
+  retryTask,
+  createRecord,
+  beginIdempotent,
+  completeIdempotent,
+  abandonIdempotent,
+  touchOpenUser,
+  pruneOpenUser,
+} as const;

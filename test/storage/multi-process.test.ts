@@ -1,0 +1,64 @@
+import { Redis } from 'ioredis';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { StorageAdapter } from '../../src/core/ports/storage-adapter.js';
+import { claimPending, grant, journalSum, seededBatch, tick } from '../conformance/fixtures.js';
+import { raceChildren } from './children.js';
+import { openStorage, type StorageKind } from './processes/open-storage.js';
+import { deleteKeys, REDIS_URL, redisAvailable, uniquePrefix } from './redis-server.js';
+
+const redisUp = await redisAvailable();
+const dir = mkdtempSync(join(tmpdir(), 'igk-race-'));
+const redis = redisUp ? new Redis(REDIS_URL) : null;
+const prefix = uniquePrefix('race');
+afterAll(async () => {
+  rmSync(dir, { recursive: true, force: true });
+  if (redis) {
+    await deleteKeys(redis, prefix);
+    redis.disconnect();
+  }
+});
+
+function raceSuite(kind: StorageKind, target: string): void {
+  describe(`${kind}, shared by several OS processes`, () => {
+    let storage: StorageAdapter;
+    const open = () => (storage ??= openStorage(kind, target));
+    afterAll(async () => {
+      await storage?.close();
+    });
+
+    it('4 processes × 250 concurrent 1-credit charges against 500: exactly 500 succeed, balance 0, journal sums, no SQLITE_BUSY', async () => {
+      const s = open();
+      const user = `racer${process.pid}${kind}`;
+      await s.applyLedgerEntry(grant(user, 500, 'g'), tick());
+      const results = await raceChildren<{ ok: number; codes: Record<string, number> }>(
+        [0, 1, 2, 3].map((p) => [kind, target, 'charge', user, '250', `p${p}`]),
+      );
+      const codes: Record<string, number> = {};
+      for (const r of results) for (const [code, count] of Object.entries(r.codes)) codes[code] = (codes[code] ?? 0) + count;
+      expect(codes).toEqual({ insufficient_credits: 500 });
+      expect(results.reduce((sum, r) => sum + r.ok, 0)).toBe(500);
+      expect(await s.getBalance(user)).toBe(0);
+      expect(await journalSum(s, user)).toEqual({ sum: 0, count: 501 });
+    }, 120_000);
+
+    it('two processes completing the same task: one result, counters bumped once', async () => {
+      const s = open();
+      const batch = await seededBatch(s, `twin${process.pid}${kind}`, ['a', 'b']);
+      const task = await claimPending(s, batch.batchId, 0);
+      const results = await raceChildren<{ won: boolean }>(
+        ['left', 'right'].map((label) => [kind, target, 'complete', batch.batchId, '0', String(task.attempts), label]),
+      );
+      expect(results.filter((r) => r.won)).toHaveLength(1);
+      const stored = await s.getBatch(batch.batchId);
+      expect(stored).toMatchObject({ completedTasks: 1, failedTasks: 0, status: 'processing' });
+      const winner = results.findIndex((r) => r.won) === 0 ? 'left' : 'right';
+      expect(stored!.tasks[0]!.result).toEqual({ imageUrl: `/img/${winner}.png`, requestId: winner });
+    }, 120_000);
+  });
+}
+
+raceSuite('sqlite', join(dir, 'race.db'));
+describe.runIf(redisUp)('redis', () => raceSuite('redis', prefix));

@@ -1,0 +1,146 @@
+import BetterSqlite3 from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createSqliteStorage, migrate, SCHEMA_VERSION } from '../../src/adapters/storage/sqlite/index.js';
+import { prepareStatements } from '../../src/adapters/storage/sqlite/statements.js';
+import { charge, claimPending, grant, journalSum, makeBatch, tick } from '../conformance/fixtures.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'igk-sqlite-file-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let n = 0;
+const file = () => join(dir, `t${++n}.db`);
+
+describe('SQLite storage on a file', () => {
+  it('keeps balances, journal, batches, task states, records and idempotency keys when reopened', async () => {
+    const path = file();
+    const first = createSqliteStorage({ path });
+    await first.applyLedgerEntry(grant('alice', 10, 'g'), tick());
+    const ts = tick();
+    await first.createBatch(makeBatch('alice', ts, ['a', 'b']), charge('alice', 2, 'buy'), ts);
+    const batchId = `batch:alice:${ts}`;
+    const task = await claimPending(first, batchId, 0);
+    await first.updateTaskProgress(batchId, 0, task.attempts, { progress: 40, providerRequestId: 'req-0', now: tick() });
+    await first.completeTask(batchId, 0, task.attempts, { imageUrl: '/img/0.png', requestId: 'req-0' }, tick());
+    const processing = await claimPending(first, batchId, 1);
+    const record = {
+      recordId: `record:alice:${tick()}`,
+      username: 'alice',
+      type: 'text_to_image' as const,
+      prompt: 'p',
+      imageUrl: '/img/r.png',
+      requestId: 'r',
+      createdAt: tick(),
+      aspectRatio: '1:1' as const,
+      seed: null,
+      imagePromptStrength: null,
+    };
+    await first.createRecord(record);
+    await first.beginIdempotent('alice:k', 'fp', tick());
+    await first.completeIdempotent('alice:k', { status: 200 }, tick());
+    const before = await first.getBatch(batchId);
+    await first.close();
+
+    const again = createSqliteStorage({ path });
+    expect(await again.getBalance('alice')).toBe(8);
+    expect(await journalSum(again, 'alice')).toEqual({ sum: 8, count: 2 });
+    expect(await again.getBatch(batchId)).toEqual(before);
+    expect(await again.getTask(batchId, 0)).toMatchObject({ status: 'completed', progress: 100, providerRequestId: 'req-0', result: { imageUrl: '/img/0.png' } });
+    expect(await again.listOpenTasks(100)).toEqual([
+      { batchId, username: 'alice', index: 1, status: 'processing', attempts: processing.attempts, leaseExpiresAt: processing.leaseExpiresAt },
+    ]);
+    expect(await again.getRecord(record.recordId)).toEqual(record);
+    expect(await again.beginIdempotent('alice:k', 'x', tick())).toEqual({ state: 'done', fingerprint: 'fp', response: { status: 200 } });
+    const replay = await again.createBatch(makeBatch('alice', tick()), charge('alice', 2, 'buy'), tick());
+    expect(replay).toMatchObject({ replayed: true, balance: 8, batch: { batchId } });
+    await again.close();
+  });
+
+  it('commits writes still queued when it is closed', async () => {
+    const path = file();
+    const storage = createSqliteStorage({ path });
+    const writes = [storage.applyLedgerEntry(grant('hal', 2, 'g1'), tick()), storage.applyLedgerEntry(grant('hal', 3, 'g2'), tick())];
+    await storage.close();
+    await Promise.all(writes);
+    const again = createSqliteStorage({ path });
+    expect(await again.getBalance('hal')).toBe(5);
+    await again.close();
+  });
+
+  it('creates the schema at the current version, in WAL mode', async () => {
+    const path = file();
+    await createSqliteStorage({ path }).close();
+    const db = new BetterSqlite3(path);
+    expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    db.close();
+  });
+
+  it('migrates a file written at an older schema version, keeping its data', async () => {
+    const path = file();
+    const old = new BetterSqlite3(path);
+    migrate(old, 1);
+    old.prepare(`INSERT INTO accounts (username, balance, last_seq) VALUES ('bob', 0, 0)`).run();
+    old.close();
+
+    const storage = createSqliteStorage({ path });
+    await storage.applyLedgerEntry(grant('bob', 3, 'g'), tick());
+    expect(await storage.getBalance('bob')).toBe(3);
+    await storage.close();
+    const db = new BetterSqlite3(path);
+    expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    expect(db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'batches_open'`).get()).toBeTruthy();
+    db.close();
+  });
+
+  it('refuses a file written by a newer schema version, changing nothing', () => {
+    const path = file();
+    const db = new BetterSqlite3(path);
+    db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    db.close();
+    expect(() => createSqliteStorage({ path })).toThrow(/newer than this library/);
+  });
+
+  it('uses a database handle it is given and leaves it open on close', async () => {
+    const db = new BetterSqlite3(file());
+    const storage = createSqliteStorage({ database: db });
+    await storage.applyLedgerEntry(grant('carol', 1, 'g'), tick());
+    await storage.close();
+    expect(db.open).toBe(true);
+    expect(db.prepare('SELECT balance FROM accounts WHERE username = ?').get('carol')).toEqual({ balance: 1 });
+    db.close();
+  });
+
+  it('answers status, a page of list and recovery through indexes, not by scanning a user’s batches', () => {
+    const db = new BetterSqlite3(file());
+    createSqliteStorage({ database: db });
+    const st = prepareStatements(db);
+    const plan = (sql: string) =>
+      (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...Array<number>(sql.split('?').length - 1).fill(1)) as Array<{ detail: string }>).map((r) => r.detail).join(' | ');
+    expect(plan(st.batch.source)).toMatch(/SEARCH batches USING PRIMARY KEY/);
+    expect(plan(st.tasks.source)).toMatch(/SEARCH tasks USING PRIMARY KEY/);
+    for (const page of [st.batchPage, st.recordPage, st.ledgerPage]) {
+      expect(plan(page.source)).toMatch(/SEARCH (batches|records|ledger) USING (COVERING )?(INDEX (batches|records)_by_user|PRIMARY KEY)/);
+      expect(plan(page.source)).not.toMatch(/TEMP B-TREE|SCAN/);
+    }
+    // Open batches only, oldest first; tasks by primary key (a sort of at most one batch's tasks).
+    expect(plan(st.openTasks.source)).toMatch(/SCAN b USING (COVERING )?INDEX batches_open \| SEARCH t USING PRIMARY KEY/);
+    db.close();
+  });
+  it('waits out another connection’s write lock instead of surfacing SQLITE_BUSY', async () => {
+    const path = file();
+    const storage = createSqliteStorage({ path, busyTimeoutMs: 5 });
+    await storage.applyLedgerEntry(grant('gus', 2, 'g'), tick());
+    const other = new BetterSqlite3(path);
+    other.exec('BEGIN IMMEDIATE');
+    const release = setTimeout(() => other.exec('COMMIT'), 150);
+    const started = Date.now();
+    const written = await storage.applyLedgerEntry(charge('gus', 1, 'c'), tick());
+    expect(written.balance).toBe(1);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(100);
+    clearTimeout(release);
+    other.close();
+    await storage.close();
+  });
+});
