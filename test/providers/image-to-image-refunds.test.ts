@@ -57,6 +57,9 @@ interface AdapterCase {
   failures: Failure[];
 }
 
+/** What an HTTP adapter says it cannot honour. */
+const unsupportedOf = (provider: ProviderAdapter) => (provider as ProviderAdapter & { unsupported?: readonly string[] }).unsupported ?? [];
+
 function engineWith(provider: ProviderAdapter, taskTimeoutMs = 3_000) {
   const storage = createMemoryStorage();
   const imageStore = createMemoryImageStore();
@@ -218,7 +221,7 @@ const aiSdkModel = () =>
   new MockImageModelV3({
     doGenerate: async (options) => {
       aiSdkCalls.push(options);
-      const out = (await aiSdkBehaviour(options)) as { images: Array<string | Uint8Array> };
+      const out = (await aiSdkBehaviour(options)) as { images: Uint8Array[] };
       return { ...out, warnings: [], response: { timestamp: new Date(), modelId: 'mock', headers: {} } };
     },
   });
@@ -241,7 +244,7 @@ const cases: AdapterCase[] = [
       expect(body).toMatchObject({ model: 'flux-kontext-pro', prompt: 'make the fox blue', input_image: INPUT_B64, aspect_ratio: '16:9', seed: 7, safety_tolerance: 2 });
       // Kontext has no strength: not sent, and said so.
       expect(body).not.toHaveProperty('image_prompt_strength');
-      expect((provider as { unsupported: string[] }).unsupported).toContain('image_prompt_strength');
+      expect(unsupportedOf(provider)).toContain('image_prompt_strength');
     },
     failures: fluxFailures(bfl, 'bfl'),
   },
@@ -262,7 +265,7 @@ const cases: AdapterCase[] = [
     checkRequest: (body, provider) => {
       expect(body).toMatchObject({ prompt: 'make the fox blue', input_image: INPUT_B64, aspect_ratio: '16:9', seed: 7, safety_tolerance: 2 });
       expect(body).not.toHaveProperty('image_prompt_strength');
-      expect((provider as { unsupported: string[] }).unsupported).toContain('image_prompt_strength');
+      expect(unsupportedOf(provider)).toContain('image_prompt_strength');
     },
     failures: fluxFailures(fireworks, 'fireworks'),
   },
@@ -273,7 +276,7 @@ const cases: AdapterCase[] = [
     checkRequest: (body, provider) => {
       expect(body).toMatchObject({ url: `${FAL}/fal-ai/flux-pro/kontext`, prompt: 'make the fox blue', image_url: INPUT_DATA_URL, aspect_ratio: '16:9', seed: 7 });
       expect(body).not.toHaveProperty('image_prompt_strength');
-      expect((provider as { unsupported: string[] }).unsupported).toContain('image_prompt_strength');
+      expect(unsupportedOf(provider)).toContain('image_prompt_strength');
     },
     failures: [
       { name: 'a 5xx on status that stays 5xx after retries', arrange: () => void fal([() => new HttpResponse('boom', { status: 502 })]), expected: { code: 'provider_error', reason: 'provider_error', message: /HTTP 502\) after retries/ } },
@@ -292,7 +295,7 @@ const cases: AdapterCase[] = [
     checkRequest: (body, provider) => {
       expect(body.input).toMatchObject({ prompt: 'make the fox blue', input_image: INPUT_DATA_URL, aspect_ratio: 'match_input_image', seed: 7 });
       expect(body.input).not.toHaveProperty('image_prompt_strength');
-      expect((provider as { unsupported: string[] }).unsupported).toContain('image_prompt_strength');
+      expect(unsupportedOf(provider)).toContain('image_prompt_strength');
     },
     failures: [
       { name: 'a 5xx on create that stays 5xx after retries', arrange: () => void replicate([prediction('succeeded', { output: REPLICATE_OUT })], () => new HttpResponse('down', { status: 503 })), expected: { code: 'provider_error', reason: 'provider_error', message: /HTTP 503\) after retries/ } },
