@@ -5,13 +5,7 @@ import type { ImageStore, StoredImage } from '../ports/image-store.js';
 import type { GenerationInput, PollPolicy, ProviderAdapter } from '../ports/provider-adapter.js';
 import { runGeneration } from './generation-runner.js';
 
-/** The abort reason used when the engine stops: a batch task stays `processing` for recovery. */
-export class ShutdownSignal extends Error {
-  constructor() {
-    super('The engine is shutting down');
-    this.name = 'ShutdownSignal';
-  }
-}
+export { ShutdownSignal } from './shutdown-signal.js';
 
 export interface PipelineRequest {
   input: GenerationInput;
