@@ -21,6 +21,8 @@ export interface PipelineRequest {
   resumeRequestId?: string | null;
   onRequestId?: (requestId: string) => Promise<void>;
   onProgress?: (progress: number) => void;
+  /** Ends this run early; its reason is what `generate` throws. */
+  signal?: AbortSignal;
 }
 
 export interface PipelineResult {
@@ -66,6 +68,9 @@ export class GenerationPipeline {
       timeoutMs,
     );
     this.#running.add(controller);
+    const onAbort = () => controller.abort(request.signal!.reason);
+    if (request.signal?.aborted) onAbort();
+    request.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       const { requestId, image } = await runGeneration({
         provider: this.deps.provider,
@@ -91,6 +96,7 @@ export class GenerationPipeline {
       return { requestId, url: stored.url, image: stored };
     } finally {
       clearTimeout(timer);
+      request.signal?.removeEventListener('abort', onAbort);
       this.#running.delete(controller);
     }
   }
