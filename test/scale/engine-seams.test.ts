@@ -105,7 +105,7 @@ describe('leases', () => {
 
   it('a running task renews its lease, so a slow run is never taken for dead', async () => {
     const storage = createMemoryStorage();
-    const engine = track(testEngine({ latencyMs: 400, pollsBeforeReady: 1 }, { storage, leaseMs: 90, progressWriteIntervalMs: 10_000 }));
+    const engine = track(testEngine({ latencyMs: 400, pollsBeforeReady: 1 }, { storage, leaseMs: 90, progressWriteIntervalMs: 10_000, pollPolicy: { pollIntervalMs: 50, maxPolls: 40 } }));
     await engine.start();
     await engine.credits.grant('ron', 1, { idempotencyKey: 'g' });
     const { batch } = await engine.batches.submit('ron', { prompts: ['slow'] });
@@ -122,7 +122,7 @@ describe('leases', () => {
   it('a run whose claim was taken over stops at the next heartbeat and writes nothing', async () => {
     const storage = createMemoryStorage();
     const provider = createOfflineProvider({ size: 32, latencyMs: 600, pollsBeforeReady: 1 });
-    const engine = track(testEngine({}, { storage, provider, leaseMs: 60, progressWriteIntervalMs: 10_000 }));
+    const engine = track(testEngine({}, { storage, provider, leaseMs: 60, progressWriteIntervalMs: 10_000, pollPolicy: { pollIntervalMs: 50, maxPolls: 40 } }));
     await engine.start();
     await engine.credits.grant('tom', 1, { idempotencyKey: 'g' });
     const { batch } = await engine.batches.submit('tom', { prompts: ['contested'] });
