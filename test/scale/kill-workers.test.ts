@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { BatchRecord } from '../../src/core/schemas/records.js';
+import type { BatchRecord, LedgerEntry } from '../../src/core/schemas/records.js';
 import { startChild, type Child } from '../storage/children.js';
 import { deleteKeys, redisAvailable, uniquePrefix } from '../storage/redis-server.js';
 import { clusterEngine, clusterNames, redisOptions } from './redis-setup.js';
@@ -92,7 +92,7 @@ describe.runIf(redisUp)('3 worker processes, one killed with SIGKILL again and a
       let ledgerDifference = 0;
       for (let u = 0; u < USERS; u++) {
         const user = `k${u}`;
-        const entries = [];
+        const entries: LedgerEntry[] = [];
         let cursor: string | null = null;
         do {
           const page = await api.storage.listLedger(user, { limit: 100, cursor });

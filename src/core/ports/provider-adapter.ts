@@ -66,4 +66,9 @@ export interface ProviderAdapter {
   cancel?(requestId: string): Promise<void>;
   /** Downloads a result URL this provider returned (capped in size and time). */
   download?(url: string, ctx: ProviderCallContext): Promise<ImageBytes>;
+  /**
+   * Waits up to `ms` for a status pushed to this process (a verified webhook) instead of sleeping
+   * between polls; resolves null when none came. Adapters without webhooks leave it out.
+   */
+  waitForStatus?(requestId: string, ms: number, ctx: ProviderCallContext): Promise<ProviderStatus | null>;
 }

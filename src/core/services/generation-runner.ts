@@ -51,8 +51,8 @@ export async function runGeneration(run: GenerationRun): Promise<{ requestId: st
           { request_id: requestId },
         );
       }
-      if (policy.pollIntervalMs > 0) await sleep(policy.pollIntervalMs, signal);
-      status = await provider.poll(requestId, { signal });
+      const pushed = await waitBeforePoll(provider, requestId, policy.pollIntervalMs, signal);
+      status = pushed && isFinal(pushed) ? pushed : await provider.poll(requestId, { signal });
       if (!isFinal(status)) run.onProgress?.(pollProgress(poll, policy.maxPolls, status));
     }
     if (status.state === 'failed') {
@@ -67,6 +67,13 @@ export async function runGeneration(run: GenerationRun): Promise<{ requestId: st
   } catch (error) {
     throw asGenerationError(error, signal, requestId);
   }
+}
+
+/** Sleeps one poll interval, or returns early with a status a webhook pushed meanwhile. */
+async function waitBeforePoll(provider: ProviderAdapter, requestId: string, ms: number, signal: AbortSignal): Promise<ProviderStatus | null> {
+  if (provider.waitForStatus) return provider.waitForStatus(requestId, ms, { signal });
+  if (ms > 0) await sleep(ms, signal);
+  return null;
 }
 
 function isFinal(status: ProviderStatus | undefined): status is Extract<ProviderStatus, { state: 'succeeded' | 'failed' }> {

@@ -7,6 +7,7 @@
  */
 import { createInterface } from 'node:readline';
 import { isImageGenError } from '../../../src/core/errors/index.js';
+import { sleep } from '../../../src/core/services/sleep.js';
 import { openStorage, type StorageKind } from './open-storage.js';
 
 const [kind, target, mode, ...rest] = process.argv.slice(2) as [StorageKind, string, string, ...string[]];
@@ -16,9 +17,11 @@ async function run(): Promise<unknown> {
   if (mode === 'charge') {
     const [username, count, label] = rest as [string, string, string];
     const settled = await Promise.allSettled(
-      Array.from({ length: Number(count) }, (_, i) =>
-        storage.applyLedgerEntry({ username, kind: 'charge', amount: -1, idempotencyKey: `${label}-${i}` }, Date.now()),
-      ),
+      // Spread over ~30 ms so the processes' writes interleave as many separate transactions.
+      Array.from({ length: Number(count) }, async (_, i) => {
+        await sleep(Math.random() * 30);
+        return storage.applyLedgerEntry({ username, kind: 'charge', amount: -1, idempotencyKey: `${label}-${i}` }, Date.now());
+      }),
     );
     const codes: Record<string, number> = {};
     let ok = 0;

@@ -12,6 +12,7 @@ import type {
 import type { BatchRecord, GenerationRecord } from '../../../core/schemas/records.js';
 import { assertSameEntry, idTaken, numericCursor, pageLimit, taskNotFailed } from '../../../core/storage-kit/index.js';
 import { withBusyRetry } from './busy.js';
+import { GroupCommit } from './group-commit.js';
 import {
   batchOf,
   entryOf,
@@ -70,11 +71,9 @@ export function createSqliteStorage(options: SqliteStorageOptions): StorageAdapt
     throw error;
   }
 
-  /** A write: `BEGIN IMMEDIATE`, retried while another process holds the lock. */
-  const write = <A extends unknown[], T>(fn: (...args: A) => T) => {
-    const tx = db.transaction(fn);
-    return (...args: A): Promise<T> => withBusyRetry(() => tx.immediate(...args), giveUpMs);
-  };
+  /** A write: one savepoint in a group-committed `BEGIN IMMEDIATE`, retried while another process holds the lock. */
+  const group = new GroupCommit(db, giveUpMs);
+  const write = <A extends unknown[], T>(fn: (...args: A) => T) => group.wrap(fn);
   /** A read of several statements from one snapshot. */
   const read = <A extends unknown[], T>(fn: (...args: A) => T) => {
     const tx = db.transaction(fn);

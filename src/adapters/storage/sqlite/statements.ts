@@ -1,103 +1,77 @@
 import type { Database, Statement } from 'better-sqlite3';
 
-/** Every statement the adapter runs, prepared once per connection. */
-export function prepareStatements(db: Database) {
-  const s = (sql: string): Statement => db.prepare(sql);
-  return {
-    account: s('SELECT balance, last_seq FROM accounts WHERE username = ?'),
-    upsertAccount: s(
-      `INSERT INTO accounts (username, balance, last_seq) VALUES (@username, @balance, @seq)
-       ON CONFLICT (username) DO UPDATE SET balance = excluded.balance, last_seq = excluded.last_seq`,
-    ),
-    entryByKey: s('SELECT * FROM ledger WHERE username = ? AND idempotency_key = ?'),
-    insertEntry: s(
-      `INSERT INTO ledger (username, seq, kind, amount, balance_after, idempotency_key, reference, reason, fingerprint, created_at)
-       VALUES (@username, @seq, @kind, @amount, @balance_after, @idempotency_key, @reference, @reason, @fingerprint, @created_at)`,
-    ),
-    ledgerPage: s('SELECT * FROM ledger WHERE username = ? AND seq < ? ORDER BY seq DESC LIMIT ?'),
+/** The SQL of every statement the adapter runs. */
+const SQL = {
+  account: 'SELECT balance, last_seq FROM accounts WHERE username = ?',
+  upsertAccount: `INSERT INTO accounts (username, balance, last_seq) VALUES (@username, @balance, @seq)
+     ON CONFLICT (username) DO UPDATE SET balance = excluded.balance, last_seq = excluded.last_seq`,
+  entryByKey: 'SELECT * FROM ledger WHERE username = ? AND idempotency_key = ?',
+  insertEntry: `INSERT INTO ledger (username, seq, kind, amount, balance_after, idempotency_key, reference, reason, fingerprint, created_at)
+     VALUES (@username, @seq, @kind, @amount, @balance_after, @idempotency_key, @reference, @reason, @fingerprint, @created_at)`,
+  ledgerPage: 'SELECT * FROM ledger WHERE username = ? AND seq < ? ORDER BY seq DESC LIMIT ?',
 
-    batch: s('SELECT * FROM batches WHERE batch_id = ?'),
-    batchExists: s('SELECT 1 FROM batches WHERE batch_id = ?'),
-    insertBatch: s(
-      `INSERT INTO batches (batch_id, username, total_tasks, completed_tasks, failed_tasks, status, created_at, updated_at)
-       VALUES (@batch_id, @username, @total_tasks, @completed_tasks, @failed_tasks, @status, @created_at, @updated_at)`,
-    ),
-    batchPage: s(
-      `SELECT batch_id, total_tasks, completed_tasks, failed_tasks, status, created_at, updated_at FROM batches
-       WHERE username = ? AND created_at < ? ORDER BY created_at DESC LIMIT ?`,
-    ),
-    startBatch: s(
-      `UPDATE batches SET status = CASE WHEN status = 'pending' THEN 'processing' ELSE status END, updated_at = ? WHERE batch_id = ?`,
-    ),
-    touchBatch: s('UPDATE batches SET updated_at = ? WHERE batch_id = ?'),
-    /** Bumps one counter and closes the batch when every task has ended; returns the new row. */
-    endInBatch: s(
-      `UPDATE batches SET
-         completed_tasks = completed_tasks + @completed,
-         failed_tasks = failed_tasks + @failed,
-         status = CASE WHEN completed_tasks + failed_tasks + @completed + @failed >= total_tasks THEN 'completed' ELSE status END,
-         updated_at = @now
-       WHERE batch_id = @batch_id
-       RETURNING *`,
-    ),
-    reopenBatch: s(
-      `UPDATE batches SET failed_tasks = failed_tasks - 1, status = 'processing', updated_at = ? WHERE batch_id = ?`,
-    ),
+  batch: 'SELECT * FROM batches WHERE batch_id = ?',
+  batchExists: 'SELECT 1 FROM batches WHERE batch_id = ?',
+  insertBatch: `INSERT INTO batches (batch_id, username, total_tasks, completed_tasks, failed_tasks, status, created_at, updated_at)
+     VALUES (@batch_id, @username, @total_tasks, @completed_tasks, @failed_tasks, @status, @created_at, @updated_at)`,
+  batchPage: `SELECT batch_id, total_tasks, completed_tasks, failed_tasks, status, created_at, updated_at FROM batches
+     WHERE username = ? AND created_at < ? ORDER BY created_at DESC LIMIT ?`,
+  startBatch: `UPDATE batches SET status = CASE WHEN status = 'pending' THEN 'processing' ELSE status END, updated_at = ? WHERE batch_id = ?`,
+  touchBatch: 'UPDATE batches SET updated_at = ? WHERE batch_id = ?',
+  /** Bumps one counter and closes the batch when every task has ended; returns the new row. */
+  endInBatch: `UPDATE batches SET
+       completed_tasks = completed_tasks + @completed,
+       failed_tasks = failed_tasks + @failed,
+       status = CASE WHEN completed_tasks + failed_tasks + @completed + @failed >= total_tasks THEN 'completed' ELSE status END,
+       updated_at = @now
+     WHERE batch_id = @batch_id
+     RETURNING *`,
+  reopenBatch: `UPDATE batches SET failed_tasks = failed_tasks - 1, status = 'processing', updated_at = ? WHERE batch_id = ?`,
 
-    tasks: s('SELECT * FROM tasks WHERE batch_id = ? ORDER BY idx'),
-    task: s('SELECT * FROM tasks WHERE batch_id = ? AND idx = ?'),
-    insertTask: s(
-      `INSERT INTO tasks (batch_id, idx, prompt, params, status, progress, result, error, created_at, attempts, started_at, completed_at, provider_request_id, lease_expires_at)
-       VALUES (@batch_id, @idx, @prompt, @params, @status, @progress, @result, @error, @created_at, @attempts, @started_at, @completed_at, @provider_request_id, @lease_expires_at)`,
-    ),
-    /** Compare-and-set claim: matches only the expected status (and claim number). */
-    claimTask: s(
-      `UPDATE tasks SET status = 'processing', attempts = attempts + 1, progress = MAX(progress, 10),
-         started_at = @now, lease_expires_at = @lease
-       WHERE batch_id = @batch_id AND idx = @idx AND status = @status AND (@attempts IS NULL OR attempts = @attempts)
-       RETURNING *`,
-    ),
-    progressTask: s(
-      `UPDATE tasks SET
-         progress = CASE WHEN @progress > progress THEN MIN(@progress, 99) ELSE progress END,
-         provider_request_id = CASE WHEN @set_request THEN @request_id ELSE provider_request_id END,
-         lease_expires_at = COALESCE(@lease, lease_expires_at)
-       WHERE batch_id = @batch_id AND idx = @idx AND status = 'processing' AND attempts = @attempts`,
-    ),
-    completeTask: s(
-      `UPDATE tasks SET status = 'completed', progress = 100, result = @result, error = NULL,
-         completed_at = @now, lease_expires_at = NULL
-       WHERE batch_id = @batch_id AND idx = @idx AND status = 'processing' AND attempts = @attempts
-       RETURNING *`,
-    ),
-    failTask: s(
-      `UPDATE tasks SET status = 'failed', error = @error, completed_at = @now, lease_expires_at = NULL
-       WHERE batch_id = @batch_id AND idx = @idx AND status = 'processing' AND attempts = @attempts
-       RETURNING *`,
-    ),
-    resetTask: s(
-      `UPDATE tasks SET status = 'pending', progress = 0, result = NULL, error = NULL, provider_request_id = NULL,
-         lease_expires_at = NULL, completed_at = NULL
-       WHERE batch_id = ? AND idx = ?
-       RETURNING *`,
-    ),
-    openTasks: s(
-      `SELECT t.batch_id, b.username, t.idx, t.status, t.attempts, t.lease_expires_at
-       FROM batches b INDEXED BY batches_open JOIN tasks t ON t.batch_id = b.batch_id
-       WHERE b.status <> 'completed' AND t.status IN ('pending', 'processing')
-       ORDER BY b.created_at, b.batch_id, t.idx
-       LIMIT ?`,
-    ),
+  tasks: 'SELECT * FROM tasks WHERE batch_id = ? ORDER BY idx',
+  task: 'SELECT * FROM tasks WHERE batch_id = ? AND idx = ?',
+  insertTask: `INSERT INTO tasks (batch_id, idx, prompt, params, status, progress, result, error, created_at, attempts, started_at, completed_at, provider_request_id, lease_expires_at)
+     VALUES (@batch_id, @idx, @prompt, @params, @status, @progress, @result, @error, @created_at, @attempts, @started_at, @completed_at, @provider_request_id, @lease_expires_at)`,
+  /** Compare-and-set claim: matches only the expected status (and claim number). */
+  claimTask: `UPDATE tasks SET status = 'processing', attempts = attempts + 1, progress = MAX(progress, 10),
+       started_at = @now, lease_expires_at = @lease
+     WHERE batch_id = @batch_id AND idx = @idx AND status = @status AND (@attempts IS NULL OR attempts = @attempts)
+     RETURNING *`,
+  progressTask: `UPDATE tasks SET
+       progress = CASE WHEN @progress > progress THEN MIN(@progress, 99) ELSE progress END,
+       provider_request_id = CASE WHEN @set_request THEN @request_id ELSE provider_request_id END,
+       lease_expires_at = COALESCE(@lease, lease_expires_at)
+     WHERE batch_id = @batch_id AND idx = @idx AND status = 'processing' AND attempts = @attempts`,
+  completeTask: `UPDATE tasks SET status = 'completed', progress = 100, result = @result, error = NULL,
+       completed_at = @now, lease_expires_at = NULL
+     WHERE batch_id = @batch_id AND idx = @idx AND status = 'processing' AND attempts = @attempts
+     RETURNING *`,
+  failTask: `UPDATE tasks SET status = 'failed', error = @error, completed_at = @now, lease_expires_at = NULL
+     WHERE batch_id = @batch_id AND idx = @idx AND status = 'processing' AND attempts = @attempts
+     RETURNING *`,
+  resetTask: `UPDATE tasks SET status = 'pending', progress = 0, result = NULL, error = NULL, provider_request_id = NULL,
+       lease_expires_at = NULL, completed_at = NULL
+     WHERE batch_id = ? AND idx = ?
+     RETURNING *`,
+  openTasks: `SELECT t.batch_id, b.username, t.idx, t.status, t.attempts, t.lease_expires_at
+     FROM batches b INDEXED BY batches_open JOIN tasks t ON t.batch_id = b.batch_id
+     WHERE b.status <> 'completed' AND t.status IN ('pending', 'processing')
+     ORDER BY b.created_at, b.batch_id, t.idx
+     LIMIT ?`,
 
-    record: s('SELECT data FROM records WHERE record_id = ?'),
-    insertRecord: s('INSERT INTO records (record_id, username, created_at, data) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING'),
-    recordPage: s('SELECT data, created_at FROM records WHERE username = ? AND created_at < ? ORDER BY created_at DESC LIMIT ?'),
+  record: 'SELECT data FROM records WHERE record_id = ?',
+  insertRecord: 'INSERT INTO records (record_id, username, created_at, data) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+  recordPage: 'SELECT data, created_at FROM records WHERE username = ? AND created_at < ? ORDER BY created_at DESC LIMIT ?',
 
-    idempotency: s('SELECT state, fingerprint, response FROM idempotency WHERE key = ?'),
-    beginIdempotency: s(`INSERT INTO idempotency (key, state, fingerprint, response, updated_at) VALUES (?, 'pending', ?, NULL, ?) ON CONFLICT DO NOTHING`),
-    completeIdempotency: s(`UPDATE idempotency SET state = 'done', response = ?, updated_at = ? WHERE key = ?`),
-    abandonIdempotency: s(`DELETE FROM idempotency WHERE key = ? AND state = 'pending'`),
-  };
+  idempotency: 'SELECT state, fingerprint, response FROM idempotency WHERE key = ?',
+  beginIdempotency: `INSERT INTO idempotency (key, state, fingerprint, response, updated_at) VALUES (?, 'pending', ?, NULL, ?) ON CONFLICT DO NOTHING`,
+  completeIdempotency: `UPDATE idempotency SET state = 'done', response = ?, updated_at = ? WHERE key = ?`,
+  abandonIdempotency: `DELETE FROM idempotency WHERE key = ? AND state = 'pending'`,
+};
+
+export type Statements = { readonly [K in keyof typeof SQL]: Statement };
+
+/** Every statement, prepared once per connection. */
+export function prepareStatements(db: Database): Statements {
+  return Object.fromEntries(Object.entries(SQL).map(([name, sql]) => [name, db.prepare(sql)])) as unknown as Statements;
 }
-
-export type Statements = ReturnType<typeof prepareStatements>;

@@ -1,0 +1,12 @@
+import { rmSync } from 'node:fs';
+import BetterSqlite3 from 'better-sqlite3';
+import { createSqliteStorage } from '../src/adapters/storage/sqlite/index.js';
+import { runEngineOn, warmUp } from '../bench/engine-run.ts';
+await warmUp();
+const path = '/tmp/eng.db'; for (const s of ['', '-wal', '-shm']) rmSync(path + s, { force: true });
+const db = new BetterSqlite3(path);
+for (const p of process.argv.slice(2)) db.pragma(p);
+const storage = createSqliteStorage({ database: db });
+for (const p of process.argv.slice(2)) db.pragma(p);
+const r = await runEngineOn(storage, 'user');
+console.log(process.argv.slice(2).join(' '), Math.round(10000 / r.seconds), 'tasks/s');

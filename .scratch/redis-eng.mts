@@ -1,0 +1,12 @@
+import { Redis } from 'ioredis';
+import { createRedisStorage } from '../src/adapters/storage/redis/index.js';
+import { createMemoryStorage } from '../src/adapters/storage/memory/index.js';
+import { runEngineOn, warmUp } from '../bench/engine-run.ts';
+await warmUp();
+const prefix = `prof-${Date.now()}:`;
+const auto = process.argv[2] === 'auto';
+const storage = process.argv[2] === 'memory' ? createMemoryStorage() : createRedisStorage({ options: { host: '127.0.0.1', port: 6379, enableAutoPipelining: auto } }, { prefix });
+const r = await runEngineOn(storage, 'user');
+console.log(process.argv[2], Math.round(10000 / r.seconds), 'tasks/s');
+await storage.close();
+const c = new Redis(); let cur = '0'; do { const [n, k] = await c.scan(cur, 'MATCH', prefix + '*', 'COUNT', 1000); cur = n; if (k.length) await c.unlink(...k); } while (cur !== '0'); c.disconnect();

@@ -1,0 +1,169 @@
+import { z } from 'zod';
+import { ProviderError } from '../../../core/errors/provider-error.js';
+import type { GenerationInput, ProviderStatus, SubmitResult } from '../../../core/ports/provider-adapter.js';
+import { sizeFor } from '../http/aspect-ratio.js';
+import { assertOutputFormat, keyList, warnOnce, type CommonProviderOptions, type HttpProviderAdapter, type WebhookSettings } from '../http/adapter-kit.js';
+import { downloadImage } from '../http/download.js';
+import { KeyPool } from '../http/key-pool.js';
+import { ProviderHttp } from '../http/provider-http.js';
+import { decodeRef, encodeRef } from '../http/request-ref.js';
+import { sendRequest } from '../http/send-request.js';
+import { waitOnInbox } from '../webhooks/status-inbox.js';
+import { mapFluxStatus } from './flux-status.js';
+
+/** BFL's documented base URLs: the global one routes across clusters and needs `polling_url`. */
+export const BFL_REGIONS = { global: 'https://api.bfl.ai', eu: 'https://api.eu.bfl.ai', us: 'https://api.us.bfl.ai' } as const;
+
+export interface BflProviderOptions extends CommonProviderOptions {
+  /** Text-to-image model path (`POST /v1/<model>`). @default 'flux-kontext-pro' */
+  model?: string;
+  /** Image-to-image model: Kontext and FLUX.2 take `input_image`, Ultra `image_prompt` + strength. @default model */
+  editModel?: string;
+  /** A region or a base URL. @default 'global' */
+  region?: keyof typeof BFL_REGIONS | (string & {});
+  /** 0 (strict) to 6 (permissive); BFL limits image-to-image to 2. @default 2 */
+  safetyTolerance?: number;
+  /** Push results to a webhook (`webhook_url` + `webhook_secret`); polling stays the fallback. */
+  webhook?: WebhookSettings & { secret: string };
+  /** Hosts a `polling_url` may point to (the key is sent there). @default ['bfl.ai', 'bfl.ml'] and the base URL's host */
+  pollingHosts?: readonly string[];
+}
+
+const submitSchema = z.object({ id: z.string().min(1), polling_url: z.string().url().optional() });
+
+/**
+ * Black Forest Labs FLUX (docs.bfl.ai): `POST /v1/<model>` with the `x-key` header answers
+ * `{ id, polling_url }`; the adapter polls `polling_url` (required on the global endpoint) until
+ * `Ready`, then copies `result.sample` (a URL valid about 10 minutes). The stored request id
+ * carries the polling URL and the key's fingerprint, so another process can finish the poll.
+ * BFL has no cancel endpoint; `cancel` only frees the key. Output: png or jpeg.
+ */
+export function createBflProvider(options: BflProviderOptions): HttpProviderAdapter {
+  const name = 'bfl';
+  const model = options.model ?? 'flux-kontext-pro';
+  const editModel = options.editModel ?? model;
+  const baseUrl = (BFL_REGIONS[options.region as keyof typeof BFL_REGIONS] ?? options.region ?? BFL_REGIONS.global).replace(/\/+$/, '');
+  const base = new URL(baseUrl);
+  const pollingHosts = [...(options.pollingHosts ?? ['bfl.ai', 'bfl.ml']), base.hostname];
+  const http = new ProviderHttp({
+    pool: new KeyPool({ provider: name, keys: keyList(options.apiKeys), concurrencyPerKey: options.concurrencyPerKey ?? 24, logger: options.logger }),
+    retries: options.retries,
+    minTimeoutMs: options.retryMinTimeoutMs,
+    logger: options.logger,
+  });
+  const warned = new Set<string>();
+  const formats = ['png', 'jpeg'] as const;
+  const unsupported = ['output_format webp', ...(isUltra(editModel) ? [] : ['image_prompt_strength'])];
+
+  function body(input: GenerationInput): Record<string, unknown> {
+    const target = input.inputImage ? editModel : model;
+    const out: Record<string, unknown> = {
+      prompt: input.prompt,
+      output_format: input.outputFormat,
+      safety_tolerance: Math.min(options.safetyTolerance ?? 2, input.inputImage ? 2 : 6),
+    };
+    if (input.seed !== null) out.seed = input.seed;
+    // Kontext and Ultra take `aspect_ratio`; the other models take width/height (multiples of 16).
+    if (isKontext(target) || isUltra(target)) out.aspect_ratio = input.aspectRatio;
+    else Object.assign(out, sizeFor(input.aspectRatio));
+    if (input.inputImage) {
+      const image = Buffer.from(input.inputImage.bytes).toString('base64');
+      if (isUltra(target)) {
+        out.image_prompt = image;
+        out.image_prompt_strength = input.imagePromptStrength ?? 0.5;
+      } else if (isKontext(target) || target.startsWith('flux-2')) {
+        out.input_image = image;
+        if (input.imagePromptStrength !== undefined) warnOnce(options.logger, warned, name, `image_prompt_strength on ${target}`);
+      } else {
+        out.image_prompt = image;
+        if (input.imagePromptStrength !== undefined) warnOnce(options.logger, warned, name, `image_prompt_strength on ${target}`);
+      }
+    }
+    if (options.webhook) {
+      out.webhook_url = options.webhook.url;
+      out.webhook_secret = options.webhook.secret;
+    }
+    return out;
+  }
+
+  function pollingUrl(ref: { id: string; url?: string | undefined }): string {
+    if (!ref.url) return `${baseUrl}/v1/get_result?id=${encodeURIComponent(ref.id)}`;
+    const host = new URL(ref.url).hostname;
+    if (!pollingHosts.some((allowed) => host === allowed || host.endsWith(`.${allowed}`))) {
+      throw new ProviderError('invalid_response', `bfl gave a polling_url on an unexpected host (${host}); the key is not sent there`);
+    }
+    return ref.url;
+  }
+
+  const headers = (key: string) => ({ 'x-key': key });
+
+  return {
+    name,
+    capabilities: { imageToImage: true, seed: true, outputFormats: formats },
+    unsupported,
+    ...(options.pollPolicy ? { pollPolicy: options.pollPolicy } : {}),
+    keyStats: () => http.pool.stats(),
+
+    async submit(input, ctx): Promise<SubmitResult> {
+      assertOutputFormat(name, input, formats);
+      const target = input.inputImage ? editModel : model;
+      const payload = body(input);
+      const { value, lease } = await http.start(ctx.signal, async (lease) => {
+        const response = await sendRequest(`${baseUrl}/v1/${target}`, { provider: name, headers: headers(lease.key), body: payload, signal: ctx.signal });
+        const parsed = submitSchema.safeParse(response.json);
+        if (!parsed.success) throw new ProviderError('invalid_response', `bfl answered the submit without an id: ${JSON.stringify(response.json)?.slice(0, 200)}`);
+        return parsed.data;
+      });
+      const requestId = encodeRef({ id: value.id, key: lease.fingerprint, url: value.polling_url });
+      try {
+        pollingUrl({ id: value.id, url: value.polling_url });
+      } catch (error) {
+        lease.release('failure');
+        throw error;
+      }
+      http.hold(requestId, lease, ctx.signal);
+      return { requestId };
+    },
+
+    async poll(requestId, ctx): Promise<ProviderStatus> {
+      const ref = decodeRef(requestId);
+      const url = pollingUrl(ref);
+      const status = await http.follow(requestId, ref.key ?? null, ctx.signal, async (lease) => {
+        const response = await sendRequest(url, { provider: name, headers: headers(lease.key), signal: ctx.signal });
+        return mapFluxStatus(name, response.json);
+      });
+      if (status.state === 'succeeded' || status.state === 'failed') http.finish(requestId, status.state === 'succeeded' ? 'success' : 'failure');
+      return status;
+    },
+
+    async cancel(requestId) {
+      http.finish(requestId, 'failure');
+    },
+
+    async waitForStatus(requestId, ms, ctx) {
+      const status = await waitOnInbox(options.webhook?.inbox, name, decodeRef(requestId).id, ms, ctx.signal);
+      if (status) http.finish(requestId, status.state === 'succeeded' ? 'success' : 'failure');
+      return status;
+    },
+
+    download(url, ctx) {
+      // The result lives on BFL's delivery CDN: no key goes there (auth only for the API's own origin).
+      return downloadImage(url, {
+        provider: name,
+        signal: ctx.signal,
+        maxBytes: options.maxDownloadBytes,
+        timeoutMs: options.downloadTimeoutMs,
+        auth: { apiOrigin: base.origin, headers: {} },
+        allowHttp: base.protocol === 'http:',
+      });
+    },
+  };
+}
+
+function isKontext(model: string): boolean {
+  return model.includes('kontext');
+}
+
+function isUltra(model: string): boolean {
+  return model.includes('ultra');
+}

@@ -1,0 +1,158 @@
+import { z } from 'zod';
+import { ProviderError } from '../../../core/errors/provider-error.js';
+import type { GenerationInput, ProviderStatus, SubmitResult } from '../../../core/ports/provider-adapter.js';
+import { assertOutputFormat, keyList, warnOnce, type CommonProviderOptions, type HttpProviderAdapter, type WebhookSettings } from '../http/adapter-kit.js';
+import { downloadImage } from '../http/download.js';
+import { HttpStatusError } from '../http/http-status-error.js';
+import { toDataUrl } from '../http/image-type.js';
+import { KeyPool } from '../http/key-pool.js';
+import { ProviderHttp } from '../http/provider-http.js';
+import { decodeRef, encodeRef } from '../http/request-ref.js';
+import { sendRequest } from '../http/send-request.js';
+import { waitOnInbox } from '../webhooks/status-inbox.js';
+import { mapFalError, mapFalQueueStatus, mapFalResult } from './fal-status.js';
+
+export interface FalProviderOptions extends CommonProviderOptions {
+  /** Text-to-image endpoint id. @default 'fal-ai/flux-pro/kontext/text-to-image' */
+  model?: string;
+  /** Image-to-image endpoint id (takes `image_url`). @default 'fal-ai/flux-pro/kontext' */
+  editModel?: string;
+  /** @default 'https://queue.fal.run' */
+  queueUrl?: string;
+  /** fal's `safety_tolerance` ("1" strict … "6"). @default '2' */
+  safetyTolerance?: string;
+  /** Push results with `fal_webhook` (verified with fal's ED25519 keys); polling stays the fallback. */
+  webhook?: WebhookSettings;
+}
+
+const submitSchema = z.object({ request_id: z.string().min(1), response_url: z.string().url().optional() });
+
+/**
+ * fal queue API (docs.fal.ai "Queue"): `POST queue.fal.run/<endpoint>` with `Authorization: Key …`
+ * answers `request_id` and `response_url`; `GET <response_url>/status` says IN_QUEUE, IN_PROGRESS
+ * or COMPLETED; `GET <response_url>` is the result; `PUT <response_url>/cancel` cancels. The
+ * stored request id carries `response_url` (the endpoint's app path) and the key's fingerprint.
+ */
+export function createFalProvider(options: FalProviderOptions): HttpProviderAdapter {
+  const name = 'fal';
+  const model = options.model ?? 'fal-ai/flux-pro/kontext/text-to-image';
+  const editModel = options.editModel ?? 'fal-ai/flux-pro/kontext';
+  const queueUrl = (options.queueUrl ?? 'https://queue.fal.run').replace(/\/+$/, '');
+  const queue = new URL(queueUrl);
+  const http = new ProviderHttp({
+    pool: new KeyPool({ provider: name, keys: keyList(options.apiKeys), concurrencyPerKey: options.concurrencyPerKey ?? 10, logger: options.logger }),
+    retries: options.retries,
+    minTimeoutMs: options.retryMinTimeoutMs,
+    logger: options.logger,
+  });
+  const formats = ['png', 'jpeg'] as const;
+  const warned = new Set<string>();
+  const auth = (key: string) => ({ authorization: `Key ${key}` });
+
+  function body(input: GenerationInput): Record<string, unknown> {
+    const out: Record<string, unknown> = {
+      prompt: input.prompt,
+      aspect_ratio: input.aspectRatio,
+      output_format: input.outputFormat,
+      num_images: 1,
+      safety_tolerance: options.safetyTolerance ?? '2',
+    };
+    if (input.seed !== null) out.seed = input.seed;
+    if (input.inputImage) {
+      // fal accepts data URIs wherever it takes a file URL.
+      out.image_url = toDataUrl(input.inputImage.bytes, input.inputImage.contentType);
+      if (input.imagePromptStrength !== undefined) warnOnce(options.logger, warned, name, 'image_prompt_strength (Kontext follows the prompt)');
+    }
+    return out;
+  }
+
+  /** The request's response URL: stored, or rebuilt from the endpoint's app (owner/name). */
+  function responseUrl(ref: { id: string; url?: string | undefined; extra?: string | undefined }): string {
+    if (ref.url) {
+      if (new URL(ref.url).origin !== queue.origin) throw new ProviderError('invalid_response', 'fal gave a response_url on another host; the key is not sent there');
+      return ref.url;
+    }
+    const app = (ref.extra ?? model).split('/').slice(0, 2).join('/');
+    return `${queueUrl}/${app}/requests/${encodeURIComponent(ref.id)}`;
+  }
+
+  async function fetchResult(url: string, key: string, signal: AbortSignal): Promise<ProviderStatus> {
+    try {
+      const response = await sendRequest(url, { provider: name, headers: auth(key), signal });
+      return mapFalResult(response.json);
+    } catch (error) {
+      // A failed generation answers its result URL with 4xx and a `detail`.
+      if (error instanceof HttpStatusError && error.status >= 400 && error.status < 500 && error.status !== 429 && error.status !== 401 && error.status !== 403) {
+        return mapFalError(error.bodySnippet);
+      }
+      throw error;
+    }
+  }
+
+  const finishIfFinal = (requestId: string, status: ProviderStatus) => {
+    if (status.state === 'succeeded' || status.state === 'failed') http.finish(requestId, status.state === 'succeeded' ? 'success' : 'failure');
+  };
+
+  return {
+    name,
+    capabilities: { imageToImage: true, seed: true, outputFormats: formats },
+    unsupported: ['output_format webp', 'image_prompt_strength'],
+    ...(options.pollPolicy ? { pollPolicy: options.pollPolicy } : {}),
+    keyStats: () => http.pool.stats(),
+
+    async submit(input, ctx): Promise<SubmitResult> {
+      assertOutputFormat(name, input, formats);
+      const endpoint = input.inputImage ? editModel : model;
+      const url = `${queueUrl}/${endpoint}${options.webhook ? `?fal_webhook=${encodeURIComponent(options.webhook.url)}` : ''}`;
+      const payload = body(input);
+      const { value, lease } = await http.start(ctx.signal, async (lease) => {
+        const response = await sendRequest(url, { provider: name, headers: auth(lease.key), body: payload, signal: ctx.signal });
+        const parsed = submitSchema.safeParse(response.json);
+        if (!parsed.success) throw new ProviderError('invalid_response', `fal answered the submit without a request_id: ${JSON.stringify(response.json)?.slice(0, 200)}`);
+        return parsed.data;
+      });
+      const requestId = encodeRef({ id: value.request_id, key: lease.fingerprint, url: value.response_url, extra: endpoint });
+      http.hold(requestId, lease, ctx.signal);
+      return { requestId };
+    },
+
+    async poll(requestId, ctx): Promise<ProviderStatus> {
+      const ref = decodeRef(requestId);
+      const url = responseUrl(ref);
+      const status = await http.follow(requestId, ref.key ?? null, ctx.signal, async (lease) => {
+        const response = await sendRequest(`${url}/status`, { provider: name, headers: auth(lease.key), signal: ctx.signal });
+        return mapFalQueueStatus(response.json) ?? fetchResult(url, lease.key, ctx.signal);
+      });
+      finishIfFinal(requestId, status);
+      return status;
+    },
+
+    async cancel(requestId) {
+      const ref = decodeRef(requestId);
+      const signal = AbortSignal.timeout(10_000);
+      try {
+        await http.follow(requestId, ref.key ?? null, signal, (lease) => sendRequest(`${responseUrl(ref)}/cancel`, { provider: name, method: 'PUT', headers: auth(lease.key), signal }));
+      } finally {
+        http.finish(requestId, 'failure');
+      }
+    },
+
+    async waitForStatus(requestId, ms, ctx) {
+      const status = await waitOnInbox(options.webhook?.inbox, name, decodeRef(requestId).id, ms, ctx.signal);
+      if (status) finishIfFinal(requestId, status);
+      return status;
+    },
+
+    download(url, ctx) {
+      // Results live on fal's CDN (fal.media): no key goes there.
+      return downloadImage(url, {
+        provider: name,
+        signal: ctx.signal,
+        maxBytes: options.maxDownloadBytes,
+        timeoutMs: options.downloadTimeoutMs,
+        auth: { apiOrigin: queue.origin, headers: {} },
+        allowHttp: queue.protocol === 'http:',
+      });
+    },
+  };
+}

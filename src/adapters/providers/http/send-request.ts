@@ -1,0 +1,85 @@
+import { HttpStatusError, NetworkError, parseRetryAfter } from './http-status-error.js';
+
+export interface SendRequestOptions {
+  /** Provider name for error messages. */
+  provider: string;
+  method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  headers?: Record<string, string>;
+  /** Serialised as JSON unless it is FormData or a string. */
+  body?: unknown;
+  signal: AbortSignal;
+  /** Limit of this one HTTP exchange; the task's signal still covers everything. @default 30000 */
+  timeoutMs?: number;
+  /** Largest response body read, in bytes. @default 1 MiB */
+  maxBodyBytes?: number;
+}
+
+export interface JsonResponse {
+  status: number;
+  headers: Headers;
+  /** The parsed body, or `undefined` when it was empty. */
+  json: unknown;
+}
+
+/**
+ * One HTTP exchange with a provider's API: JSON in, JSON out. Non-2xx answers become
+ * {@link HttpStatusError} (with `Retry-After`), network failures {@link NetworkError}; a body that
+ * is not JSON throws a plain Error naming the provider. Abort reasons pass through unchanged.
+ */
+export async function sendRequest(url: string, options: SendRequestOptions): Promise<JsonResponse> {
+  const timeout = AbortSignal.timeout(options.timeoutMs ?? 30_000);
+  const signal = AbortSignal.any([options.signal, timeout]);
+  const { body } = options;
+  const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
+  let payload: BodyInit | undefined;
+  if (body instanceof FormData || typeof body === 'string') payload = body;
+  else if (body !== undefined) {
+    payload = JSON.stringify(body);
+    headers['content-type'] = 'application/json';
+  }
+  let response: Response;
+  try {
+    response = await fetch(url, { method: options.method ?? (body === undefined ? 'GET' : 'POST'), headers, body: payload, signal, redirect: 'error' });
+  } catch (error) {
+    if (options.signal.aborted) throw options.signal.reason;
+    if (timeout.aborted) throw new NetworkError(options.provider, new Error(`no answer within ${options.timeoutMs ?? 30_000} ms`));
+    throw new NetworkError(options.provider, error);
+  }
+  const text = await readText(response, options.maxBodyBytes ?? 1024 * 1024, options.provider).catch((error) => {
+    if (options.signal.aborted) throw options.signal.reason;
+    throw error;
+  });
+  if (!response.ok) {
+    throw new HttpStatusError(options.provider, response.status, snippet(text), parseRetryAfter(response.headers.get('retry-after')));
+  }
+  if (text.trim() === '') return { status: response.status, headers: response.headers, json: undefined };
+  try {
+    return { status: response.status, headers: response.headers, json: JSON.parse(text) };
+  } catch {
+    throw new Error(`${options.provider} answered with a body that is not JSON: ${snippet(text)}`);
+  }
+}
+
+async function readText(response: Response, maxBytes: number, provider: string): Promise<string> {
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => {});
+      throw new Error(`${provider} answered with a body over ${maxBytes} bytes`);
+    }
+    chunks.push(value);
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks));
+}
+
+/** The first 200 characters of a body, on one line. */
+export function snippet(text: string): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  return line.length > 200 ? `${line.slice(0, 200)}…` : line;
+}

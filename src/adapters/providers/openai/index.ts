@@ -1,0 +1,124 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { ProviderError } from '../../../core/errors/provider-error.js';
+import type { GenerationInput, ProviderStatus, SubmitResult } from '../../../core/ports/provider-adapter.js';
+import type { AspectRatio } from '../../../core/schemas/params.js';
+import { keyList, warnOnce, type CommonProviderOptions, type HttpProviderAdapter } from '../http/adapter-kit.js';
+import { HttpStatusError } from '../http/http-status-error.js';
+import { fromBase64, sniffImageType } from '../http/image-type.js';
+import { KeyPool } from '../http/key-pool.js';
+import { ProviderHttp } from '../http/provider-http.js';
+import { sendRequest } from '../http/send-request.js';
+
+export interface OpenAiProviderOptions extends CommonProviderOptions {
+  /** @default 'gpt-image-1' */
+  model?: string;
+  /** @default 'https://api.openai.com/v1' */
+  baseUrl?: string;
+  /** `low`, `medium`, `high` or `auto`. @default 'auto' */
+  quality?: 'low' | 'medium' | 'high' | 'auto';
+  /** OpenAI's own moderation strictness. @default 'auto' */
+  moderation?: 'auto' | 'low';
+  /** Optional `OpenAI-Organization` header. */
+  organization?: string;
+  /** Limit of one synchronous call (generation takes up to a minute or two). @default 180000 */
+  requestTimeoutMs?: number;
+}
+
+const imagesSchema = z.object({ data: z.array(z.object({ b64_json: z.string().min(1) })).min(1) });
+
+/**
+ * gpt-image-1 sizes are 1024x1024, 1536x1024 and 1024x1536: each aspect ratio maps to the nearest
+ * (landscape, portrait or square); the exact ratio is not honoured and is listed in `unsupported`.
+ */
+export function openAiSize(aspectRatio: AspectRatio): '1024x1024' | '1536x1024' | '1024x1536' {
+  const [w, h] = aspectRatio.split(':').map(Number) as [number, number];
+  if (w === h) return '1024x1024';
+  return w > h ? '1536x1024' : '1024x1536';
+}
+
+/**
+ * OpenAI Images API (platform.openai.com/docs/api-reference/images): synchronous. Text-to-image is
+ * `POST /images/generations`, image-to-image `POST /images/edits` (multipart, the input as
+ * `image[]`); both answer `data[0].b64_json`. A safety refusal is HTTP 400 with
+ * `error.code = "moderation_blocked"` and becomes a `moderated_input` failure. The result is known
+ * at submit, so there is nothing to poll after a restart: such a request fails as not found.
+ */
+export function createOpenAiProvider(options: OpenAiProviderOptions): HttpProviderAdapter {
+  const name = 'openai';
+  const model = options.model ?? 'gpt-image-1';
+  const baseUrl = (options.baseUrl ?? 'https://api.openai.com/v1').replace(/\/+$/, '');
+  const http = new ProviderHttp({
+    pool: new KeyPool({ provider: name, keys: keyList(options.apiKeys), concurrencyPerKey: options.concurrencyPerKey ?? 8, logger: options.logger }),
+    retries: options.retries,
+    minTimeoutMs: options.retryMinTimeoutMs,
+    logger: options.logger,
+  });
+  const warned = new Set<string>();
+  const headers = (key: string) => ({ authorization: `Bearer ${key}`, ...(options.organization ? { 'openai-organization': options.organization } : {}) });
+
+  function fields(input: GenerationInput): Record<string, string> {
+    const out: Record<string, string> = {
+      model,
+      prompt: input.prompt,
+      n: '1',
+      size: openAiSize(input.aspectRatio),
+      output_format: input.outputFormat,
+      quality: options.quality ?? 'auto',
+    };
+    if (!['1:1', '3:2', '2:3'].includes(input.aspectRatio)) warnOnce(options.logger, warned, name, `aspect_ratio ${input.aspectRatio} (nearest size ${out.size} is used)`);
+    if (input.seed !== null) warnOnce(options.logger, warned, name, 'seed');
+    return out;
+  }
+
+  async function call(input: GenerationInput, key: string, signal: AbortSignal): Promise<ProviderStatus> {
+    const base = fields(input);
+    let body: unknown;
+    let url: string;
+    if (input.inputImage) {
+      url = `${baseUrl}/images/edits`;
+      const form = new FormData();
+      for (const [k, v] of Object.entries(base)) form.append(k, v);
+      // gpt-image-1 has no strength; input_fidelity high keeps more of the input image.
+      form.append('input_fidelity', (input.imagePromptStrength ?? 0.5) >= 0.5 ? 'high' : 'low');
+      const ext = input.inputImage.contentType.split('/')[1] ?? 'png';
+      form.append('image[]', new Blob([new Uint8Array(input.inputImage.bytes)], { type: input.inputImage.contentType }), `input.${ext}`);
+      body = form;
+    } else {
+      url = `${baseUrl}/images/generations`;
+      body = { ...base, n: 1, moderation: options.moderation ?? 'auto' };
+    }
+    try {
+      const response = await sendRequest(url, { provider: name, headers: headers(key), body, signal, timeoutMs: options.requestTimeoutMs ?? 180_000, maxBodyBytes: 64 * 1024 * 1024 });
+      const parsed = imagesSchema.safeParse(response.json);
+      if (!parsed.success) throw new ProviderError('invalid_response', `openai answered without data[0].b64_json: ${JSON.stringify(response.json)?.slice(0, 200)}`);
+      const bytes = fromBase64(parsed.data.data[0]!.b64_json);
+      const contentType = sniffImageType(bytes);
+      if (!contentType) throw new ProviderError('invalid_response', 'openai answered b64_json that is not a PNG, JPEG or WebP image');
+      return { state: 'succeeded', output: { bytes, contentType } };
+    } catch (error) {
+      if (error instanceof HttpStatusError && error.status === 400 && /moderation_blocked|safety system/i.test(error.bodySnippet)) {
+        return { state: 'failed', reason: 'moderated_input', message: `openai refused the request: its safety system flagged the prompt or image (${error.bodySnippet})` };
+      }
+      throw error;
+    }
+  }
+
+  return {
+    name,
+    capabilities: { imageToImage: true, seed: false, outputFormats: ['png', 'jpeg', 'webp'] },
+    unsupported: ['seed', 'aspect_ratio other than 1:1, 3:2, 2:3 (nearest size)', 'image_prompt_strength (mapped to input_fidelity high/low)'],
+    ...(options.pollPolicy ? { pollPolicy: options.pollPolicy } : {}),
+    keyStats: () => http.pool.stats(),
+
+    async submit(input, ctx): Promise<SubmitResult> {
+      const { value, lease } = await http.start(ctx.signal, (lease) => call(input, lease.key, ctx.signal));
+      lease.release(value.state === 'succeeded' ? 'success' : 'failure');
+      return { requestId: `openai-${randomUUID()}`, status: value };
+    },
+
+    async poll(requestId): Promise<ProviderStatus> {
+      return { state: 'failed', reason: 'not_found', message: `openai answers synchronously; the result of the interrupted request ${requestId} cannot be fetched again` };
+    },
+  };
+}

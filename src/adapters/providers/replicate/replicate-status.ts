@@ -1,0 +1,51 @@
+import { z } from 'zod';
+import { ProviderError } from '../../../core/errors/provider-error.js';
+import type { ProviderStatus } from '../../../core/ports/provider-adapter.js';
+
+/** A prediction (replicate.com/docs/reference/http#predictions.get), as polled or pushed by webhook. */
+export const predictionSchema = z.object({
+  id: z.string().min(1),
+  status: z.string(),
+  output: z.unknown().optional(),
+  error: z.unknown().optional(),
+  logs: z.string().nullish(),
+});
+
+/**
+ * starting → pending, processing → running, succeeded → the output URL (a string or the first of a
+ * list), failed/canceled/aborted → failures. FLUX models on Replicate fail with "flagged as
+ * sensitive (E005)" when their safety checker blocks a prompt or an image.
+ */
+export function mapPrediction(body: unknown): ProviderStatus {
+  const parsed = predictionSchema.safeParse(body);
+  if (!parsed.success) throw new ProviderError('invalid_response', `replicate answered a prediction without id/status: ${JSON.stringify(body)?.slice(0, 200)}`);
+  const { status, output, error } = parsed.data;
+  switch (status) {
+    case 'starting':
+      return { state: 'pending' };
+    case 'processing':
+      return { state: 'running' };
+    case 'succeeded': {
+      const url = Array.isArray(output) ? output[0] : output;
+      if (typeof url !== 'string' || url === '') throw new ProviderError('invalid_response', 'replicate answered succeeded without an output URL');
+      return { state: 'succeeded', output: { url } };
+    }
+    case 'failed': {
+      const text = typeof error === 'string' ? error : JSON.stringify(error ?? 'no error text');
+      if (/E005|sensitive|nsfw|safety|moderat/i.test(text)) {
+        const input = /input|prompt/i.test(text);
+        return {
+          state: 'failed',
+          reason: input ? 'moderated_input' : 'moderated_output',
+          message: `replicate's safety checker blocked the ${input ? 'request' : 'generated image'} (${text.slice(0, 200)})`,
+        };
+      }
+      return { state: 'failed', reason: 'provider_error', message: `replicate failed the prediction (${text.slice(0, 200)})` };
+    }
+    case 'canceled':
+    case 'aborted':
+      return { state: 'failed', reason: 'provider_error', message: `replicate prediction was ${status}` };
+    default:
+      return { state: 'running' };
+  }
+}

@@ -1,0 +1,70 @@
+import { http, HttpResponse } from 'msw';
+import { describe, expect, it } from 'vitest';
+import { createOpenAiProvider, openAiSize } from '../../src/adapters/providers/openai/index.js';
+import { EDIT_INPUT, PNG, TEXT_INPUT, generate, useMsw } from './harness.js';
+
+const API = 'https://api.openai.com/v1';
+const server = useMsw();
+const ok = () => HttpResponse.json({ created: 1, data: [{ b64_json: Buffer.from(PNG).toString('base64') }] });
+
+describe('openai adapter', () => {
+  it('generates synchronously with gpt-image-1 and returns the base64 image without polling', async () => {
+    let body: any;
+    server.use(http.post(`${API}/images/generations`, async ({ request }) => ((body = await request.json()), ok())));
+    const provider = createOpenAiProvider({ apiKeys: 'sk-test' });
+    const submitted = await provider.submit(TEXT_INPUT, { signal: AbortSignal.timeout(5000) });
+    expect(submitted.status).toMatchObject({ state: 'succeeded', output: { contentType: 'image/png' } });
+    expect(body).toMatchObject({ model: 'gpt-image-1', prompt: 'a red fox', size: '1536x1024', output_format: 'png', n: 1 });
+    expect(provider.keyStats()[0]).toMatchObject({ inFlight: 0, successes: 1 });
+  });
+
+  it('maps aspect ratios to the three sizes', () => {
+    expect([openAiSize('1:1'), openAiSize('21:9'), openAiSize('3:4')]).toEqual(['1024x1024', '1536x1024', '1024x1536']);
+  });
+
+  it('sends edits as multipart with image[] and input_fidelity from the strength', async () => {
+    let form: FormData | undefined;
+    server.use(http.post(`${API}/images/edits`, async ({ request }) => ((form = await request.formData()), ok())));
+    await generate(createOpenAiProvider({ apiKeys: 'k' }), EDIT_INPUT);
+    expect(form!.get('prompt')).toBe('a red fox');
+    expect(form!.get('input_fidelity')).toBe('high');
+    expect(form!.get('image[]')).toBeInstanceOf(Blob);
+  });
+
+  it('turns a moderation refusal into a moderated_input failure without retrying', async () => {
+    let calls = 0;
+    server.use(
+      http.post(`${API}/images/generations`, () => {
+        calls++;
+        return HttpResponse.json({ error: { message: 'Your request was rejected by the safety system.', type: 'image_generation_user_error', code: 'moderation_blocked' } }, { status: 400 });
+      }),
+    );
+    await expect(generate(createOpenAiProvider({ apiKeys: 'k' }))).rejects.toMatchObject({ reason: 'moderated_input', message: expect.stringMatching(/safety system/) });
+    expect(calls).toBe(1);
+  });
+
+  it('retries 429 with Retry-After and 5xx, then succeeds', async () => {
+    let calls = 0;
+    server.use(
+      http.post(`${API}/images/generations`, () =>
+        ++calls === 1 ? new HttpResponse(null, { status: 429, headers: { 'retry-after': '1' } }) : calls === 2 ? new HttpResponse(null, { status: 500 }) : ok(),
+      ),
+    );
+    const provider = createOpenAiProvider({ apiKeys: 'k', retryMinTimeoutMs: 1 });
+    const started = Date.now();
+    await generate(provider);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+    expect(provider.keyStats()[0]).toMatchObject({ coolDowns: 1, successes: 1 });
+  });
+
+  it('reports an answer without b64_json as invalid_response, and aborts on timeout', async () => {
+    server.use(http.post(`${API}/images/generations`, () => HttpResponse.json({ data: [{ url: 'x' }] })));
+    await expect(generate(createOpenAiProvider({ apiKeys: 'k' }))).rejects.toMatchObject({ reason: 'invalid_response' });
+    server.use(http.post(`${API}/images/generations`, () => new Promise<Response>(() => {})));
+    await expect(generate(createOpenAiProvider({ apiKeys: 'k' }), TEXT_INPUT, { timeoutMs: 100 })).rejects.toBeDefined();
+  });
+
+  it('cannot fetch an interrupted synchronous request again and says so', async () => {
+    await expect(createOpenAiProvider({ apiKeys: 'k' }).poll('openai-x', { signal: AbortSignal.timeout(100) })).resolves.toMatchObject({ state: 'failed', reason: 'not_found' });
+  });
+});
