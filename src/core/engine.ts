@@ -80,7 +80,10 @@ export function createEngine(options: EngineOptions): Engine {
   const pipeline = (): GenerationPipeline =>
     new GenerationPipeline({ provider: options.provider, imageStore: options.imageStore, policy: pollPolicy, timeoutMs, shutdown: shutdown.signal });
   let currentPipeline = pipeline();
-  const pipelineProxy = { generate: (request: Parameters<GenerationPipeline['generate']>[0]) => currentPipeline.generate(request) } as GenerationPipeline;
+  const pipelineProxy = {
+    provider: options.provider,
+    generate: (request: Parameters<GenerationPipeline['generate']>[0]) => currentPipeline.generate(request),
+  } as GenerationPipeline;
 
   const batches = new BatchEngine({
     storage: options.storage,

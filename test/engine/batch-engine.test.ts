@@ -323,3 +323,15 @@ async function waitUntil<T>(check: () => Promise<T | null>, timeoutMs = 5000): P
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+describe('BatchEngine and the provider’s capabilities', () => {
+  it('refuses an output format the provider cannot make, before charging', async () => {
+    const base = createOfflineProvider({ size: 32 });
+    const engine = track(testEngine({}, { provider: { ...base, capabilities: { ...base.capabilities, outputFormats: ['png', 'jpeg'] } } }));
+    await engine.credits.grant('pat', 3, { idempotencyKey: 'g' });
+    const error = await engine.batches.submit('pat', { prompts: ['x'], output_format: 'webp' }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'validation', field: 'output_format' });
+    expect((error as Error).message).toContain('png, jpeg');
+    expect(await engine.credits.balance('pat')).toBe(3);
+  });
+});

@@ -12,6 +12,7 @@ import type { BatchRecord, BatchSummary, BatchTask } from '../schemas/records.js
 import { batchGenerateRequestSchema } from '../schemas/requests.js';
 import type { CreditLedger } from './credit-ledger.js';
 import { moderatePrompts } from './moderation.js';
+import { assertProviderSupports } from './provider-support.js';
 import { ShutdownSignal, type GenerationPipeline } from './generation-pipeline.js';
 import type { PromptModerator } from '../options.js';
 
@@ -69,6 +70,7 @@ export class BatchEngine {
     const prompts = request.prompts ?? Array.from({ length: request.count! }, () => request.prompt!);
     await moderatePrompts(this.deps.moderatePrompt, prompts, request.prompts ? 'prompts' : 'prompt', username);
     const params = toTaskParams(request);
+    assertProviderSupports(this.deps.pipeline.provider, { outputFormat: params.output_format });
     const cost = prompts.length * this.deps.pricePerTask;
     await this.#checkRate(username);
 

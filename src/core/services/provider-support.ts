@@ -1,0 +1,20 @@
+import { ValidationError } from '../errors/validation-error.js';
+import type { ProviderAdapter } from '../ports/provider-adapter.js';
+import type { OutputFormat } from '../schemas/params.js';
+
+/**
+ * Rejects, before anything is charged, a request the configured provider cannot make: an output
+ * format it does not produce, or an input image when it has no image-to-image.
+ */
+export function assertProviderSupports(
+  provider: Pick<ProviderAdapter, 'name' | 'capabilities'>,
+  request: { outputFormat: OutputFormat; imageToImage?: boolean },
+): void {
+  const formats = provider.capabilities.outputFormats;
+  if (!formats.includes(request.outputFormat)) {
+    throw new ValidationError('output_format', `the ${provider.name} provider cannot make ${request.outputFormat} images; use ${formats.join(', ')}`);
+  }
+  if (request.imageToImage && !provider.capabilities.imageToImage) {
+    throw new ValidationError('input_image', `the ${provider.name} provider does not support image-to-image`);
+  }
+}
