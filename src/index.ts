@@ -18,3 +18,4 @@ export { runGeneration, DEFAULT_POLL_POLICY, PROGRESS } from './core/services/ge
 export { InProcessDispatcher, type InProcessDispatcherOptions } from './core/dispatch/in-process-dispatcher.js';
 export { FairQueue } from './core/dispatch/fair-queue.js';
 export * from './core/storage-kit/index.js';
+export * from './core/role.js';

@@ -24,8 +24,8 @@ export interface Engine {
   readonly pollPolicy: PollPolicy;
   readonly role: EngineRole;
   /**
-   * Connects the event relay and, unless the role is `api`, starts the workers
-   * ({@link Engine.startWorkers}).
+   * Connects the event relay (to hear other processes' events; `api` and `both` only) and, unless
+   * the role is `api`, starts the workers ({@link Engine.startWorkers}).
    */
   start(options?: { takeOverProcessing?: boolean }): Promise<{ recovered: number }>;
   /**
@@ -126,7 +126,8 @@ export function createEngine(options: EngineOptions): Engine {
     pollPolicy,
     role,
     async start(startOptions = {}) {
-      await relay?.connect();
+      // A worker publishes its events but needs nobody else's: it skips decoding the whole cluster's.
+      if (role !== 'worker') await relay?.connect();
       if (role === 'api') return { recovered: 0 };
       return startWorkers(startOptions);
     },

@@ -64,7 +64,11 @@ export interface EngineOptions {
   leaseMs?: number;
   /** Asked before every charge of a batch submit or retry; a refusal is `RateLimitedError` (429). @default none */
   rateLimiter?: RateLimiter;
-  /** Carries events between processes (e.g. `createRedisEventRelay`), so `events` sees tasks run elsewhere. @default none */
+  /**
+   * Carries events between processes (e.g. `createRedisEventRelay`): every role publishes its
+   * events; `api` and `both` engines also re-emit other processes' events on `events`, so SSE and
+   * `waitForBatch` see tasks run elsewhere. @default none
+   */
   eventRelay?: EventRelay;
   /** @default Date.now */
   now?: () => number;

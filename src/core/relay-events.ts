@@ -32,7 +32,6 @@ export function relayEvents(events: EngineEventBus, relay: EventRelay): { connec
       });
     },
     async close() {
-      if (!connected) return;
       connected = false;
       await relay.close();
     },
