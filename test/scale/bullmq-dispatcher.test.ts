@@ -46,6 +46,27 @@ describe.runIf(redisUp)('BullMQ dispatcher', () => {
     expect(counts).toEqual({ completed: 0, active: 0, wait: 0, prioritized: 0, delayed: 0 });
   });
 
+  it("in 'both' mode a process sees its own events once, and another 'both' process's once too", async () => {
+    const cluster = names();
+    const a = track(clusterEngine(cluster, { role: 'both' }));
+    const b = track(clusterEngine(cluster, { role: 'both' }));
+    await a.start();
+    await b.start();
+    const finals = (engine: Engine) => {
+      const seen = new Map<string, number>();
+      engine.events.on('task:progress', (e) => e.progress === 100 && seen.set(e.taskId, (seen.get(e.taskId) ?? 0) + 1));
+      return seen;
+    };
+    const seenA = finals(a);
+    const seenB = finals(b);
+    await a.credits.grant('bea', 20, { idempotencyKey: 'g' });
+    const { batch } = await a.batches.submit('bea', { prompt: 'x', count: 10 });
+    await a.batches.waitFor('bea', batch.batchId, { recheckMs: 50 });
+    await new Promise((r) => setTimeout(r, 100));
+    expect([...seenA.values()]).toEqual(Array(10).fill(1));
+    expect([...seenB.values()]).toEqual(Array(10).fill(1));
+  });
+
   it('a repeated enqueue is one job; a retry of a failed task is a new job that runs again', async () => {
     const cluster = names();
     const api = track(clusterEngine(cluster, { role: 'api', provider: { failWhen: (i) => (i.prompt === 'flaky' && !retrying ? { reason: 'provider_error', message: 'boom' } : null) } }));
