@@ -60,6 +60,8 @@ type Scripted = Client & {
 export class FairOrder {
   readonly #round: string;
   readonly #tags: string;
+  /** The highest round this process has seen (a lower bound of the shared one). */
+  #seen = 0;
   constructor(private readonly client: Client, keyBase: string) {
     this.#round = `${keyBase}:{igk-fair}:round`;
     this.#tags = `${keyBase}:{igk-fair}:tags`;
@@ -77,12 +79,18 @@ export class FairOrder {
     return Array.from({ length: count }, (_, i) => Math.min(first + i, MAX_PRIORITY));
   }
 
-  advance(priority: number): Promise<number> {
-    return (this.client as Scripted).igkAdvanceRound(this.#round, priority);
+  /**
+   * Raises the round to `priority` when a job starts. Rounds only rise, so a job at or below the
+   * round this process last saw needs no round trip (most jobs of a busy queue).
+   */
+  async advance(priority: number): Promise<void> {
+    if (priority <= this.#seen) return;
+    this.#seen = Number(await (this.client as Scripted).igkAdvanceRound(this.#round, priority));
   }
 
-  resetIfDrained(): Promise<number> {
-    return (this.client as Scripted).igkResetRounds(this.#round, this.#tags, Math.floor(MAX_PRIORITY / 4));
+  async resetIfDrained(): Promise<void> {
+    this.#seen = 0;
+    await (this.client as Scripted).igkResetRounds(this.#round, this.#tags, Math.floor(MAX_PRIORITY / 4));
   }
 
   keys(): string[] {
