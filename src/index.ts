@@ -18,4 +18,17 @@ export { runGeneration, DEFAULT_POLL_POLICY, PROGRESS } from './core/services/ge
 export { InProcessDispatcher, type InProcessDispatcherOptions } from './core/dispatch/in-process-dispatcher.js';
 export { FairQueue } from './core/dispatch/fair-queue.js';
 export * from './core/storage-kit/index.js';
+export * from './core/image-input/index.js';
+export { ImageToImage, DEFAULT_IMAGE_PROMPT_STRENGTH, type ImageToImageDeps } from './core/services/image-to-image.js';
+export { TextToImage, type TextToImageDeps } from './core/services/text-to-image.js';
+export { StorageRecordReader } from './core/services/record-reader.js';
+export { runSingleGeneration, type SingleGenerationDeps, type SingleGenerationJob } from './core/services/single-generation-flow.js';
+export { resolveInputImage } from './core/services/input-image.js';
+export type {
+  InputImageFetcher,
+  RecordReader,
+  SingleGenerationOptions,
+  SingleGenerationResult,
+  SingleGenerationService,
+} from './core/services/single-generation.js';
 export * from './core/role.js';

@@ -5,7 +5,7 @@ import { createBflProvider } from '../../src/adapters/providers/bfl/index.js';
 import { createWebhookHandler, StatusInbox } from '../../src/adapters/providers/webhooks/index.js';
 import { createMemoryStorage } from '../../src/adapters/storage/memory/index.js';
 import { createEngine } from '../../src/core/engine.js';
-import { startFakeBfl } from '../../test/support/fake-bfl-server.js';
+import { startRemoteFakeBfl } from '../remote-fake-bfl.js';
 import type { BenchCase, BenchResult } from '../case.js';
 import { timed } from '../measure.js';
 
@@ -26,7 +26,7 @@ function latencyCase(mode: 'polling' | 'webhooks'): BenchCase {
   return {
     name: `provider-latency-${mode}`,
     async run(): Promise<BenchResult> {
-      const fake = await startFakeBfl({ latencyMs: LATENCY_MS, concurrencyPerKey: PER_KEY });
+      const fake = await startRemoteFakeBfl({ latencyMs: LATENCY_MS, concurrencyPerKey: PER_KEY });
       const inbox = new StatusInbox();
       const handler = createWebhookHandler({ inbox, bfl: { secret: 'bench-secret' } });
       const hooks = createServer(async (req, res) => {
@@ -52,8 +52,7 @@ function latencyCase(mode: 'polling' | 'webhooks'): BenchCase {
         logger: { warn() {}, error() {} },
       });
       await warmUp(provider);
-      const polledBeforeRun = fake.stats.polls;
-      const submitsBeforeRun = fake.stats.submits;
+      const before = await fake.stats();
       let failed = 0;
       engine.events.on('task:failed', () => failed++);
       await engine.start();
@@ -64,10 +63,11 @@ function latencyCase(mode: 'polling' | 'webhooks'): BenchCase {
         await engine.onIdle();
       });
       await engine.stop({ graceMs: 0 });
+      const after = await fake.stats();
       await fake.close();
       await new Promise((resolve) => hooks.close(resolve));
       if (failed > 0) throw new Error(`${failed} tasks failed`);
-      if (fake.stats.submits - submitsBeforeRun !== TASKS) throw new Error(`${fake.stats.submits - submitsBeforeRun} submits for ${TASKS} tasks`);
+      if (after.submits - before.submits !== TASKS) throw new Error(`${after.submits - before.submits} submits for ${TASKS} tasks`);
       const ratio = Math.round((run.seconds / IDEAL_SECONDS) * 1000) / 1000;
       return {
         case: `provider-latency-${mode}`,
@@ -79,10 +79,10 @@ function latencyCase(mode: 'polling' | 'webhooks'): BenchCase {
         makespanSec: Math.round(run.seconds * 100) / 100,
         idealSec: IDEAL_SECONDS,
         target: mode === 'webhooks' ? 1.02 : 1.1,
-        rateLimited: fake.stats.rejected,
-        maxActivePerKey: fake.stats.maxActivePerKey,
-        polls: fake.stats.polls - polledBeforeRun,
-        webhookFailures: fake.stats.webhookFailures,
+        rateLimited: after.rejected,
+        maxActivePerKey: after.maxActivePerKey,
+        polls: after.polls - before.polls,
+        webhookFailures: after.webhookFailures,
         note: 'ratio = makespan / ideal (lower is better)',
       };
     },

@@ -1,13 +1,13 @@
 /**
  * The quickstart: an engine on memory storage with the offline provider (no keys, no servers),
  * a demo user with credits, two batches with a live progress bar per task, the images written to
- * ./output/, and the credit ledger printed at the end.
+ * ./output/, one image-to-image on a batch result (2 credits), and the credit ledger printed at the end.
  *
  *   npm run quickstart
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createEngine } from '../../src/index.js';
+import { createEngine, uploadImage } from '../../src/index.js';
 import { createMemoryImageStore } from '../../src/adapters/image-stores/memory/index.js';
 import { createOfflineProvider } from '../../src/adapters/providers/offline/index.js';
 import { createMemoryStorage } from '../../src/adapters/storage/memory/index.js';
@@ -60,6 +60,27 @@ for (const batch of finished) {
 }
 console.log(`\nWrote ${written.length} images to ${outputDir}:`);
 for (const name of written) console.log(`  ${name}`);
+
+// Image-to-image on the first batch result: upload it (checked by its bytes, returned as a data
+// URL) and transform it. Charged 2 credits, refunded if it fails.
+const source = finished[0]!.tasks.find((task) => task.result)!;
+const sourceImage = (await imageStore.get(imageStore.keyFromUrl(source.result!.imageUrl)!))!;
+const upload = uploadImage(sourceImage.bytes, sourceImage.contentType);
+console.log(`\nImage-to-image on ${source.taskId} (${upload.type}, ${upload.size} bytes)…`);
+let shown = -1;
+engine.events.on('generation:progress', (e) => {
+  if (e.progress !== shown) process.stdout.write(`  ${(shown = e.progress)}%`);
+});
+const transformed = await engine.imageToImage.run(user, {
+  prompt: `${source.prompt}, at night, in watercolour`,
+  input_image: upload.data_url,
+  image_prompt_strength: 0.6,
+  aspect_ratio: '1:1',
+  output_format: 'jpeg',
+});
+const transformedKey = imageStore.keyFromUrl(transformed.record.imageUrl)!;
+await writeFile(join(outputDir, transformedKey), (await imageStore.get(transformedKey))!.bytes);
+console.log(`\nWrote ${transformedKey} (${transformed.record.recordId}); ${transformed.creditsRemaining} credits left.`);
 
 const ledger = await engine.credits.history(user, { limit: 50 });
 console.log('\nCredit ledger (newest first):');

@@ -11,6 +11,12 @@ import { CreditLedger } from './services/credit-ledger.js';
 import { GenerationPipeline, ShutdownSignal } from './services/generation-pipeline.js';
 import { DEFAULT_POLL_POLICY } from './services/generation-runner.js';
 import { DEFAULT_MAX_BATCH_TASKS } from './schemas/requests.js';
+import { resolveImageLimits, type ImageLimits } from './image-input/limits.js';
+import type { ImageStore } from './ports/image-store.js';
+import { ImageToImage } from './services/image-to-image.js';
+import { StorageRecordReader } from './services/record-reader.js';
+import type { RecordReader, SingleGenerationService } from './services/single-generation.js';
+import { TextToImage } from './services/text-to-image.js';
 
 /** The composed services of one engine. Create with {@link createEngine}. */
 export interface Engine {
@@ -18,6 +24,16 @@ export interface Engine {
   readonly events: EngineEventBus;
   readonly credits: CreditLedger;
   readonly batches: BatchEngine;
+  /** Image-to-image: `run(username, { prompt, input_image, ... })`, 2 credits, refunded on failure. */
+  readonly imageToImage: SingleGenerationService;
+  /** Text-to-image: `run(username, { prompt, ... })`, 1 credit, refunded on failure. */
+  readonly textToImage: SingleGenerationService;
+  /** A user's text-to-image and image-to-image records, newest first. */
+  readonly records: RecordReader;
+  /** Where every result image is kept; the HTTP handler serves it. */
+  readonly imageStore: ImageStore;
+  /** Limits applied to input images. */
+  readonly imageLimits: ImageLimits;
   readonly storage: StorageAdapter;
   readonly dispatcher: Dispatcher;
   readonly prices: Prices;
@@ -100,6 +116,19 @@ export function createEngine(options: EngineOptions): Engine {
     clock: new IdClock(now),
     now,
   });
+  const imageLimits = resolveImageLimits(options.imageLimits);
+  const single = {
+    storage: options.storage,
+    ledger: credits,
+    events,
+    pipeline: pipelineProxy,
+    imageStore: options.imageStore,
+    clock: new IdClock(now),
+    logger,
+    moderatePrompt: options.moderatePrompt,
+  };
+  const imageToImage = new ImageToImage({ ...single, price: prices.imageToImage, limits: imageLimits, fetchInputImage: options.fetchInputImage });
+  const textToImage = new TextToImage({ ...single, price: prices.textToImage });
   // A listener that throws must not break a task.
   events.on('task:failed', (event) => logger.warn('task failed', { taskId: event.taskId, error: event.error }));
   const relay = options.eventRelay ? relayEvents(events, options.eventRelay) : null;
@@ -120,6 +149,11 @@ export function createEngine(options: EngineOptions): Engine {
     events,
     credits,
     batches,
+    imageToImage,
+    textToImage,
+    records: new StorageRecordReader(options.storage),
+    imageStore: options.imageStore,
+    imageLimits,
     storage: options.storage,
     dispatcher,
     prices,

@@ -4,6 +4,8 @@ import type { RateLimiter } from './ports/rate-limiter.js';
 import type { ImageStore } from './ports/image-store.js';
 import type { PollPolicy, ProviderAdapter } from './ports/provider-adapter.js';
 import type { StorageAdapter } from './ports/storage-adapter.js';
+import type { ImageLimits } from './image-input/limits.js';
+import type { InputImageFetcher } from './services/single-generation.js';
 
 /** Credits each operation costs. */
 export interface Prices {
@@ -70,6 +72,14 @@ export interface EngineOptions {
    * `waitForBatch` see tasks run elsewhere. @default none
    */
   eventRelay?: EventRelay;
+  /**
+   * Fetches `input_image` URLs of image-to-image (on Node: `createGuardedFetcher()` from
+   * `imagegen-kit/adapters/input/guarded-fetch`). Without it, URLs are refused with a validation
+   * error and only data URLs are accepted. @default undefined
+   */
+  fetchInputImage?: InputImageFetcher;
+  /** Limits of input images, uploaded or fetched. @default { maxBytes: 10 MiB, maxPixels: 40_000_000, maxSide: 12_000 } */
+  imageLimits?: Partial<ImageLimits>;
   /** @default Date.now */
   now?: () => number;
   /** @default console */

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 const root = resolve(import.meta.dirname, '../..');
 
 describe('the quickstart (npm run quickstart)', () => {
-  it('runs two batches to completion, writes decodable images to ./output and prints the ledger', async () => {
+  it('runs two batches to completion, an image-to-image on one result, writes decodable images to ./output and prints the ledger', async () => {
     const cwd = await mkdtemp(join(tmpdir(), 'quickstart-'));
     try {
       const { stdout } = await promisify(execFile)(join(root, 'node_modules/.bin/tsx'), [join(root, 'examples/quickstart/main.ts')], {
@@ -28,6 +28,12 @@ describe('the quickstart (npm run quickstart)', () => {
         expect(['png', 'webp', 'jpeg']).toContain(meta.format);
       }
       expect(batchImages.filter((f) => f.endsWith('.png'))).toHaveLength(3);
+      const transformed = files.filter((f) => f.startsWith('record_demo_'));
+      expect(transformed).toHaveLength(1);
+      expect(transformed[0]).toMatch(/\.jpg$/);
+      expect(await sharp(await readFile(join(cwd, 'output', transformed[0]!))).metadata()).toMatchObject({ format: 'jpeg', width: 512, height: 512 });
+      expect(stdout).toMatch(/image_to_image|Image-to-image/);
+      expect(stdout).toMatch(/charge\s+-2/);
     } finally {
       await rm(cwd, { recursive: true, force: true });
     }

@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeRef } from '../../src/adapters/providers/http/request-ref.js';
+import { createSqliteStorage } from '../../src/adapters/storage/sqlite/index.js';
 import { startFakeBfl } from '../support/fake-bfl-server.js';
 
 const CHILD = new URL('./fixtures/crash-child.ts', import.meta.url).pathname;
@@ -39,28 +40,21 @@ function run(mode: 'submit' | 'resume', storagePath: string, baseUrl: string) {
   return { child, next };
 }
 
-async function until(condition: () => boolean, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 describe('crash-safe provider requests', () => {
   it('an engine killed while its task waits on the provider is restarted and polls the same request to completion, charged once', async () => {
     const provider = await startFakeBfl({ latencyMs: 2500 });
-    const storagePath = join(mkdtempSync(join(tmpdir(), 'imagegen-crash-')), 'storage.log');
+    const storagePath = join(mkdtempSync(join(tmpdir(), 'imagegen-crash-')), 'engine.db');
     try {
       const first = run('submit', storagePath, provider.url);
-      await first.next('submitted');
-      // Wait until the provider's request id is durable on the task, then kill without warning.
-      const savedId = () => /"providerRequestId":"([^"]+)"/.exec(readFileSync(storagePath, 'utf8'))?.[1];
-      await until(() => savedId() !== undefined);
-      const saved = savedId()!;
+      const { batchId } = await first.next('request-saved');
+      // The provider's request id is durable on the task: kill without warning.
       first.child.kill('SIGKILL');
       await new Promise((r) => first.child.once('exit', r));
       expect(provider.stats.submits).toBe(1);
+      const reader = createSqliteStorage({ path: storagePath });
+      const saved = (await reader.getTask(batchId, 0))!.providerRequestId!;
+      await reader.close();
+      expect(saved).toBeTruthy();
 
       const second = run('resume', storagePath, provider.url);
       expect((await second.next('started')).recovered).toBe(1);

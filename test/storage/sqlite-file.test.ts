@@ -57,6 +57,17 @@ describe('SQLite storage on a file', () => {
     await again.close();
   });
 
+  it('commits writes still queued when it is closed', async () => {
+    const path = file();
+    const storage = createSqliteStorage({ path });
+    const writes = [storage.applyLedgerEntry(grant('hal', 2, 'g1'), tick()), storage.applyLedgerEntry(grant('hal', 3, 'g2'), tick())];
+    await storage.close();
+    await Promise.all(writes);
+    const again = createSqliteStorage({ path });
+    expect(await again.getBalance('hal')).toBe(5);
+    await again.close();
+  });
+
   it('creates the schema at the current version, in WAL mode', async () => {
     const path = file();
     await createSqliteStorage({ path }).close();

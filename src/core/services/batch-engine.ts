@@ -381,10 +381,14 @@ function newTask(batchId: string, index: number, prompt: string, params: BatchTa
 
 const DONE: TaskRunOutcome = { state: 'done' };
 
-/** Aborts a run whose claim another worker took over: it must not write anything more. */
-class LeaseLost extends Error {
+/**
+ * Aborts a run whose claim another worker took over: it must not write anything more. A kind of
+ * ShutdownSignal, so the runner leaves the provider request running: the new holder resumes it.
+ */
+class LeaseLost extends ShutdownSignal {
   constructor() {
-    super('Another worker took this task over');
+    super();
+    this.message = 'Another worker took this task over';
     this.name = 'LeaseLost';
   }
 }

@@ -5,13 +5,7 @@ import type { ImageStore, StoredImage } from '../ports/image-store.js';
 import type { GenerationInput, PollPolicy, ProviderAdapter } from '../ports/provider-adapter.js';
 import { runGeneration } from './generation-runner.js';
 
-/** The abort reason used when the engine stops: a batch task stays `processing` for recovery. */
-export class ShutdownSignal extends Error {
-  constructor() {
-    super('The engine is shutting down');
-    this.name = 'ShutdownSignal';
-  }
-}
+export { ShutdownSignal } from './shutdown-signal.js';
 
 export interface PipelineRequest {
   input: GenerationInput;
@@ -21,7 +15,7 @@ export interface PipelineRequest {
   resumeRequestId?: string | null;
   onRequestId?: (requestId: string) => Promise<void>;
   onProgress?: (progress: number) => void;
-  /** Ends this run early; its reason is what `generate` throws. */
+  /** Aborts this generation (the caller went away); its reason is rethrown. */
   signal?: AbortSignal;
 }
 
@@ -68,9 +62,9 @@ export class GenerationPipeline {
       timeoutMs,
     );
     this.#running.add(controller);
-    const onAbort = () => controller.abort(request.signal!.reason);
-    if (request.signal?.aborted) onAbort();
-    request.signal?.addEventListener('abort', onAbort, { once: true });
+    const onCallerAbort = () => controller.abort(request.signal!.reason);
+    if (request.signal?.aborted) onCallerAbort();
+    request.signal?.addEventListener('abort', onCallerAbort, { once: true });
     try {
       const { requestId, image } = await runGeneration({
         provider: this.deps.provider,
@@ -96,8 +90,8 @@ export class GenerationPipeline {
       return { requestId, url: stored.url, image: stored };
     } finally {
       clearTimeout(timer);
-      request.signal?.removeEventListener('abort', onAbort);
       this.#running.delete(controller);
+      request.signal?.removeEventListener('abort', onCallerAbort);
     }
   }
 }

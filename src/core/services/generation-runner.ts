@@ -8,6 +8,7 @@ import type {
   ProviderAdapter,
   ProviderStatus,
 } from '../ports/provider-adapter.js';
+import { ShutdownSignal } from './shutdown-signal.js';
 import { sleep } from './sleep.js';
 
 /** The contract's default: 40 polls, 0.8 s apart. */
@@ -45,7 +46,6 @@ export async function runGeneration(run: GenerationRun): Promise<{ requestId: st
     run.onProgress?.(PROGRESS.submitted);
     for (let poll = 1; !isFinal(status); poll++) {
       if (poll > policy.maxPolls) {
-        void provider.cancel?.(requestId).catch(() => {});
         throw new TimeoutError(
           `The image provider did not finish after ${policy.maxPolls} polls (${(policy.maxPolls * policy.pollIntervalMs) / 1000} s)`,
           { request_id: requestId },
@@ -65,6 +65,12 @@ export async function runGeneration(run: GenerationRun): Promise<{ requestId: st
     }
     return { requestId, image: await provider.download(output.url, { signal }) };
   } catch (error) {
+    // Given up before a final status (poll budget, task timeout, caller gone, a poll that kept
+    // failing): tell the provider to stop working (and billing). On shutdown the request is kept,
+    // so a restarted process polls it instead of paying for a new one.
+    if (requestId && !isFinal(status) && !(signal.reason instanceof ShutdownSignal)) {
+      void provider.cancel?.(requestId).catch(() => {});
+    }
     throw asGenerationError(error, signal, requestId);
   }
 }

@@ -16,8 +16,9 @@ export function createMemoryImageStore(options: MemoryImageStoreOptions = {}): I
     },
     async put(bytes, put) {
       const key = put.key ?? newImageKey(put.contentType);
+      const url = imageUrlOf(baseUrl, key); // throws on an unsafe key, before anything is kept
       images.set(key, { bytes, contentType: put.contentType, owner: put.owner });
-      return { key, url: imageUrlOf(baseUrl, key), contentType: put.contentType, size: bytes.byteLength };
+      return { key, url, contentType: put.contentType, size: bytes.byteLength };
     },
     async get(key) {
       return images.get(key) ?? null;

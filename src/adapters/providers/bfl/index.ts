@@ -1,3 +1,4 @@
+import { encodeBase64 } from '../../../core/image-input/base64.js';
 import { z } from 'zod';
 import { ProviderError } from '../../../core/errors/provider-error.js';
 import type { GenerationInput, ProviderStatus, SubmitResult } from '../../../core/ports/provider-adapter.js';
@@ -67,7 +68,7 @@ export function createBflProvider(options: BflProviderOptions): HttpProviderAdap
     if (isKontext(target) || isUltra(target)) out.aspect_ratio = input.aspectRatio;
     else Object.assign(out, sizeFor(input.aspectRatio));
     if (input.inputImage) {
-      const image = Buffer.from(input.inputImage.bytes).toString('base64');
+      const image = encodeBase64(input.inputImage.bytes);
       if (isUltra(target)) {
         out.image_prompt = image;
         out.image_prompt_strength = input.imagePromptStrength ?? 0.5;

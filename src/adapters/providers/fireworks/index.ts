@@ -1,3 +1,4 @@
+import { encodeBase64 } from '../../../core/image-input/base64.js';
 import { z } from 'zod';
 import { ProviderError } from '../../../core/errors/provider-error.js';
 import type { GenerationInput, ProviderStatus, SubmitResult } from '../../../core/ports/provider-adapter.js';
@@ -52,7 +53,7 @@ export function createFireworksProvider(options: FireworksProviderOptions): Http
     if (input.seed !== null) out.seed = input.seed;
     if (input.inputImage) {
       // "Base64 encoded image or URL to use with Kontext."
-      out.input_image = Buffer.from(input.inputImage.bytes).toString('base64');
+      out.input_image = encodeBase64(input.inputImage.bytes);
       if (input.imagePromptStrength !== undefined) warnOnce(options.logger, warned, name, 'image_prompt_strength (Kontext follows the prompt)');
     }
     return out;

@@ -1,3 +1,4 @@
+import { readCapped, StreamTooLargeError } from '../../../core/streams/read-capped.js';
 import { ProviderError } from '../../../core/errors/provider-error.js';
 import type { ImageBytes } from '../../../core/ports/provider-adapter.js';
 import { sniffImageType } from './image-type.js';
@@ -53,35 +54,22 @@ export async function downloadImage(url: string, options: DownloadOptions): Prom
     await response.body?.cancel().catch(() => {});
     throw new ProviderError('invalid_response', `The result image from ${provider} is larger than ${maxBytes} bytes`);
   }
-  const bytes = await readCapped(response, maxBytes, provider, options.signal, timeoutMs);
+  const bytes = await readResult(response, maxBytes, provider, options.signal, timeoutMs);
   const contentType = sniffImageType(bytes);
   if (!contentType) throw new ProviderError('invalid_response', `The result from ${provider} is not a PNG, JPEG or WebP image`);
   return { bytes, contentType };
 }
 
-async function readCapped(response: Response, maxBytes: number, provider: string, taskSignal: AbortSignal, timeoutMs: number): Promise<Uint8Array> {
-  if (!response.body) return new Uint8Array();
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
+async function readResult(response: Response, maxBytes: number, provider: string, taskSignal: AbortSignal, timeoutMs: number): Promise<Uint8Array> {
   try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > maxBytes) {
-        await reader.cancel().catch(() => {});
-        throw new ProviderError('invalid_response', `The result image from ${provider} is larger than ${maxBytes} bytes`);
-      }
-      chunks.push(value);
-    }
+    return await readCapped(response.body, maxBytes);
   } catch (error) {
     if (taskSignal.aborted) throw taskSignal.reason;
-    if (error instanceof ProviderError) throw error;
+    if (error instanceof StreamTooLargeError) {
+      throw new ProviderError('invalid_response', `The result image from ${provider} is larger than ${maxBytes} bytes`);
+    }
     throw new ProviderError('provider_error', `The result image from ${provider} could not be downloaded: ${describe(error, timeoutMs)}`, {}, { cause: error });
   }
-  const joined = Buffer.concat(chunks);
-  return new Uint8Array(joined.buffer, joined.byteOffset, joined.byteLength);
 }
 
 function describe(error: unknown, timeoutMs: number): string {

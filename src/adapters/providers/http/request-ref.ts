@@ -1,3 +1,5 @@
+import { decodeBase64Loose, encodeBase64Url } from '../../../core/image-input/base64.js';
+
 /**
  * A provider request id as the engine stores it: the provider's own id plus what another process
  * needs to poll it (the key's fingerprint, a polling URL). `<id>.<base64url JSON>`; an id without
@@ -17,7 +19,7 @@ export function encodeRef(ref: RequestRef): string {
   const { id, ...rest } = ref;
   const extras = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
   if (Object.keys(extras).length === 0) return id;
-  return `${id}.${Buffer.from(JSON.stringify(extras)).toString('base64url')}`;
+  return `${id}.${encodeBase64Url(new TextEncoder().encode(JSON.stringify(extras)))}`;
 }
 
 /** Decodes a stored id; a plain id (no extras) decodes to `{ id }`. */
@@ -27,7 +29,7 @@ export function decodeRef(stored: string): RequestRef {
   const tail = stored.slice(dot + 1);
   if (!/^[A-Za-z0-9_-]+$/.test(tail)) return { id: stored };
   try {
-    const extras = JSON.parse(Buffer.from(tail, 'base64url').toString('utf8')) as Record<string, unknown>;
+    const extras = JSON.parse(new TextDecoder().decode(decodeBase64Loose(tail) ?? new Uint8Array())) as Record<string, unknown>;
     if (typeof extras !== 'object' || extras === null) return { id: stored };
     const pick = (k: string) => (typeof extras[k] === 'string' ? (extras[k] as string) : undefined);
     return { id: stored.slice(0, dot), key: pick('key'), url: pick('url'), extra: pick('extra') };

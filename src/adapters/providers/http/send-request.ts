@@ -1,3 +1,4 @@
+import { readCapped, StreamTooLargeError } from '../../../core/streams/read-capped.js';
 import { HttpStatusError, NetworkError, parseRetryAfter } from './http-status-error.js';
 
 export interface SendRequestOptions {
@@ -61,21 +62,12 @@ export async function sendRequest(url: string, options: SendRequestOptions): Pro
 }
 
 async function readText(response: Response, maxBytes: number, provider: string): Promise<string> {
-  if (!response.body) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel().catch(() => {});
-      throw new Error(`${provider} answered with a body over ${maxBytes} bytes`);
-    }
-    chunks.push(value);
+  try {
+    return new TextDecoder().decode(await readCapped(response.body, maxBytes));
+  } catch (error) {
+    if (error instanceof StreamTooLargeError) throw new Error(`${provider} answered with a body over ${maxBytes} bytes`);
+    throw error;
   }
-  return new TextDecoder().decode(Buffer.concat(chunks));
 }
 
 /** The first 200 characters of a body, on one line. */

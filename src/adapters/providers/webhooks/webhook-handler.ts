@@ -1,3 +1,4 @@
+import { readCapped, StreamTooLargeError } from '../../../core/streams/read-capped.js';
 import type { KeyObject } from 'node:crypto';
 import type { Logger } from '../../../core/options.js';
 import type { ProviderStatus } from '../../../core/ports/provider-adapter.js';
@@ -104,22 +105,14 @@ function parseDelivery(provider: Provider, body: any): { requestId: string; stat
   return { requestId, status: mapPrediction(body) };
 }
 
+/** The body, or null when it is over `maxBytes` (counted while reading). */
 async function readBody(request: Request, maxBytes: number): Promise<Uint8Array | null> {
-  if (!request.body) return new Uint8Array();
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel().catch(() => {});
-      return null;
-    }
-    chunks.push(value);
+  try {
+    return await readCapped(request.body, maxBytes);
+  } catch (error) {
+    if (error instanceof StreamTooLargeError) return null;
+    throw error;
   }
-  return new Uint8Array(Buffer.concat(chunks));
 }
 
 function json(status: number, body: unknown): Response {

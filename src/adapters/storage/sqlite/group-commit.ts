@@ -56,6 +56,11 @@ export class GroupCommit {
       });
   }
 
+  /** Resolves once every write queued so far has been committed or rejected. */
+  async drain(): Promise<void> {
+    while (this.#queue.length > 0 || this.#scheduled) await new Promise((resolve) => setImmediate(resolve));
+  }
+
   #schedule(delayMs: number): void {
     if (this.#scheduled) return;
     this.#scheduled = true;

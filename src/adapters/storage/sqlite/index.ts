@@ -307,6 +307,7 @@ export function createSqliteStorage(options: SqliteStorageOptions): StorageAdapt
     },
 
     async close() {
+      await group.drain();
       if (owned && db.open) db.close();
     },
   };

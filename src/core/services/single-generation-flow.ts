@@ -1,0 +1,168 @@
+import { ConflictError } from '../errors/conflict-error.js';
+import { isImageGenError } from '../errors/image-gen-error.js';
+import { ProviderError } from '../errors/provider-error.js';
+import type { EngineEventBus } from '../events.js';
+import { IdClock, recordId as makeRecordId } from '../ids.js';
+import type { Logger } from '../options.js';
+import type { ImageStore } from '../ports/image-store.js';
+import type { GenerationInput } from '../ports/provider-adapter.js';
+import type { StorageAdapter } from '../ports/storage-adapter.js';
+import type { GenerationRecord } from '../schemas/records.js';
+import type { CreditLedger } from './credit-ledger.js';
+import { fingerprintOf } from './fingerprint.js';
+import type { GenerationPipeline } from './generation-pipeline.js';
+import { PROGRESS } from './generation-runner.js';
+import type { SingleGenerationOptions, SingleGenerationResult } from './single-generation.js';
+
+export interface SingleGenerationDeps {
+  storage: StorageAdapter;
+  ledger: CreditLedger;
+  events: EngineEventBus;
+  pipeline: GenerationPipeline;
+  imageStore: ImageStore;
+  clock: IdClock;
+  logger: Logger;
+}
+
+/** One validated request, ready to charge. */
+export interface SingleGenerationJob {
+  type: GenerationRecord['type'];
+  price: number;
+  username: string;
+  /** The parsed request, fingerprinted for idempotency when the caller gives no fingerprint. */
+  request: unknown;
+  /**
+   * Everything that can still refuse the request without a charge (moderation, the input image);
+   * runs after a replay was ruled out, so a replay does not fetch or moderate again.
+   */
+  prepare: (signal: AbortSignal) => Promise<GenerationInput>;
+  imagePromptStrength: number | null;
+}
+
+interface StoredResponse {
+  record: GenerationRecord;
+  creditsRemaining: number;
+}
+
+/**
+ * The shared flow of text-to-image and image-to-image: idempotency, the checks that may refuse
+ * for free, the charge, the generation, the stored image, the record; after the charge any
+ * failure refunds exactly once (the refund's key derives from the charge's) and is rethrown.
+ */
+export async function runSingleGeneration(
+  deps: SingleGenerationDeps,
+  job: SingleGenerationJob,
+  options: SingleGenerationOptions,
+): Promise<SingleGenerationResult> {
+  const signal = options.signal ?? new AbortController().signal;
+  const idempotency = options.idempotencyKey ? `${job.type}:${job.username}:${options.idempotencyKey}` : null;
+  if (idempotency) {
+    const fingerprint = options.fingerprint ?? (await fingerprintOf(job.request));
+    const state = await deps.storage.beginIdempotent(idempotency, fingerprint, Date.now());
+    if (state.state !== 'new') {
+      if (state.fingerprint !== fingerprint) {
+        throw new ConflictError('idempotency_mismatch', 'This Idempotency-Key was already used with another request body');
+      }
+      if (state.state === 'pending') {
+        throw new ConflictError('idempotency_in_progress', 'A request with this Idempotency-Key is still running: wait for it, then retry');
+      }
+      const response = state.response as StoredResponse;
+      return { record: response.record, creditsRemaining: response.creditsRemaining, replayed: true };
+    }
+  }
+  let result: StoredResponse;
+  try {
+    result = await generate(deps, job, signal, await job.prepare(signal));
+  } catch (error) {
+    // Refused before the charge, or refunded after it: the key may be used again.
+    if (idempotency) await deps.storage.abandonIdempotent(idempotency).catch(() => {});
+    throw error;
+  }
+  if (idempotency) {
+    // The generation is paid and recorded; failing to remember the key must not lose the result.
+    await deps.storage.completeIdempotent(idempotency, result satisfies StoredResponse, Date.now()).catch((error: unknown) => {
+      deps.logger.error('could not store an idempotent response', { key: idempotency, error: error instanceof Error ? error.message : String(error) });
+    });
+  }
+  return { ...result, replayed: false };
+}
+
+async function generate(deps: SingleGenerationDeps, job: SingleGenerationJob, signal: AbortSignal, input: GenerationInput): Promise<StoredResponse> {
+  const { username } = job;
+  let timestamp = deps.clock.next();
+  let id = makeRecordId(username, timestamp);
+  const chargeKey = `charge:${id}`;
+  let balance: number;
+  if (job.price > 0) {
+    balance = (await deps.ledger.charge(username, job.price, { idempotencyKey: chargeKey, reference: id, reason: job.type })).balance;
+  } else {
+    balance = await deps.ledger.balance(username);
+  }
+
+  const progress = (value: number) => deps.events.emit('generation:progress', { username, operationId: chargeKey, progress: value });
+  let storedKey: string | null = null;
+  try {
+    progress(PROGRESS.received);
+    const generated = await deps.pipeline.generate({
+      input,
+      owner: username,
+      imageKey: id.replaceAll(':', '_'),
+      onProgress: progress,
+      signal,
+    });
+    storedKey = generated.image.key;
+    for (let tries = 0; ; tries++) {
+      const record: GenerationRecord = {
+        recordId: id,
+        username,
+        type: job.type,
+        prompt: input.prompt,
+        imageUrl: generated.url,
+        requestId: generated.requestId,
+        createdAt: timestamp,
+        aspectRatio: input.aspectRatio,
+        seed: input.seed,
+        imagePromptStrength: job.imagePromptStrength,
+        outputFormat: input.outputFormat,
+      };
+      try {
+        await deps.storage.createRecord(record);
+        progress(PROGRESS.done);
+        return { record, creditsRemaining: balance };
+      } catch (error) {
+        if (isImageGenError(error) && error.code === 'conflict' && error.details.reason === 'id_taken' && tries < 20) {
+          deps.clock.skipPast(timestamp);
+          timestamp = deps.clock.next();
+          id = makeRecordId(username, timestamp);
+          continue;
+        }
+        if (isImageGenError(error)) throw error;
+        throw new ProviderError('store_failed', 'The image was generated but its record could not be saved', { request_id: generated.requestId }, { cause: error });
+      }
+    }
+  } catch (error) {
+    if (storedKey) await deps.imageStore.delete(storedKey).catch(() => {});
+    if (job.price > 0) await refundOnce(deps, job, chargeKey, error);
+    throw error;
+  }
+}
+
+/** Gives the charge back (at most once, whatever happens) and notes it on the error for the caller. */
+async function refundOnce(deps: SingleGenerationDeps, job: SingleGenerationJob, chargeKey: string, cause: unknown): Promise<void> {
+  const reason = isImageGenError(cause) ? `${job.type} failed: ${cause.message}` : `${job.type} failed`;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const refund = await deps.ledger.refund(job.username, chargeKey, reason.slice(0, 500));
+      if (isImageGenError(cause)) {
+        Object.assign(cause.details, { credits_refunded: refund.entry.amount, credits_remaining: refund.balance });
+      }
+      return;
+    } catch (error) {
+      if (attempt >= 3) {
+        // The charge stays; its key lets an operator (or a retried refund) give it back exactly once.
+        deps.logger.error('refund failed', { username: job.username, chargeKey, error: error instanceof Error ? error.message : String(error) });
+        return;
+      }
+    }
+  }
+}
