@@ -119,9 +119,12 @@ describe('leases', () => {
     expect((await storage.getTask(batch.batchId, 0))!.attempts).toBe(1);
   });
 
-  it('a run whose claim was taken over stops at the next heartbeat and writes nothing', async () => {
+  it('a run whose claim was taken over stops at the next heartbeat, writes nothing and leaves the provider request to the new holder', async () => {
     const storage = createMemoryStorage();
     const provider = createOfflineProvider({ size: 32, latencyMs: 600, pollsBeforeReady: 1 });
+    let cancels = 0;
+    const cancel = provider.cancel!.bind(provider);
+    provider.cancel = (id) => (cancels++, cancel(id));
     const engine = track(testEngine({}, { storage, provider, leaseMs: 60, progressWriteIntervalMs: 10_000, pollPolicy: { pollIntervalMs: 50, maxPolls: 40 } }));
     await engine.start();
     await engine.credits.grant('tom', 1, { idempotencyKey: 'g' });
@@ -138,6 +141,8 @@ describe('leases', () => {
     const pollsAfter = provider.calls.poll;
     await new Promise((r) => setTimeout(r, 100));
     expect(provider.calls.poll).toBe(pollsAfter);
+    // The provider request is left running: it belongs to the worker that took the task over.
+    expect(cancels).toBe(0);
     expect(await storage.getTask(batch.batchId, 0)).toMatchObject({ status: 'failed', error: 'taken over' });
   });
 
