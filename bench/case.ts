@@ -12,10 +12,10 @@ export interface BenchResult {
   [extra: string]: unknown;
 }
 
-/** A benchmark case: runs itself and its baseline side by side and reports one result. */
+/** A benchmark case: runs itself and its baseline side by side and reports one result (or one per setting, e.g. per process count). */
 export interface BenchCase {
   name: string;
   /** Cases that need a service (Redis) say so; the runner skips them with a notice when it is down. */
   needs?: Array<'redis'>;
-  run(): Promise<BenchResult>;
+  run(): Promise<BenchResult | BenchResult[]>;
 }

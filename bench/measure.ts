@@ -17,3 +17,36 @@ export function heapUsedAfterGc(): number {
 export function ratio(baselineSeconds: number, subjectSeconds: number): number {
   return Math.round((baselineSeconds / subjectSeconds) * 100) / 100;
 }
+
+/** A child process started by {@link startProcesses}. */
+export interface BenchProcess {
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `count` copies of `node --import tsx script ...args` and resolves once each printed
+ * `ready` (so start-up and warm-up are never timed). `stop` sends SIGTERM and waits for the exit.
+ */
+export async function startProcesses(script: URL, args: string[], count: number): Promise<BenchProcess[]> {
+  const { spawn } = await import('node:child_process');
+  const { fileURLToPath } = await import('node:url');
+  return Promise.all(
+    Array.from({ length: count }, () => {
+      const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(script), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+      return new Promise<BenchProcess>((resolve, reject) => {
+        let out = '';
+        child.stdout!.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          if (out.includes('ready\n')) resolve({ stop: async () => void (child.kill('SIGTERM'), await exited) });
+        });
+        void exited.then(() => reject(new Error(`${fileURLToPath(script)} exited before it was ready`)));
+      });
+    }),
+  );
+}
+
+/** Resolves when `check` answers true, looking every `everyMs`. */
+export async function until(check: () => Promise<boolean>, everyMs = 25): Promise<void> {
+  while (!(await check())) await new Promise((resolve) => setTimeout(resolve, everyMs));
+}

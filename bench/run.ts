@@ -46,7 +46,8 @@ for (const benchCase of cases) {
     continue;
   }
   try {
-    print(await benchCase.run());
+    const results = await benchCase.run();
+    for (const result of Array.isArray(results) ? results : [results]) print(result);
   } catch (error) {
     failed = true;
     console.error(`${benchCase.name} failed:`, error);

@@ -31,3 +31,4 @@ export type {
   SingleGenerationResult,
   SingleGenerationService,
 } from './core/services/single-generation.js';
+export * from './core/role.js';

@@ -2,7 +2,8 @@ import type { BenchCase } from '../case.js';
 import { memoryEngineCase } from './memory-engine.js';
 import { providerLatencyPollingCase, providerLatencyWebhooksCase } from './provider-latency.js';
 import { redisEngineCase } from './redis-engine.js';
+import { scaleOutCase } from './scale-out.js';
 import { sqliteEngineCase } from './sqlite-engine.js';
 
 /** Every benchmark case, in the order `npm run bench` runs them. */
-export const cases: BenchCase[] = [memoryEngineCase, sqliteEngineCase, redisEngineCase, providerLatencyPollingCase, providerLatencyWebhooksCase];
+export const cases: BenchCase[] = [memoryEngineCase, sqliteEngineCase, redisEngineCase, providerLatencyPollingCase, providerLatencyWebhooksCase, scaleOutCase];

@@ -1,7 +1,8 @@
 import { InProcessDispatcher } from './dispatch/in-process-dispatcher.js';
 import { EngineEventBus } from './events.js';
 import { IdClock } from './ids.js';
-import { DEFAULT_PRICES, type EngineOptions, type Logger, type Prices } from './options.js';
+import { DEFAULT_PRICES, type EngineOptions, type EngineRole, type Logger, type Prices } from './options.js';
+import { relayEvents } from './relay-events.js';
 import type { Dispatcher } from './ports/dispatcher.js';
 import type { PollPolicy } from './ports/provider-adapter.js';
 import type { StorageAdapter } from './ports/storage-adapter.js';
@@ -37,12 +38,22 @@ export interface Engine {
   readonly dispatcher: Dispatcher;
   readonly prices: Prices;
   readonly pollPolicy: PollPolicy;
+  readonly role: EngineRole;
   /**
-   * Starts running tasks and re-queues the ones a previous process left open (`pending`, and
-   * `processing` ones when `takeOverProcessing`, the default for a single-process host).
+   * Connects the event relay (to hear other processes' events; `api` and `both` only) and, unless
+   * the role is `api`, starts the workers ({@link Engine.startWorkers}).
    */
   start(options?: { takeOverProcessing?: boolean }): Promise<{ recovered: number }>;
-  /** Stops taking tasks; running ones are aborted after `graceMs` and stay open for the next start. */
+  /**
+   * Starts running tasks in this process and re-queues the ones a previous process left open
+   * (`pending`, and `processing` ones when `takeOverProcessing`: the default with an in-process
+   * dispatcher; with a distributed one a `processing` task is taken over only once its lease ends).
+   */
+  startWorkers(options?: { takeOverProcessing?: boolean }): Promise<{ recovered: number }>;
+  /**
+   * Stops taking tasks; running ones get `graceMs` to end, then are interrupted and left open
+   * (`processing`, lease released) for the next worker or the next start.
+   */
   stop(options?: { graceMs?: number }): Promise<void>;
   /** Resolves when the in-process dispatcher has nothing queued or running. */
   onIdle(): Promise<void>;
@@ -72,7 +83,14 @@ export function createEngine(options: EngineOptions): Engine {
   const timeoutMs = options.taskTimeoutMs ?? pollPolicy.maxPolls * pollPolicy.pollIntervalMs + 30_000;
   const events = new EngineEventBus();
   const logger = options.logger ?? consoleLogger;
-  const dispatcher = options.dispatcher ?? new InProcessDispatcher({ concurrency: options.concurrency ?? 8 });
+  const dispatcher: Dispatcher = options.dispatcher ?? new InProcessDispatcher({ concurrency: options.concurrency ?? 8 });
+  const role: EngineRole = options.role ?? 'both';
+  if (!['api', 'worker', 'both'].includes(role)) throw new RangeError(`role must be 'api', 'worker' or 'both', not ${String(role)}`);
+  if (role === 'api' && !dispatcher.distributed) {
+    throw new RangeError("role 'api' needs a distributed dispatcher (e.g. createBullMQDispatcher): with the in-process one no task would ever run");
+  }
+  const leaseMs = options.leaseMs ?? 30_000;
+  if (!Number.isSafeInteger(leaseMs) || leaseMs < 30) throw new RangeError('leaseMs must be a whole number of milliseconds, at least 30');
   const credits = new CreditLedger(options.storage, events, now);
   let shutdown = new AbortController();
   const pipeline = (): GenerationPipeline =>
@@ -91,7 +109,8 @@ export function createEngine(options: EngineOptions): Engine {
     pipeline: pipelineProxy,
     pricePerTask: prices.batchTask,
     maxTasksPerBatch: options.maxTasksPerBatch ?? DEFAULT_MAX_BATCH_TASKS,
-    leaseMs: timeoutMs + 30_000,
+    leaseMs,
+    rateLimiter: options.rateLimiter,
     progressWriteIntervalMs: options.progressWriteIntervalMs ?? 250,
     moderatePrompt: options.moderatePrompt,
     clock: new IdClock(now),
@@ -112,6 +131,19 @@ export function createEngine(options: EngineOptions): Engine {
   const textToImage = new TextToImage({ ...single, price: prices.textToImage });
   // A listener that throws must not break a task.
   events.on('task:failed', (event) => logger.warn('task failed', { taskId: event.taskId, error: event.error }));
+  const relay = options.eventRelay ? relayEvents(events, options.eventRelay) : null;
+  let workersStarted = false;
+
+  async function startWorkers(startOptions: { takeOverProcessing?: boolean } = {}): Promise<{ recovered: number }> {
+    if (shutdown.signal.aborted) {
+      shutdown = new AbortController();
+      currentPipeline = pipeline();
+    }
+    workersStarted = true;
+    await dispatcher.start(batches.runJob);
+    const recovered = await batches.recover({ takeOverProcessing: startOptions.takeOverProcessing ?? !dispatcher.distributed });
+    return { recovered };
+  }
 
   return {
     events,
@@ -126,19 +158,20 @@ export function createEngine(options: EngineOptions): Engine {
     dispatcher,
     prices,
     pollPolicy,
+    role,
     async start(startOptions = {}) {
-      if (shutdown.signal.aborted) {
-        shutdown = new AbortController();
-        currentPipeline = pipeline();
-      }
-      await dispatcher.start(batches.runJob);
-      const recovered = await batches.recover({ takeOverProcessing: startOptions.takeOverProcessing ?? true });
-      return { recovered };
+      // A worker publishes its events but needs nobody else's: it skips decoding the whole cluster's.
+      if (role !== 'worker') await relay?.connect();
+      if (role === 'api') return { recovered: 0 };
+      return startWorkers(startOptions);
     },
+    startWorkers,
     async stop(stopOptions = {}) {
-      const stopping = dispatcher.stop({ graceMs: stopOptions.graceMs ?? 10_000 });
-      await stopping;
+      if (workersStarted) await dispatcher.stop({ graceMs: stopOptions.graceMs ?? 10_000 });
       shutdown.abort(new ShutdownSignal());
+      workersStarted = false;
+      await dispatcher.close?.();
+      await relay?.close();
     },
     onIdle() {
       return dispatcher.onIdle?.() ?? Promise.resolve();

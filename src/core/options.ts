@@ -1,4 +1,6 @@
 import type { Dispatcher } from './ports/dispatcher.js';
+import type { EventRelay } from './ports/event-relay.js';
+import type { RateLimiter } from './ports/rate-limiter.js';
 import type { ImageStore } from './ports/image-store.js';
 import type { PollPolicy, ProviderAdapter } from './ports/provider-adapter.js';
 import type { StorageAdapter } from './ports/storage-adapter.js';
@@ -25,6 +27,12 @@ export interface Logger {
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
+/**
+ * What a process does: `api` submits and answers (its tasks run in worker processes), `worker` runs
+ * tasks, `both` does both (a single-process host).
+ */
+export type EngineRole = 'api' | 'worker' | 'both';
+
 /** Options of {@link createEngine}. */
 export interface EngineOptions {
   storage: StorageAdapter;
@@ -46,6 +54,24 @@ export interface EngineOptions {
   progressWriteIntervalMs?: number;
   /** Rejects prompts before anything is charged. @default length limits only */
   moderatePrompt?: PromptModerator;
+  /**
+   * `api` never runs tasks here (needs a distributed dispatcher such as BullMQ); `worker` and
+   * `both` start running tasks on `start()`. @default 'both'
+   */
+  role?: EngineRole;
+  /**
+   * How long a task's claim holds without renewal. A running task renews it every third of this;
+   * a worker that dies leaves its tasks to others once it runs out. @default 30000
+   */
+  leaseMs?: number;
+  /** Asked before every charge of a batch submit or retry; a refusal is `RateLimitedError` (429). @default none */
+  rateLimiter?: RateLimiter;
+  /**
+   * Carries events between processes (e.g. `createRedisEventRelay`): every role publishes its
+   * events; `api` and `both` engines also re-emit other processes' events on `events`, so SSE and
+   * `waitForBatch` see tasks run elsewhere. @default none
+   */
+  eventRelay?: EventRelay;
   /**
    * Fetches `input_image` URLs of image-to-image (on Node: `createGuardedFetcher()` from
    * `imagegen-kit/adapters/input/guarded-fetch`). Without it, URLs are refused with a validation

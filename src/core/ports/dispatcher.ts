@@ -3,22 +3,46 @@ export interface TaskJob {
   batchId: string;
   index: number;
   username: string;
+  /**
+   * The task's claim count when it was queued (0 at submit, the failed run's count on retry).
+   * A distributed dispatcher makes it part of the job id: enqueuing the same job twice is one job,
+   * while a retry of a failed task is a new one.
+   */
+  attempt?: number;
 }
 
+/**
+ * What became of a job:
+ * - `done`: the task ended, or was found ended, or is not this job's to run;
+ * - `busy`: the task is `processing` under a live lease (another worker holds it); look again at
+ *   `retryAt` (epoch ms), when the lease runs out unless its holder renews it;
+ * - `interrupted`: this process is shutting down; the task stays `processing` with its lease
+ *   released, so the next worker that gets the job takes it over at once.
+ */
+export type TaskRunOutcome = { state: 'done' } | { state: 'busy'; retryAt: number } | { state: 'interrupted' };
+
 /** Runs one job; resolves when the task has ended or was found already taken. */
-export type TaskRunner = (job: TaskJob) => Promise<void>;
+export type TaskRunner = (job: TaskJob) => Promise<TaskRunOutcome | void>;
 
 /**
  * Decides who runs which task when. The in-process dispatcher queues in memory; a distributed one
  * (BullMQ) puts jobs on Redis and runs them in worker processes.
  */
 export interface Dispatcher {
+  /**
+   * True when other processes share the queue: a starting engine then never takes over a
+   * `processing` task by its claim number (its worker may be alive elsewhere), only once its lease
+   * has run out.
+   */
+  readonly distributed?: boolean;
   /** Starts running jobs with `runner`. Jobs enqueued before `start` wait. */
   start(runner: TaskRunner): Promise<void> | void;
   /** Queues jobs. Enqueuing a job that is already queued must be harmless. */
   enqueue(jobs: TaskJob[]): Promise<void>;
   /** Stops taking jobs; running ones get until `graceMs` to end. */
   stop(options?: { graceMs?: number }): Promise<void>;
+  /** Releases connections once the engine has interrupted the runs still going after `stop`. */
+  close?(): Promise<void>;
   /** Resolves when nothing is queued or running (in-process only; others may resolve at once). */
   onIdle?(): Promise<void>;
 }

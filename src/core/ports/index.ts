@@ -2,3 +2,5 @@ export type * from './storage-adapter.js';
 export type * from './provider-adapter.js';
 export type * from './image-store.js';
 export type * from './dispatcher.js';
+export type * from './rate-limiter.js';
+export type * from './event-relay.js';

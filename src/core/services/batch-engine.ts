@@ -2,7 +2,9 @@ import { isImageGenError } from '../errors/image-gen-error.js';
 import { NotFoundError } from '../errors/not-found-error.js';
 import type { EngineEventBus } from '../events.js';
 import { assertUsername, batchId as makeBatchId, taskId as makeTaskId, IdClock } from '../ids.js';
-import type { Dispatcher, TaskJob } from '../ports/dispatcher.js';
+import type { Dispatcher, TaskJob, TaskRunOutcome } from '../ports/dispatcher.js';
+import type { RateLimiter } from '../ports/rate-limiter.js';
+import { RateLimitedError } from '../errors/rate-limited-error.js';
 import type { LedgerWriteResult, Page, PageRequest, StorageAdapter } from '../ports/storage-adapter.js';
 import { toTaskParams } from '../schemas/params.js';
 import { parseOrThrow } from '../schemas/parse.js';
@@ -28,7 +30,9 @@ export interface BatchEngineDeps {
   pipeline: GenerationPipeline;
   pricePerTask: number;
   maxTasksPerBatch: number;
+  /** How long a claim holds without being renewed; a running task renews it every third of that. */
   leaseMs: number;
+  rateLimiter: RateLimiter | undefined;
   progressWriteIntervalMs: number;
   moderatePrompt: PromptModerator | undefined;
   clock: IdClock;
@@ -68,6 +72,7 @@ export class BatchEngine {
     const params = toTaskParams(request);
     assertProviderSupports(this.deps.pipeline.provider, { outputFormat: params.output_format });
     const cost = prompts.length * this.deps.pricePerTask;
+    await this.#checkRate(username);
 
     for (let tries = 0; ; tries++) {
       const timestamp = this.deps.clock.next();
@@ -149,6 +154,7 @@ export class BatchEngine {
     const batch = await this.status(username, batchId);
     const task = batch.tasks[index];
     if (!task) throw new NotFoundError('Task', makeTaskId(batchId, index));
+    await this.#checkRate(username);
     const result: LedgerWriteResult & { task: BatchTask } = await this.deps.storage.retryTask(
       batchId,
       index,
@@ -164,7 +170,7 @@ export class BatchEngine {
       this.deps.now(),
     );
     this.deps.ledger.announce(result);
-    if (!result.replayed) await this.deps.dispatcher.enqueue([{ batchId, index, username }]);
+    if (!result.replayed) await this.deps.dispatcher.enqueue([{ batchId, index, username, attempt: result.task.attempts }]);
     return {
       task: result.task,
       creditsDeducted: -result.entry.amount,
@@ -205,24 +211,40 @@ export class BatchEngine {
     });
   }
 
-  /** Queues every open task found in storage: used on start to finish what a previous process left. */
+  /**
+   * Queues every open task found in storage: used on start to finish what a previous process left.
+   * With `takeOverProcessing`, a `processing` task is taken over at once (a single-process host
+   * knows its previous run is dead); without, only once its lease has run out.
+   */
   async recover(options: { takeOverProcessing: boolean }): Promise<number> {
     const open = await this.deps.storage.listOpenTasks(100_000);
     const jobs: RecoveryJob[] = open.map((t) => ({
       batchId: t.batchId,
       index: t.index,
       username: t.username,
+      attempt: t.attempts,
       ...(t.status === 'processing' && options.takeOverProcessing ? { takeOverAttempts: t.attempts } : {}),
     }));
     await this.deps.dispatcher.enqueue(jobs);
     return jobs.length;
   }
 
-  /** The dispatcher's runner: claims the task (compare-and-set) and runs it to its end. */
-  readonly runJob = async (job: RecoveryJob): Promise<void> => {
+  /**
+   * The dispatcher's runner: claims the task (compare-and-set) and runs it to its end. A task held
+   * by a live lease answers `busy` (a distributed dispatcher looks again when the lease ends).
+   */
+  readonly runJob = async (job: RecoveryJob): Promise<TaskRunOutcome> => {
     const claimed = (await this.#claimPending(job)) ?? (await this.#takeOver(job));
-    if (claimed) await this.#execute(claimed, job.batchId, job.index, job.username);
+    if (!claimed) return DONE;
+    if ('retryAt' in claimed) return { state: 'busy', retryAt: claimed.retryAt };
+    return this.#execute(claimed, job.batchId, job.index, job.username);
   };
+
+  async #checkRate(username: string): Promise<void> {
+    if (!this.deps.rateLimiter) return;
+    const decision = await this.deps.rateLimiter.take(username, 1);
+    if (!decision.allowed) throw new RateLimitedError(undefined, Math.max(1, Math.ceil(decision.retryAfterMs / 1000)));
+  }
 
   /** The common case first: one compare-and-set, no read. */
   #claimPending(job: RecoveryJob): Promise<BatchTask | null> {
@@ -235,12 +257,12 @@ export class BatchEngine {
   }
 
   /** Takes over a `processing` task whose worker died: named by recovery, or its lease ran out. */
-  async #takeOver(job: RecoveryJob): Promise<BatchTask | null> {
+  async #takeOver(job: RecoveryJob): Promise<BatchTask | { retryAt: number } | null> {
     const task = await this.deps.storage.getTask(job.batchId, job.index);
     const at = this.deps.now();
     if (!task || task.status !== 'processing') return null;
     const expired = task.leaseExpiresAt !== null && task.leaseExpiresAt <= at;
-    if (job.takeOverAttempts !== task.attempts && !expired) return null;
+    if (job.takeOverAttempts !== task.attempts && !expired) return { retryAt: task.leaseExpiresAt ?? at + this.deps.leaseMs };
     return this.deps.storage.claimTask(job.batchId, job.index, {
       expect: { status: 'processing', attempts: task.attempts },
       now: at,
@@ -248,14 +270,23 @@ export class BatchEngine {
     });
   }
 
-  async #execute(task: BatchTask, batchId: string, index: number, username: string): Promise<void> {
+  async #execute(task: BatchTask, batchId: string, index: number, username: string): Promise<TaskRunOutcome> {
     const { storage, events, now } = this.deps;
     const attempt = task.attempts;
     const base = { batchId, taskId: task.taskId, index, username, attempt };
     events.emit('task:progress', { ...base, status: 'processing', progress: task.progress });
     let lastWrite = now();
+    let lastProgress = task.progress;
     let pendingWrite: Promise<unknown> = Promise.resolve();
     const lease = () => now() + this.deps.leaseMs;
+    // The lease is the proof of life other workers go by: renew it while the run lasts, and stop
+    // the run when the claim was lost (another worker took the task over after a stall).
+    const lost = new AbortController();
+    const heartbeat = setInterval(() => {
+      storage
+        .updateTaskProgress(batchId, index, attempt, { progress: lastProgress, leaseExpiresAt: lease(), now: now() })
+        .then((held) => held || lost.abort(new LeaseLost()), () => {});
+    }, Math.max(10, Math.floor(this.deps.leaseMs / 3)));
 
     try {
       const { requestId, url } = await this.deps.pipeline.generate({
@@ -268,12 +299,14 @@ export class BatchEngine {
         owner: username,
         imageKey: `${task.taskId.replaceAll(':', '_')}-${attempt}`,
         resumeRequestId: task.providerRequestId,
+        signal: lost.signal,
         onRequestId: async (providerRequestId) => {
           const at = now();
           lastWrite = at;
           await storage.updateTaskProgress(batchId, index, attempt, { progress: 30, providerRequestId, leaseExpiresAt: lease(), now: at });
         },
         onProgress: (progress) => {
+          lastProgress = progress;
           events.emit('task:progress', { ...base, status: 'processing', progress });
           const at = now();
           if (at - lastWrite < this.deps.progressWriteIntervalMs) return;
@@ -284,19 +317,31 @@ export class BatchEngine {
         },
       });
       await pendingWrite;
+      clearInterval(heartbeat);
       const ended = await storage.completeTask(batchId, index, attempt, { imageUrl: url, requestId }, now());
-      if (!ended) return;
+      if (!ended) return DONE;
       events.emit('task:progress', { ...base, status: 'completed', progress: 100 });
       events.emit('task:completed', { ...base, result: ended.task.result! });
       this.#announceBatch(ended.batch, username, ended.batchCompleted);
+      return DONE;
     } catch (error) {
-      if (isShutdown(error)) return;
+      clearInterval(heartbeat);
       await pendingWrite;
+      if (error instanceof LeaseLost) return DONE;
+      if (isShutdown(error)) {
+        // Hand the task on: the next worker to get the job takes it over at once and resumes the
+        // provider request saved above instead of paying for a new one.
+        await storage.updateTaskProgress(batchId, index, attempt, { progress: lastProgress, leaseExpiresAt: now(), now: now() }).catch(() => false);
+        return { state: 'interrupted' };
+      }
       const message = isImageGenError(error) ? error.message : 'The task failed unexpectedly';
       const ended = await storage.failTask(batchId, index, attempt, message, now());
-      if (!ended) return;
+      if (!ended) return DONE;
       events.emit('task:failed', { ...base, error: message, progress: ended.task.progress });
       this.#announceBatch(ended.batch, username, ended.batchCompleted);
+      return DONE;
+    } finally {
+      clearInterval(heartbeat);
     }
   }
 
@@ -312,7 +357,7 @@ export class BatchEngine {
   }
 
   async #enqueue(batch: BatchRecord): Promise<void> {
-    await this.deps.dispatcher.enqueue(batch.tasks.map((_, index) => ({ batchId: batch.batchId, index, username: batch.username })));
+    await this.deps.dispatcher.enqueue(batch.tasks.map((_, index) => ({ batchId: batch.batchId, index, username: batch.username, attempt: 0 })));
   }
 }
 
@@ -332,6 +377,20 @@ function newTask(batchId: string, index: number, prompt: string, params: BatchTa
     providerRequestId: null,
     leaseExpiresAt: null,
   };
+}
+
+const DONE: TaskRunOutcome = { state: 'done' };
+
+/**
+ * Aborts a run whose claim another worker took over: it must not write anything more. A kind of
+ * ShutdownSignal, so the runner leaves the provider request running: the new holder resumes it.
+ */
+class LeaseLost extends ShutdownSignal {
+  constructor() {
+    super();
+    this.message = 'Another worker took this task over';
+    this.name = 'LeaseLost';
+  }
 }
 
 function isShutdown(error: unknown): boolean {

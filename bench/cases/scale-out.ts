@@ -1,0 +1,159 @@
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { createBullMQDispatcher } from '../../src/adapters/dispatch/bullmq/index.js';
+import { createRedisEventRelay } from '../../src/adapters/events/redis/index.js';
+import { createMemoryImageStore } from '../../src/adapters/image-stores/memory/index.js';
+import { createOfflineProvider } from '../../src/adapters/providers/offline/index.js';
+import { createRedisStorage } from '../../src/adapters/storage/redis/index.js';
+import { createEngine } from '../../src/core/engine.js';
+import type { BenchCase, BenchResult } from '../case.js';
+import { ratio, startProcesses, timed, until } from '../measure.js';
+import { BULL_CONNECTION, scaleNames } from '../scale-out-names.js';
+import { BATCH_SIZE, CONCURRENCY, OFFLINE_OPTIONS, USERS, benchPrompt } from '../shape.js';
+
+/** Batches per run of the cpu regime (the io regime runs a quarter as many). */
+const SCALE_BATCHES = Number(process.env.BENCH_SCALE_BATCHES ?? 200);
+const PROCESS_COUNTS = (process.env.BENCH_SCALE_PROCESSES ?? '1,2,4').split(',').map(Number);
+const WORKER = new URL('../processes/scale-worker.ts', import.meta.url);
+
+/**
+ * Two regimes: `cpu` (the shared shape: zero provider latency, 50 tasks per process, bound by
+ * rendering and Redis on the machine's cores) and `io` (150 ms provider latency polled every
+ * 100 ms, 10 tasks per process: bound by each process's concurrency, as with real providers).
+ */
+const REGIMES = [
+  { name: 'cpu', latencyMs: 0, pollIntervalMs: 0, concurrency: CONCURRENCY, batches: SCALE_BATCHES },
+  { name: 'io', latencyMs: 150, pollIntervalMs: 100, concurrency: 10, batches: Math.ceil(SCALE_BATCHES / 4) },
+] as const;
+type Regime = (typeof REGIMES)[number];
+
+/**
+ * Scale-out: the engine with 1, 2 and 4 worker processes (Redis storage, BullMQ dispatcher, Redis
+ * event relay; this process is the `api` engine that submits and hears every event) against bare
+ * BullMQ workers in as many processes running the same job shape (4 progress updates, the image
+ * stored, a small result). Each is timed from the first submit/add until the queue is empty.
+ * One result per process count; `scaling` is tasks/s against the same side with 1 process.
+ */
+export const scaleOutCase: BenchCase = {
+  name: 'scale-out',
+  needs: ['redis'],
+  async run() {
+    const results: BenchResult[] = [];
+    for (const regime of REGIMES) {
+      const tasks = regime.batches * BATCH_SIZE;
+      let engineOne = 0;
+      let bullOne = 0;
+      for (const processes of PROCESS_COUNTS) {
+        const engineSeconds = await runEngine(processes, regime);
+        const bullSeconds = await runBare(processes, regime);
+        const engineRate = tasks / engineSeconds;
+        const bullRate = tasks / bullSeconds;
+        if (processes === PROCESS_COUNTS[0]) [engineOne, bullOne] = [engineRate, bullRate];
+        results.push({
+          case: `scale-out ${regime.name} x${processes}`,
+          tasks,
+          tasksPerSec: Math.round(engineRate),
+          baseline: `bullmq x${processes}`,
+          baselineTasksPerSec: Math.round(bullRate),
+          ratio: ratio(bullSeconds, engineSeconds),
+          processes,
+          concurrencyPerProcess: regime.concurrency,
+          latencyMs: regime.latencyMs,
+          scaling: Math.round((engineRate / engineOne) * 100) / 100,
+          baselineScaling: Math.round((bullRate / bullOne) * 100) / 100,
+        });
+      }
+    }
+    return results;
+  },
+};
+
+function runName(side: string, processes: number): string {
+  return `bench-scale-${side}${processes}-${process.pid}-${Date.now().toString(36)}`;
+}
+
+const workerArgs = (mode: string, prefix: string, r: Regime) => [mode, prefix, String(r.concurrency), String(r.latencyMs), String(r.pollIntervalMs)];
+
+async function runEngine(processes: number, regime: Regime): Promise<number> {
+  const prefix = runName('engine', processes);
+  const names = scaleNames(prefix);
+  const workers = await startProcesses(WORKER, workerArgs('engine', prefix, regime), processes);
+  const redis = new Redis(BULL_CONNECTION);
+  const dispatcher = createBullMQDispatcher({ connection: BULL_CONNECTION, prefix: names.bull, queueName: 'engine' });
+  const engine = createEngine({
+    storage: createRedisStorage({ client: redis }, { prefix: names.storage }),
+    provider: createOfflineProvider(OFFLINE_OPTIONS),
+    imageStore: createMemoryImageStore(),
+    dispatcher,
+    eventRelay: createRedisEventRelay({ connection: redis, channel: names.channel }),
+    role: 'api',
+    logger: { warn() {}, error() {} },
+  });
+  const tasks = regime.batches * BATCH_SIZE;
+  let ended = 0;
+  let progress = 0;
+  engine.events.on('task:completed', () => ended++);
+  engine.events.on('task:failed', () => ended++);
+  engine.events.on('task:progress', () => progress++);
+  try {
+    await engine.start();
+    for (let u = 0; u < USERS; u++) await engine.credits.grant(`user${u}`, tasks, { idempotencyKey: 'bench' });
+    const run = await timed(async () => {
+      for (let b = 0; b < regime.batches; b++) {
+        await engine.batches.submit(`user${b % USERS}`, { prompts: Array.from({ length: BATCH_SIZE }, (_, i) => benchPrompt(b, i)) });
+      }
+      // Every task's events reach this API process through the relay; the queue check covers a lost message.
+      await until(async () => ended >= tasks || (await dispatcher.queue.getJobCountByTypes('active', 'wait', 'prioritized', 'delayed')) === 0);
+    });
+    let completed = 0;
+    for (let u = 0; u < USERS; u++) {
+      for (const b of (await engine.batches.list(`user${u}`, { limit: 100 })).items) completed += b.completedTasks;
+    }
+    if (completed !== tasks) throw new Error(`engine x${processes} completed ${completed} of ${tasks} tasks`);
+    if (progress < tasks * 4 * 0.99) throw new Error(`engine x${processes}: the API heard ${progress} progress events, expected ${tasks * 4}`);
+    return run.seconds;
+  } finally {
+    await Promise.all(workers.map((w) => w.stop()));
+    await engine.stop({ graceMs: 0 });
+    await dispatcher.obliterate().catch(() => {});
+    await deleteKeys(redis, prefix);
+    redis.disconnect();
+  }
+}
+
+async function runBare(processes: number, regime: Regime): Promise<number> {
+  const prefix = runName('bare', processes);
+  const names = scaleNames(prefix);
+  const workers = await startProcesses(WORKER, workerArgs('bullmq', prefix, regime), processes);
+  const queue = new Queue('bare', { connection: BULL_CONNECTION, prefix: names.bull });
+  try {
+    const run = await timed(async () => {
+      for (let b = 0; b < regime.batches; b++) {
+        await queue.addBulk(
+          Array.from({ length: BATCH_SIZE }, (_, i) => ({
+            name: 'task',
+            data: { username: `user${b % USERS}`, prompt: benchPrompt(b, i), batch: b, index: i },
+            opts: { removeOnComplete: true },
+          })),
+        );
+      }
+      await until(async () => (await queue.getJobCountByTypes('active', 'wait', 'prioritized', 'delayed')) === 0);
+    });
+    const failed = await queue.getJobCountByTypes('failed');
+    if (failed > 0) throw new Error(`bullmq x${processes}: ${failed} jobs failed`);
+    return run.seconds;
+  } finally {
+    await Promise.all(workers.map((w) => w.stop()));
+    await queue.obliterate({ force: true }).catch(() => {});
+    await queue.close();
+  }
+}
+
+async function deleteKeys(client: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length) await client.unlink(...keys);
+  } while (cursor !== '0');
+}

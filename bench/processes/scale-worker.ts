@@ -1,0 +1,76 @@
+/**
+ * One worker process of the scale-out bench. argv: mode (`engine` | `bullmq`), prefix, concurrency,
+ * provider latency (ms), poll interval (ms).
+ * - engine: a `worker` engine on Redis storage, the BullMQ dispatcher and the Redis event relay;
+ * - bullmq: a bare BullMQ Worker running the same job shape (10, 30, one poll, 100 as
+ *   `job.updateProgress`, the image put in a memory image store, a small result returned).
+ * Warms up the renderer, then prints `ready`; exits on SIGTERM.
+ */
+import { Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { createBullMQDispatcher } from '../../src/adapters/dispatch/bullmq/index.js';
+import { createRedisEventRelay } from '../../src/adapters/events/redis/index.js';
+import { createMemoryImageStore } from '../../src/adapters/image-stores/memory/index.js';
+import { createOfflineProvider } from '../../src/adapters/providers/offline/index.js';
+import { createRedisStorage } from '../../src/adapters/storage/redis/index.js';
+import { createEngine } from '../../src/core/engine.js';
+import { runGeneration } from '../../src/core/services/generation-runner.js';
+import { OFFLINE_OPTIONS } from '../shape.js';
+import { BULL_CONNECTION, scaleNames } from '../scale-out-names.js';
+
+const [mode, prefix, concurrencyText, latencyText, pollText] = process.argv.slice(2) as ['engine' | 'bullmq', string, string, string, string];
+const concurrency = Number(concurrencyText);
+const names = scaleNames(prefix);
+const provider = createOfflineProvider({ ...OFFLINE_OPTIONS, latencyMs: Number(latencyText) });
+const imageStore = createMemoryImageStore();
+const policy = { maxPolls: 40, pollIntervalMs: Number(pollText) };
+
+const signal = new AbortController().signal;
+const warm = createOfflineProvider(OFFLINE_OPTIONS);
+await Promise.all(
+  Array.from({ length: 100 }, (_, i) =>
+    runGeneration({ provider: warm, input: { prompt: `warm ${i}`, aspectRatio: '1:1', seed: null, outputFormat: 'png' }, policy: { maxPolls: 40, pollIntervalMs: 0 }, signal }),
+  ),
+);
+
+let stop: () => Promise<void>;
+if (mode === 'engine') {
+  const redis = new Redis(BULL_CONNECTION);
+  const engine = createEngine({
+    storage: createRedisStorage({ client: redis }, { prefix: names.storage }),
+    provider,
+    imageStore,
+    dispatcher: createBullMQDispatcher({ connection: BULL_CONNECTION, prefix: names.bull, queueName: 'engine', concurrency, logger: { warn() {}, error: console.error } }),
+    eventRelay: createRedisEventRelay({ connection: redis, channel: names.channel }),
+    role: 'worker',
+    pollPolicy: policy,
+    logger: { warn() {}, error: console.error },
+  });
+  await engine.start();
+  stop = async () => {
+    await engine.stop({ graceMs: 1_000 });
+    redis.disconnect();
+  };
+} else {
+  const worker = new Worker(
+    'bare',
+    async (job) => {
+      await job.updateProgress(10);
+      const { requestId, image } = await runGeneration({
+        provider,
+        input: { prompt: job.data.prompt as string, aspectRatio: '1:1', seed: null, outputFormat: 'png' },
+        policy,
+        signal,
+        onProgress: (p) => void job.updateProgress(p),
+      });
+      const stored = await imageStore.put(image.bytes, { contentType: image.contentType, owner: job.data.username as string });
+      await job.updateProgress(100);
+      return { imageUrl: stored.url, requestId };
+    },
+    { connection: BULL_CONNECTION, prefix: names.bull, concurrency },
+  );
+  await worker.waitUntilReady();
+  stop = () => worker.close();
+}
+console.log('ready');
+process.on('SIGTERM', () => void stop().then(() => process.exit(0)));
