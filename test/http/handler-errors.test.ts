@@ -95,6 +95,21 @@ describe('error answers', () => {
     await limited.close();
   });
 
+  it('429 also from a shared RateLimiter (the port the Redis limiter implements), asked once per charging request', async () => {
+    const asked: string[] = [];
+    const limited = await createTestApp({
+      handler: { rateLimit: { take: async (username) => (asked.push(username), { allowed: false, retryAfterMs: 2500 }) } },
+    });
+    await limited.grant('alice', 5);
+    const { status, body, headers } = await limited.send('POST', '/api/generate', { body: { prompt: 'x' } });
+    expect(status).toBe(429);
+    expect(body).toMatchObject({ code: 'rate_limited', retry_after: 3 });
+    expect(headers.get('retry-after')).toBe('3');
+    expect(asked).toEqual(['alice']);
+    expect(await limited.engine.credits.balance('alice')).toBe(5);
+    await limited.close();
+  });
+
   it('500 reveals nothing about an unexpected error and reports it to the host', async () => {
     const reported: unknown[] = [];
     const broken = await createTestApp({

@@ -23,15 +23,15 @@ export async function chargingPost(
   const body = parseJson(bytes);
   const { settings, user } = ctx;
   if (key === null) {
-    settings.checkRate(user.username);
+    await settings.checkRate(user.username);
     const response = await run(body, {});
     return json(response.body, response.status);
   }
   const fingerprint = await fingerprintOf(ctx.request.method, ctx.url.pathname, bytes);
   const { response, replayed } = await runIdempotent(
     { storage: settings.engine.storage, username: user.username, key, fingerprint, waitMs: settings.idempotencyWaitMs },
-    (engineKey) => {
-      settings.checkRate(user.username);
+    async (engineKey) => {
+      await settings.checkRate(user.username);
       return run(body, { idempotencyKey: engineKey, fingerprint });
     },
   );

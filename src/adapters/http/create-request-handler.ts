@@ -7,7 +7,7 @@ import { errorResponse } from './error-response.js';
 import { json } from './json.js';
 import { buildOpenApiDocument } from './openapi.js';
 import type { RequestHandlerOptions } from './options.js';
-import { createRateLimiter } from './rate-limit.js';
+import { rateCheck } from './rate-limit.js';
 import type { HandlerSettings, Route, RouteContext } from './route-context.js';
 import { accountRoutes } from './routes/account.js';
 import { batchRoutes } from './routes/batches.js';
@@ -50,7 +50,7 @@ export function createRequestHandler(options: RequestHandlerOptions): RequestHan
     maxImageBytes: options.maxImageBytes ?? options.engine.imageLimits.maxBytes,
     idempotencyWaitMs: options.idempotencyWaitMs ?? 120_000,
     eventsRecheckMs: options.eventsRecheckMs ?? 2000,
-    checkRate: createRateLimiter(options.rateLimit),
+    checkRate: rateCheck(options.rateLimit),
     webhooks: options.webhooks,
   };
   const report = options.onError ?? ((error: unknown) => console.error('[imagegen-kit] request failed', error));

@@ -6,3 +6,4 @@ export { createRequestHandler, type RequestHandler } from './create-request-hand
 export { buildOpenApiDocument, type OpenApiOptions } from './openapi.js';
 export type { RequestHandlerOptions, HttpEngine, AuthenticatedUser, CorsOptions } from './options.js';
 export type { ProgressEventData } from './batch-events.js';
+export { createWindowRateLimiter } from './rate-limit.js';

@@ -1,4 +1,5 @@
 import type { Engine } from '../../core/engine.js';
+import type { RateLimiter } from '../../core/ports/rate-limiter.js';
 import type { Messages } from '../../core/schemas/responses.js';
 
 /** The engine members the handler uses; an {@link Engine} from `createEngine` has them all. */
@@ -38,10 +39,12 @@ export interface RequestHandlerOptions {
   /** Largest image in an upload or an `input_image` data URL. @default the engine's `imageLimits.maxBytes` (10 MiB) */
   maxImageBytes?: number;
   /**
-   * Charging requests (`POST` of generate, image-to-image, batch/generate, batch/retry) a user may
-   * send per window; over it the answer is 429 with `Retry-After`. @default no limit
+   * Limits charging requests (`POST` of generate, image-to-image, batch/generate, batch/retry) per
+   * user: `{ max, windowMs }` (a window in this process) or a shared `RateLimiter` such as the Redis
+   * one. Over it the answer is 429 with `Retry-After`. (The engine's own `rateLimiter` covers batch
+   * submits and retries only; use one of the two for those.) @default no limit
    */
-  rateLimit?: { max: number; windowMs: number };
+  rateLimit?: { max: number; windowMs: number } | RateLimiter;
   /** How long a request waits for a concurrent request with the same `Idempotency-Key`. @default 120000 */
   idempotencyWaitMs?: number;
   /** How often the batch event stream re-reads storage (sees progress made in other processes). @default 2000 */

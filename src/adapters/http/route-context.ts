@@ -9,7 +9,7 @@ export interface HandlerSettings {
   maxImageBytes: number;
   idempotencyWaitMs: number;
   eventsRecheckMs: number;
-  checkRate(username: string): void;
+  checkRate(username: string): Promise<void>;
   webhooks: RequestHandlerOptions['webhooks'];
 }
 
