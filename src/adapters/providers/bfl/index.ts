@@ -3,13 +3,9 @@ import { z } from 'zod';
 import { ProviderError } from '../../../core/errors/provider-error.js';
 import type { GenerationInput, ProviderStatus, SubmitResult } from '../../../core/ports/provider-adapter.js';
 import { sizeFor } from '../http/aspect-ratio.js';
-import { assertOutputFormat, keyList, warnOnce, type CommonProviderOptions, type HttpProviderAdapter, type WebhookSettings } from '../http/adapter-kit.js';
-import { downloadImage } from '../http/download.js';
-import { KeyPool } from '../http/key-pool.js';
-import { ProviderHttp } from '../http/provider-http.js';
+import { assertOutputFormat, warnOnce, resultDownloader, providerHttpFor, type CommonProviderOptions, type HttpProviderAdapter, type WebhookSettings } from '../http/adapter-kit.js';
 import { decodeRef, encodeRef } from '../http/request-ref.js';
 import { sendRequest } from '../http/send-request.js';
-import { waitOnInbox } from '../webhooks/status-inbox.js';
 import { mapFluxStatus } from './flux-status.js';
 
 /** BFL's documented base URLs: the global one routes across clusters and needs `polling_url`. */
@@ -46,12 +42,7 @@ export function createBflProvider(options: BflProviderOptions): HttpProviderAdap
   const baseUrl = (BFL_REGIONS[options.region as keyof typeof BFL_REGIONS] ?? options.region ?? BFL_REGIONS.global).replace(/\/+$/, '');
   const base = new URL(baseUrl);
   const pollingHosts = [...(options.pollingHosts ?? ['bfl.ai', 'bfl.ml']), base.hostname];
-  const http = new ProviderHttp({
-    pool: new KeyPool({ provider: name, keys: keyList(options.apiKeys), concurrencyPerKey: options.concurrencyPerKey ?? 24, logger: options.logger }),
-    retries: options.retries,
-    minTimeoutMs: options.retryMinTimeoutMs,
-    logger: options.logger,
-  });
+  const http = providerHttpFor(name, options, 24);
   const warned = new Set<string>();
   const formats = ['png', 'jpeg'] as const;
   const unsupported = ['output_format webp', ...(isUltra(editModel) ? [] : ['image_prompt_strength'])];
@@ -133,7 +124,7 @@ export function createBflProvider(options: BflProviderOptions): HttpProviderAdap
         const response = await sendRequest(url, { provider: name, headers: headers(lease.key), signal: ctx.signal });
         return mapFluxStatus(name, response.json);
       });
-      if (status.state === 'succeeded' || status.state === 'failed') http.finish(requestId, status.state === 'succeeded' ? 'success' : 'failure');
+      http.finishIfFinal(requestId, status);
       return status;
     },
 
@@ -141,23 +132,9 @@ export function createBflProvider(options: BflProviderOptions): HttpProviderAdap
       http.finish(requestId, 'failure');
     },
 
-    async waitForStatus(requestId, ms, ctx) {
-      const status = await waitOnInbox(options.webhook?.inbox, name, decodeRef(requestId).id, ms, ctx.signal);
-      if (status) http.finish(requestId, status.state === 'succeeded' ? 'success' : 'failure');
-      return status;
-    },
+    waitForStatus: (requestId, ms, ctx) => http.waitForWebhook(options.webhook?.inbox, requestId, ms, ctx.signal),
 
-    download(url, ctx) {
-      // The result lives on BFL's delivery CDN: no key goes there (auth only for the API's own origin).
-      return downloadImage(url, {
-        provider: name,
-        signal: ctx.signal,
-        maxBytes: options.maxDownloadBytes,
-        timeoutMs: options.downloadTimeoutMs,
-        auth: { apiOrigin: base.origin, headers: {} },
-        allowHttp: base.protocol === 'http:',
-      });
-    },
+    download: resultDownloader(name, base.origin, options),
   };
 }
 

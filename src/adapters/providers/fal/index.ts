@@ -1,15 +1,11 @@
 import { z } from 'zod';
 import { ProviderError } from '../../../core/errors/provider-error.js';
 import type { GenerationInput, ProviderStatus, SubmitResult } from '../../../core/ports/provider-adapter.js';
-import { assertOutputFormat, keyList, warnOnce, type CommonProviderOptions, type HttpProviderAdapter, type WebhookSettings } from '../http/adapter-kit.js';
-import { downloadImage } from '../http/download.js';
+import { assertOutputFormat, warnOnce, resultDownloader, providerHttpFor, type CommonProviderOptions, type HttpProviderAdapter, type WebhookSettings } from '../http/adapter-kit.js';
 import { HttpStatusError } from '../http/http-status-error.js';
 import { toDataUrl } from '../http/image-type.js';
-import { KeyPool } from '../http/key-pool.js';
-import { ProviderHttp } from '../http/provider-http.js';
 import { decodeRef, encodeRef } from '../http/request-ref.js';
 import { sendRequest } from '../http/send-request.js';
-import { waitOnInbox } from '../webhooks/status-inbox.js';
 import { mapFalError, mapFalQueueStatus, mapFalResult } from './fal-status.js';
 
 export interface FalProviderOptions extends CommonProviderOptions {
@@ -39,12 +35,7 @@ export function createFalProvider(options: FalProviderOptions): HttpProviderAdap
   const editModel = options.editModel ?? 'fal-ai/flux-pro/kontext';
   const queueUrl = (options.queueUrl ?? 'https://queue.fal.run').replace(/\/+$/, '');
   const queue = new URL(queueUrl);
-  const http = new ProviderHttp({
-    pool: new KeyPool({ provider: name, keys: keyList(options.apiKeys), concurrencyPerKey: options.concurrencyPerKey ?? 10, logger: options.logger }),
-    retries: options.retries,
-    minTimeoutMs: options.retryMinTimeoutMs,
-    logger: options.logger,
-  });
+  const http = providerHttpFor(name, options, 10);
   const formats = ['png', 'jpeg'] as const;
   const warned = new Set<string>();
   const auth = (key: string) => ({ authorization: `Key ${key}` });
@@ -89,10 +80,6 @@ export function createFalProvider(options: FalProviderOptions): HttpProviderAdap
     }
   }
 
-  const finishIfFinal = (requestId: string, status: ProviderStatus) => {
-    if (status.state === 'succeeded' || status.state === 'failed') http.finish(requestId, status.state === 'succeeded' ? 'success' : 'failure');
-  };
-
   return {
     name,
     capabilities: { imageToImage: true, seed: true, outputFormats: formats },
@@ -123,7 +110,7 @@ export function createFalProvider(options: FalProviderOptions): HttpProviderAdap
         const response = await sendRequest(`${url}/status`, { provider: name, headers: auth(lease.key), signal: ctx.signal });
         return mapFalQueueStatus(response.json) ?? fetchResult(url, lease.key, ctx.signal);
       });
-      finishIfFinal(requestId, status);
+      http.finishIfFinal(requestId, status);
       return status;
     },
 
@@ -137,22 +124,8 @@ export function createFalProvider(options: FalProviderOptions): HttpProviderAdap
       }
     },
 
-    async waitForStatus(requestId, ms, ctx) {
-      const status = await waitOnInbox(options.webhook?.inbox, name, decodeRef(requestId).id, ms, ctx.signal);
-      if (status) finishIfFinal(requestId, status);
-      return status;
-    },
+    waitForStatus: (requestId, ms, ctx) => http.waitForWebhook(options.webhook?.inbox, requestId, ms, ctx.signal),
 
-    download(url, ctx) {
-      // Results live on fal's CDN (fal.media): no key goes there.
-      return downloadImage(url, {
-        provider: name,
-        signal: ctx.signal,
-        maxBytes: options.maxDownloadBytes,
-        timeoutMs: options.downloadTimeoutMs,
-        auth: { apiOrigin: queue.origin, headers: {} },
-        allowHttp: queue.protocol === 'http:',
-      });
-    },
+    download: resultDownloader(name, queue.origin, options),
   };
 }

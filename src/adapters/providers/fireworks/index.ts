@@ -2,10 +2,7 @@ import { encodeBase64 } from '../../../core/image-input/base64.js';
 import { z } from 'zod';
 import { ProviderError } from '../../../core/errors/provider-error.js';
 import type { GenerationInput, ProviderStatus, SubmitResult } from '../../../core/ports/provider-adapter.js';
-import { assertOutputFormat, keyList, warnOnce, type CommonProviderOptions, type HttpProviderAdapter } from '../http/adapter-kit.js';
-import { downloadImage } from '../http/download.js';
-import { KeyPool } from '../http/key-pool.js';
-import { ProviderHttp } from '../http/provider-http.js';
+import { assertOutputFormat, warnOnce, resultDownloader, providerHttpFor, type CommonProviderOptions, type HttpProviderAdapter } from '../http/adapter-kit.js';
 import { decodeRef, encodeRef } from '../http/request-ref.js';
 import { sendRequest } from '../http/send-request.js';
 import { mapFluxStatus } from '../bfl/flux-status.js';
@@ -33,12 +30,7 @@ export function createFireworksProvider(options: FireworksProviderOptions): Http
   const model = options.model ?? 'flux-kontext-pro';
   const baseUrl = (options.baseUrl ?? 'https://api.fireworks.ai/inference/v1/workflows/accounts/fireworks/models').replace(/\/+$/, '');
   const origin = new URL(baseUrl).origin;
-  const http = new ProviderHttp({
-    pool: new KeyPool({ provider: name, keys: keyList(options.apiKeys), concurrencyPerKey: options.concurrencyPerKey ?? 24, logger: options.logger }),
-    retries: options.retries,
-    minTimeoutMs: options.retryMinTimeoutMs,
-    logger: options.logger,
-  });
+  const http = providerHttpFor(name, options, 24);
   const formats = ['png', 'jpeg'] as const;
   const warned = new Set<string>();
   const auth = (key: string) => ({ authorization: `Bearer ${key}` });
@@ -86,7 +78,7 @@ export function createFireworksProvider(options: FireworksProviderOptions): Http
         const response = await sendRequest(`${baseUrl}/${ref.extra ?? model}/get_result`, { provider: name, headers: auth(lease.key), body: { id: ref.id }, signal: ctx.signal });
         return mapFluxStatus(name, response.json);
       });
-      if (status.state === 'succeeded' || status.state === 'failed') http.finish(requestId, status.state === 'succeeded' ? 'success' : 'failure');
+      http.finishIfFinal(requestId, status);
       return status;
     },
 
@@ -95,15 +87,6 @@ export function createFireworksProvider(options: FireworksProviderOptions): Http
       http.finish(requestId, 'failure');
     },
 
-    download(url, ctx) {
-      return downloadImage(url, {
-        provider: name,
-        signal: ctx.signal,
-        maxBytes: options.maxDownloadBytes,
-        timeoutMs: options.downloadTimeoutMs,
-        auth: { apiOrigin: origin, headers: {} },
-        allowHttp: origin.startsWith('http:'),
-      });
-    },
+    download: resultDownloader(name, origin, options),
   };
 }

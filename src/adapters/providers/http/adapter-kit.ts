@@ -1,6 +1,9 @@
 import { ValidationError } from '../../../core/errors/validation-error.js';
 import type { Logger } from '../../../core/options.js';
-import type { GenerationInput, PollPolicy, ProviderAdapter } from '../../../core/ports/provider-adapter.js';
+import type { GenerationInput, ImageBytes, PollPolicy, ProviderAdapter, ProviderCallContext } from '../../../core/ports/provider-adapter.js';
+import { downloadImage } from './download.js';
+import { KeyPool } from './key-pool.js';
+import { ProviderHttp } from './provider-http.js';
 import type { OutputFormat } from '../../../core/schemas/params.js';
 import type { StatusInbox } from '../webhooks/status-inbox.js';
 import type { KeyStats } from './key-pool.js';
@@ -59,4 +62,34 @@ export function warnOnce(logger: Logger | undefined, seen: Set<string>, provider
   if (seen.has(what)) return;
   seen.add(what);
   logger?.warn(`${provider} does not honour ${what}; it is ignored`, { provider });
+}
+
+/**
+ * The port's `download` for results on a provider's CDN: capped in size and time, and the key is
+ * only ever sent to the API's own origin (`apiOrigin`), never to the CDN.
+ */
+export function resultDownloader(
+  provider: string,
+  apiOrigin: string,
+  options: Pick<CommonProviderOptions, 'maxDownloadBytes' | 'downloadTimeoutMs'>,
+): (url: string, ctx: ProviderCallContext) => Promise<ImageBytes> {
+  return (url, ctx) =>
+    downloadImage(url, {
+      provider,
+      signal: ctx.signal,
+      maxBytes: options.maxDownloadBytes,
+      timeoutMs: options.downloadTimeoutMs,
+      auth: { apiOrigin, headers: {} },
+      allowHttp: apiOrigin.startsWith('http:'),
+    });
+}
+
+/** The key pool and retry layer of one adapter, from the options every adapter shares. */
+export function providerHttpFor(provider: string, options: CommonProviderOptions, defaultConcurrencyPerKey: number): ProviderHttp {
+  return new ProviderHttp({
+    pool: new KeyPool({ provider, keys: keyList(options.apiKeys), concurrencyPerKey: options.concurrencyPerKey ?? defaultConcurrencyPerKey, logger: options.logger }),
+    retries: options.retries,
+    minTimeoutMs: options.retryMinTimeoutMs,
+    logger: options.logger,
+  });
 }

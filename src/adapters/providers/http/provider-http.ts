@@ -5,6 +5,9 @@ import { HttpStatusError, NetworkError } from './http-status-error.js';
 import type { KeyLease, KeyPool } from './key-pool.js';
 import { withRetries } from './retry.js';
 import { sleep } from '../../../core/services/sleep.js';
+import type { ProviderStatus } from '../../../core/ports/provider-adapter.js';
+import { waitOnInbox, type StatusInbox } from '../webhooks/status-inbox.js';
+import { decodeRef } from './request-ref.js';
 
 export interface ProviderHttpOptions {
   pool: KeyPool;
@@ -85,6 +88,21 @@ export class ProviderHttp {
     timer.unref?.();
     this.#holds.get(requestRef)?.detach();
     this.#holds.set(requestRef, { lease, timer, detach: () => signal.removeEventListener('abort', onAbort) });
+  }
+
+  /** Releases the key held for a request once its status is final; a pending status keeps it. */
+  finishIfFinal(requestRef: string, status: ProviderStatus): void {
+    if (status.state === 'succeeded' || status.state === 'failed') this.finish(requestRef, status.state === 'succeeded' ? 'success' : 'failure');
+  }
+
+  /**
+   * The port's `waitForStatus` for adapters that take webhooks: waits on the inbox for the
+   * provider's own request id (or sleeps without an inbox) and frees the key on a final status.
+   */
+  async waitForWebhook(inbox: StatusInbox | undefined, requestRef: string, ms: number, signal: AbortSignal): Promise<ProviderStatus | null> {
+    const status = await waitOnInbox(inbox, this.provider, decodeRef(requestRef).id, ms, signal);
+    if (status) this.finishIfFinal(requestRef, status);
+    return status;
   }
 
   /** Releases the key held for a request (its final status is known, or it was given up). */

@@ -3,11 +3,9 @@ import { z } from 'zod';
 import { ProviderError } from '../../../core/errors/provider-error.js';
 import type { GenerationInput, ProviderStatus, SubmitResult } from '../../../core/ports/provider-adapter.js';
 import type { AspectRatio } from '../../../core/schemas/params.js';
-import { keyList, warnOnce, type CommonProviderOptions, type HttpProviderAdapter } from '../http/adapter-kit.js';
+import { providerHttpFor, warnOnce, type CommonProviderOptions, type HttpProviderAdapter } from '../http/adapter-kit.js';
 import { HttpStatusError } from '../http/http-status-error.js';
 import { fromBase64, sniffImageType } from '../http/image-type.js';
-import { KeyPool } from '../http/key-pool.js';
-import { ProviderHttp } from '../http/provider-http.js';
 import { sendRequest } from '../http/send-request.js';
 
 export interface OpenAiProviderOptions extends CommonProviderOptions {
@@ -48,12 +46,7 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): HttpProvid
   const name = 'openai';
   const model = options.model ?? 'gpt-image-1';
   const baseUrl = (options.baseUrl ?? 'https://api.openai.com/v1').replace(/\/+$/, '');
-  const http = new ProviderHttp({
-    pool: new KeyPool({ provider: name, keys: keyList(options.apiKeys), concurrencyPerKey: options.concurrencyPerKey ?? 8, logger: options.logger }),
-    retries: options.retries,
-    minTimeoutMs: options.retryMinTimeoutMs,
-    logger: options.logger,
-  });
+  const http = providerHttpFor(name, options, 8);
   const warned = new Set<string>();
   const headers = (key: string) => ({ authorization: `Bearer ${key}`, ...(options.organization ? { 'openai-organization': options.organization } : {}) });
 

@@ -2,15 +2,11 @@ import { z } from 'zod';
 import { ProviderError } from '../../../core/errors/provider-error.js';
 import type { GenerationInput, ProviderStatus, SubmitResult } from '../../../core/ports/provider-adapter.js';
 import type { OutputFormat } from '../../../core/schemas/params.js';
-import { assertOutputFormat, keyList, warnOnce, type CommonProviderOptions, type HttpProviderAdapter, type WebhookSettings } from '../http/adapter-kit.js';
-import { downloadImage } from '../http/download.js';
+import { assertOutputFormat, warnOnce, resultDownloader, providerHttpFor, type CommonProviderOptions, type HttpProviderAdapter, type WebhookSettings } from '../http/adapter-kit.js';
 import { toDataUrl } from '../http/image-type.js';
 import type { KeyLease } from '../http/key-pool.js';
-import { KeyPool } from '../http/key-pool.js';
-import { ProviderHttp } from '../http/provider-http.js';
 import { decodeRef, encodeRef } from '../http/request-ref.js';
 import { sendRequest } from '../http/send-request.js';
-import { waitOnInbox } from '../webhooks/status-inbox.js';
 import { mapPrediction } from './replicate-status.js';
 
 export interface ReplicateProviderOptions extends CommonProviderOptions {
@@ -45,12 +41,7 @@ export function createReplicateProvider(options: ReplicateProviderOptions): Http
   const model = options.model ?? 'black-forest-labs/flux-kontext-pro';
   const baseUrl = (options.baseUrl ?? 'https://api.replicate.com/v1').replace(/\/+$/, '');
   const base = new URL(baseUrl);
-  const http = new ProviderHttp({
-    pool: new KeyPool({ provider: name, keys: keyList(options.apiKeys), concurrencyPerKey: options.concurrencyPerKey ?? 10, logger: options.logger }),
-    retries: options.retries,
-    minTimeoutMs: options.retryMinTimeoutMs,
-    logger: options.logger,
-  });
+  const http = providerHttpFor(name, options, 10);
   const formats = options.outputFormats ?? (['png', 'jpeg'] as const);
   const warned = new Set<string>();
   const auth = (key: string) => ({ authorization: `Bearer ${key}` });
@@ -83,10 +74,6 @@ export function createReplicateProvider(options: ReplicateProviderOptions): Http
     return out;
   }
 
-  const finishIfFinal = (requestId: string, status: ProviderStatus) => {
-    if (status.state === 'succeeded' || status.state === 'failed') http.finish(requestId, status.state === 'succeeded' ? 'success' : 'failure');
-  };
-
   return {
     name,
     capabilities: { imageToImage: true, seed: true, outputFormats: formats },
@@ -111,7 +98,7 @@ export function createReplicateProvider(options: ReplicateProviderOptions): Http
       });
       const requestId = encodeRef({ id: value.id, key: lease.fingerprint });
       http.hold(requestId, lease, ctx.signal);
-      finishIfFinal(requestId, value.status);
+      http.finishIfFinal(requestId, value.status);
       return value.status.state === 'succeeded' || value.status.state === 'failed' ? { requestId, status: value.status } : { requestId };
     },
 
@@ -121,7 +108,7 @@ export function createReplicateProvider(options: ReplicateProviderOptions): Http
         const response = await sendRequest(`${baseUrl}/predictions/${encodeURIComponent(ref.id)}`, { provider: name, headers: auth(lease.key), signal: ctx.signal });
         return mapPrediction(response.json);
       });
-      finishIfFinal(requestId, status);
+      http.finishIfFinal(requestId, status);
       return status;
     },
 
@@ -137,22 +124,8 @@ export function createReplicateProvider(options: ReplicateProviderOptions): Http
       }
     },
 
-    async waitForStatus(requestId, ms, ctx) {
-      const status = await waitOnInbox(options.webhook?.inbox, name, decodeRef(requestId).id, ms, ctx.signal);
-      if (status) finishIfFinal(requestId, status);
-      return status;
-    },
+    waitForStatus: (requestId, ms, ctx) => http.waitForWebhook(options.webhook?.inbox, requestId, ms, ctx.signal),
 
-    download(url, ctx) {
-      // Outputs are on replicate.delivery; the token is only sent to the API's own origin.
-      return downloadImage(url, {
-        provider: name,
-        signal: ctx.signal,
-        maxBytes: options.maxDownloadBytes,
-        timeoutMs: options.downloadTimeoutMs,
-        auth: { apiOrigin: base.origin, headers: {} },
-        allowHttp: base.protocol === 'http:',
-      });
-    },
+    download: resultDownloader(name, base.origin, options),
   };
 }
