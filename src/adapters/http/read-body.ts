@@ -1,5 +1,6 @@
 import { PayloadTooLargeError } from '../../core/errors/payload-too-large-error.js';
 import { ValidationError } from '../../core/errors/validation-error.js';
+import { readCapped, StreamTooLargeError } from '../../core/streams/read-capped.js';
 
 /**
  * Reads the body into memory and stops as soon as it passes `limit` bytes, so a client cannot make
@@ -8,28 +9,12 @@ import { ValidationError } from '../../core/errors/validation-error.js';
 export async function readLimited(request: Request, limit: number): Promise<Uint8Array> {
   const declared = request.headers.get('content-length');
   if (declared !== null && Number(declared) > limit) throw tooLarge(limit);
-  if (!request.body) return new Uint8Array(0);
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > limit) {
-      await reader.cancel().catch(() => {});
-      throw tooLarge(limit);
-    }
-    chunks.push(value);
+  try {
+    return await readCapped(request.body, limit);
+  } catch (error) {
+    if (error instanceof StreamTooLargeError) throw tooLarge(limit);
+    throw error;
   }
-  if (chunks.length === 1) return chunks[0]!;
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return bytes;
 }
 
 /** Parses JSON bytes; an empty or malformed body is a 400 naming `body`. */
