@@ -1,15 +1,12 @@
-import { mkdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Hono } from 'hono';
 import { compress } from 'hono/compress';
 import { createRequestHandler } from '../../src/adapters/http/index.js';
-import { createFilesystemImageStore } from '../../src/adapters/image-stores/filesystem/index.js';
-import { createGuardedFetcher } from '../../src/adapters/input/guarded-fetch/index.js';
-import { createOfflineProvider } from '../../src/adapters/providers/offline/index.js';
-import { providerFromEnv } from '../../src/adapters/providers/from-env/index.js';
-import { createSqliteStorage } from '../../src/adapters/storage/sqlite/index.js';
-import { createEngine, isImageGenError, type Engine, type ProviderAdapter } from '../../src/index.js';
+import { isImageGenError, type ProviderAdapter } from '../../src/index.js';
 import { bundleWebApp } from './bundle.js';
+import type { ClusterConfig } from './config.js';
+import { createServerEngine } from './engine.js';
 import { createUserStore } from './users.js';
 
 export interface ServerAppOptions {
@@ -19,32 +16,22 @@ export interface ServerAppOptions {
   startingCredits?: number;
   /** @default the provider whose key is in the environment, else the offline one (real images, no key, a few seconds each) */
   provider?: ProviderAdapter;
+  /**
+   * Run as the `api` or `both` process of a deployment on Redis (see `config.ts`); unset = one
+   * process on SQLite. A `worker` serves no HTTP: it uses `createServerEngine` alone.
+   */
+  cluster?: ClusterConfig | null;
 }
 
 /**
  * The reference server as a Hono app: sign-in at `/auth/*`, the API at `/api/*` (the library's
- * handler), and the web page at `/`.
+ * handler), and the web page at `/`. Its engine is started; in the `api` role it only enqueues.
  */
 export async function createServerApp(options: ServerAppOptions = {}) {
-  const dataDir = resolve(options.dataDir ?? './data');
-  mkdirSync(dataDir, { recursive: true });
+  if (options.cluster?.role === 'worker') throw new RangeError("a 'worker' serves no HTTP: start it with createServerEngine");
   const startingCredits = options.startingCredits ?? 20;
-
+  const { engine, dataDir, providerName, release } = await createServerEngine(options);
   const users = createUserStore(join(dataDir, 'users.sqlite'));
-  const storage = createSqliteStorage({ path: join(dataDir, 'imagegen.sqlite') });
-  const imageStore = createFilesystemImageStore({ directory: join(dataDir, 'images') });
-  const fromEnv = options.provider ? null : await providerFromEnv();
-  // The offline provider answers at once; a little latency makes the progress bars worth watching.
-  const provider = options.provider ?? (fromEnv!.name === 'offline' ? createOfflineProvider({ latencyMs: 2500, size: 768 }) : fromEnv!.provider);
-  const providerName = options.provider?.name ?? fromEnv!.name;
-  const engine: Engine = createEngine({
-    storage,
-    provider,
-    imageStore,
-    // https URLs as input_image, fetched without reaching private addresses.
-    fetchInputImage: createGuardedFetcher(),
-    ...(providerName === 'offline' ? { pollPolicy: { pollIntervalMs: 400 } } : {}),
-  });
   await engine.start();
 
   const api = createRequestHandler({
@@ -84,14 +71,21 @@ export async function createServerApp(options: ServerAppOptions = {}) {
   app.use('/styles.css', compress());
   app.get('/app.js', (c) => c.body(script, 200, { ...staticHeaders, 'Content-Type': 'text/javascript; charset=utf-8' }));
 
+  const releaseAll = async () => {
+    await release();
+    users.close();
+  };
+
   return {
     app,
     engine,
     providerName,
-    async close() {
-      await engine.stop({ graceMs: 2000 });
-      await storage.close();
-      users.close();
+    /** Closes storage, users and connections; call after `engine.stop()`. */
+    release: releaseAll,
+    /** Stops the engine (running tasks get `graceMs`), then releases everything. */
+    async close(closeOptions: { graceMs?: number } = {}) {
+      await engine.stop({ graceMs: closeOptions.graceMs ?? 2000 });
+      await releaseAll();
     },
   };
 }

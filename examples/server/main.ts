@@ -1,21 +1,76 @@
-import { serve } from '@hono/node-server';
-import { createServerApp } from './app.js';
+/**
+ * The reference server. `npm start` runs one process on SQLite; with `IMAGEGEN_ROLE` (`api`,
+ * `worker`, `both`) and `REDIS_URL` it is one process of a deployment on Redis (see config.ts and
+ * the README section "Scaling out").
+ */
+import type { Server } from 'node:http';
+import { readServerConfig, type ServerConfig } from './config.js';
 
-const port = Number(process.env.PORT ?? 3000);
-const server = await createServerApp({ dataDir: process.env.DATA_DIR ?? './data' });
-const http = serve({ fetch: server.app.fetch, port }, (info) => {
-  console.log(`imagegen-kit reference server (provider: ${server.providerName}): http://localhost:${info.port}/`);
-});
+let config: ServerConfig;
+try {
+  config = readServerConfig();
+} catch (error) {
+  console.error(`Cannot start: ${(error as Error).message}`);
+  process.exit(1);
+}
+const { cluster, graceMs } = config;
+// Loaded once the configuration is known good, so a wrong one fails at once.
+const [{ serve }, { Hono }, { shutdownOnSignals }] = await Promise.all([
+  import('@hono/node-server'),
+  import('hono'),
+  import('../../src/adapters/dispatch/bullmq/shutdown-on-signals.js'),
+]);
 
-http.on('error', (error: NodeJS.ErrnoException) => {
-  console.error(error.code === 'EADDRINUSE' ? `Port ${port} is in use: start with PORT=<another port> npm start` : error);
-  void server.close().finally(() => process.exit(1));
-});
+function onListenError(port: number, variable: string, close: () => Promise<unknown>) {
+  return (error: NodeJS.ErrnoException) => {
+    console.error(error.code === 'EADDRINUSE' ? `Port ${port} is in use: start with ${variable}=<another port>` : error);
+    void close().finally(() => process.exit(1));
+  };
+}
 
-const shutdown = async () => {
-  http.close();
-  await server.close();
-  process.exit(0);
-};
-process.once('SIGINT', shutdown);
-process.once('SIGTERM', shutdown);
+if (cluster?.role === 'worker') {
+  // A worker runs tasks from the queue and serves no HTTP, except a health endpoint if asked.
+  const { createServerEngine } = await import('./engine.js');
+  const worker = await createServerEngine({ dataDir: config.dataDir, cluster });
+  let stopping = false;
+  const healthPort = config.healthPort;
+  const health =
+    healthPort === null
+      ? null
+      : (serve({ fetch: new Hono().get('/health', (c) => c.json({ status: stopping ? 'stopping' : 'ok', role: 'worker' }, stopping ? 503 : 200)).fetch, port: healthPort }, (info) =>
+          console.log(`health: http://localhost:${info.port}/health`),
+        ) as Server);
+  health?.on('error', onListenError(healthPort!, 'IMAGEGEN_HEALTH_PORT', worker.release));
+  worker.engine.events.on('task:completed', (e) => console.log(`completed ${e.taskId}`));
+  process.once('SIGTERM', () => (stopping = true));
+  process.once('SIGINT', () => (stopping = true));
+  // SIGTERM: take no more tasks, let running ones finish for graceMs, hand the rest to other workers.
+  shutdownOnSignals(worker.engine, {
+    graceMs,
+    onStopped: async () => {
+      health?.close();
+      health?.closeAllConnections();
+      await worker.release();
+    },
+  });
+  const { recovered } = await worker.engine.start();
+  console.log(`imagegen-kit worker ${process.pid} ready (provider: ${worker.providerName}, re-queued ${recovered} open tasks)`);
+} else {
+  const { createServerApp } = await import('./app.js');
+  const server = await createServerApp({ dataDir: config.dataDir, cluster });
+  const http = serve({ fetch: server.app.fetch, port: config.port }, (info) => {
+    console.log(`imagegen-kit reference server (provider: ${server.providerName}, role: ${cluster?.role ?? 'single process'}): http://localhost:${info.port}/`);
+  }) as Server;
+  http.on('error', onListenError(config.port, 'PORT', () => server.close()));
+  // On a signal, accept no new connections at once; open ones (event streams) keep getting progress
+  // while running tasks finish, and are closed once the engine has stopped.
+  process.once('SIGTERM', () => http.close());
+  process.once('SIGINT', () => http.close());
+  shutdownOnSignals(server.engine, {
+    graceMs,
+    onStopped: async () => {
+      http.closeAllConnections();
+      await server.release();
+    },
+  });
+}

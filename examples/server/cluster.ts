@@ -1,0 +1,52 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import { createBullMQDispatcher } from '../../src/adapters/dispatch/bullmq/index.js';
+import { createRedisEventRelay } from '../../src/adapters/events/redis/index.js';
+import { createRedisStorage } from '../../src/adapters/storage/redis/index.js';
+import type { ClusterConfig } from './config.js';
+
+/** ioredis options from a `redis://` or `rediss://` URL (the URL itself is never echoed: it may hold a password). */
+export function redisOptionsFromUrl(text: string): RedisOptions {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new RangeError('REDIS_URL is not a URL (expected redis://host:port)');
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new RangeError(`REDIS_URL must start with redis:// or rediss:// (got ${url.protocol}//)`);
+  const db = url.pathname.length > 1 ? Number(url.pathname.slice(1)) : 0;
+  if (!Number.isInteger(db) || db < 0) throw new RangeError('REDIS_URL: the database number after the host must be a whole number');
+  return {
+    host: url.hostname.replace(/^\[(.*)\]$/, '$1') || '127.0.0.1',
+    port: Number(url.port || 6379),
+    db,
+    ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
+    ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
+    ...(url.protocol === 'rediss:' ? { tls: {} } : {}),
+  };
+}
+
+/**
+ * The engine ports every process of one deployment shares through Redis: storage (one client,
+ * also used to publish events), the BullMQ queue of the provider (its own connections, as BullMQ
+ * needs `maxRetriesPerRequest: null`), and the event channel.
+ */
+export function clusterPorts(cluster: ClusterConfig, queueName: string) {
+  const options = redisOptionsFromUrl(cluster.redisUrl);
+  const redis = new Redis({ ...options, enableAutoPipelining: true });
+  redis.on('error', (error: Error) => console.error(`[imagegen-kit] Redis: ${error.message}`));
+  return {
+    storage: createRedisStorage({ client: redis }, { prefix: cluster.prefix }),
+    dispatcher: createBullMQDispatcher({
+      connection: { ...options, maxRetriesPerRequest: null },
+      prefix: `${cluster.prefix}bull`,
+      queueName, // one queue per provider: its limits are the queue's
+    }),
+    eventRelay: createRedisEventRelay({ connection: redis, channel: `${cluster.prefix}events` }),
+    /** A task's hold on storage; a dead worker's tasks are taken over after it. */
+    leaseMs: 15_000,
+    /** Closes the shared client (after the engine and storage are closed). */
+    async close() {
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}
