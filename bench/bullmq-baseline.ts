@@ -1,7 +1,7 @@
 import { Queue, Worker } from 'bullmq';
-import { createMemoryImageStore } from '../src/adapters/image-stores/memory/index.js';
-import { createOfflineProvider } from '../src/adapters/providers/offline/index.js';
-import { runGeneration } from '../src/core/services/generation-runner.js';
+import { createMemoryImageStore } from 'imagegen-kit/adapters/image-stores/memory';
+import { createOfflineProvider } from 'imagegen-kit/adapters/providers/offline';
+import { runGeneration } from 'imagegen-kit';
 import { timed } from './measure.js';
 import { BATCHES, BATCH_SIZE, CONCURRENCY, OFFLINE_OPTIONS, USERS, benchPrompt } from './shape.js';
 

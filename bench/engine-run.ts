@@ -1,8 +1,8 @@
-import { createMemoryImageStore } from '../src/adapters/image-stores/memory/index.js';
-import { createOfflineProvider } from '../src/adapters/providers/offline/index.js';
-import { createEngine } from '../src/core/engine.js';
-import type { StorageAdapter } from '../src/core/ports/storage-adapter.js';
-import { runGeneration } from '../src/core/services/generation-runner.js';
+import { createMemoryImageStore } from 'imagegen-kit/adapters/image-stores/memory';
+import { createOfflineProvider } from 'imagegen-kit/adapters/providers/offline';
+import { createEngine } from 'imagegen-kit';
+import type { StorageAdapter } from 'imagegen-kit';
+import { runGeneration } from 'imagegen-kit';
 import { timed } from './measure.js';
 import { BATCHES, BATCH_SIZE, CONCURRENCY, OFFLINE_OPTIONS, USERS, benchPrompt } from './shape.js';
 

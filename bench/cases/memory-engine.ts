@@ -1,12 +1,15 @@
 import PQueue from 'p-queue';
-import { createMemoryImageStore } from '../../src/adapters/image-stores/memory/index.js';
-import { createOfflineProvider } from '../../src/adapters/providers/offline/index.js';
-import { createMemoryStorage } from '../../src/adapters/storage/memory/index.js';
-import { createEngine } from '../../src/core/engine.js';
-import { runGeneration } from '../../src/core/services/generation-runner.js';
+import { createMemoryImageStore } from 'imagegen-kit/adapters/image-stores/memory';
+import { createOfflineProvider } from 'imagegen-kit/adapters/providers/offline';
+import { createMemoryStorage } from 'imagegen-kit/adapters/storage/memory';
+import { createEngine, runGeneration } from 'imagegen-kit';
 import type { BenchCase } from '../case.js';
 import { heapUsedAfterGc, ratio, timed } from '../measure.js';
 import { BATCHES, BATCH_SIZE, CONCURRENCY, OFFLINE_OPTIONS, USERS, benchPrompt } from '../shape.js';
+
+/** The engine on memory storage against p-queue running the same task shape. */
+/** Rounds of each side, alternating which goes first; the medians are reported. */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
 /** The engine on memory storage against p-queue running the same task shape. */
 export const memoryEngineCase: BenchCase = {
@@ -14,45 +17,74 @@ export const memoryEngineCase: BenchCase = {
   async run() {
     const tasks = BATCHES * BATCH_SIZE;
     await warmUp();
-    const baseline = await timed(() => runPQueueBaseline());
-    const heapBefore = heapUsedAfterGc();
-    const storage = createMemoryStorage();
-    const imageStore = createMemoryImageStore();
-    const engine = createEngine({
-      storage,
-      provider: createOfflineProvider(OFFLINE_OPTIONS),
-      imageStore,
-      concurrency: CONCURRENCY,
-      pollPolicy: { pollIntervalMs: 0 },
-      logger: { warn() {}, error() {} },
-    });
-    let progressEvents = 0;
-    engine.events.on('task:progress', () => progressEvents++);
-    await engine.start();
-    for (let u = 0; u < USERS; u++) await engine.credits.grant(`user${u}`, tasks, { idempotencyKey: 'bench' });
-    const run = await timed(async () => {
-      for (let b = 0; b < BATCHES; b++) {
-        await engine.batches.submit(`user${b % USERS}`, { prompts: Array.from({ length: BATCH_SIZE }, (_, i) => benchPrompt(b, i)) });
+    const engineSeconds: number[] = [];
+    const baselineSeconds: number[] = [];
+    let bytesPerTask = 0;
+    for (let round = 0; round < ROUNDS; round++) {
+      const runBaseline = async () => baselineSeconds.push((await timed(() => runPQueueBaseline())).seconds);
+      const runEngineSide = async () => {
+        const result = await runEngine(tasks);
+        engineSeconds.push(result.seconds);
+        bytesPerTask = result.bytesPerTask;
+      };
+      if (round % 2 === 0) {
+        await runBaseline();
+        await runEngineSide();
+      } else {
+        await runEngineSide();
+        await runBaseline();
       }
-      await engine.onIdle();
-    });
-    const bytesPerTask = Math.round((heapUsedAfterGc() - heapBefore) / tasks);
-    const completed = await countCompleted(engine.batches, USERS);
-    await engine.stop();
-    if (completed !== tasks) throw new Error(`engine completed ${completed} of ${tasks} tasks`);
-    if (progressEvents !== tasks * 4) throw new Error(`expected 4 progress events per task, saw ${progressEvents / tasks}`);
+    }
+    const engine = median(engineSeconds);
+    const baseline = median(baselineSeconds);
     return {
       case: 'engine-memory',
       tasks,
-      tasksPerSec: Math.round(tasks / run.seconds),
+      tasksPerSec: Math.round(tasks / engine),
       baseline: 'p-queue',
-      baselineTasksPerSec: Math.round(tasks / baseline.seconds),
-      ratio: ratio(baseline.seconds, run.seconds),
+      baselineTasksPerSec: Math.round(tasks / baseline),
+      ratio: ratio(baseline, engine),
       bytesPerTask,
       concurrency: CONCURRENCY,
+      rounds: ROUNDS,
+      roundRatios: engineSeconds.map((s, i) => ratio(baselineSeconds[i]!, s)).join('/'),
     };
   },
 };
+
+/** One engine run on fresh memory storage; heap held per stored task afterwards. */
+async function runEngine(tasks: number): Promise<{ seconds: number; bytesPerTask: number }> {
+  const heapBefore = heapUsedAfterGc();
+  const engine = createEngine({
+    storage: createMemoryStorage(),
+    provider: createOfflineProvider(OFFLINE_OPTIONS),
+    imageStore: createMemoryImageStore(),
+    concurrency: CONCURRENCY,
+    pollPolicy: { pollIntervalMs: 0 },
+    logger: { warn() {}, error() {} },
+  });
+  let progressEvents = 0;
+  engine.events.on('task:progress', () => progressEvents++);
+  await engine.start();
+  for (let u = 0; u < USERS; u++) await engine.credits.grant(`user${u}`, tasks, { idempotencyKey: 'bench' });
+  const run = await timed(async () => {
+    for (let b = 0; b < BATCHES; b++) {
+      await engine.batches.submit(`user${b % USERS}`, { prompts: Array.from({ length: BATCH_SIZE }, (_, i) => benchPrompt(b, i)) });
+    }
+    await engine.onIdle();
+  });
+  const bytesPerTask = Math.round((heapUsedAfterGc() - heapBefore) / tasks);
+  const completed = await countCompleted(engine.batches, USERS);
+  await engine.stop();
+  if (completed !== tasks) throw new Error(`engine completed ${completed} of ${tasks} tasks`);
+  if (progressEvents !== tasks * 4) throw new Error(`expected 4 progress events per task, saw ${progressEvents / tasks}`);
+  return { seconds: run.seconds, bytesPerTask };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
 
 /** p-queue with the same provider calls, 4 progress events and the result kept in a Map. */
 async function runPQueueBaseline(): Promise<void> {

@@ -1,10 +1,10 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createMemoryImageStore } from '../../src/adapters/image-stores/memory/index.js';
-import { createBflProvider } from '../../src/adapters/providers/bfl/index.js';
-import { createWebhookHandler, StatusInbox } from '../../src/adapters/providers/webhooks/index.js';
-import { createMemoryStorage } from '../../src/adapters/storage/memory/index.js';
-import { createEngine } from '../../src/core/engine.js';
+import { createMemoryImageStore } from 'imagegen-kit/adapters/image-stores/memory';
+import { createBflProvider } from 'imagegen-kit/adapters/providers/bfl';
+import { createWebhookHandler, StatusInbox } from 'imagegen-kit/adapters/providers/webhooks';
+import { createMemoryStorage } from 'imagegen-kit/adapters/storage/memory';
+import { createEngine } from 'imagegen-kit';
 import { startRemoteFakeBfl } from '../remote-fake-bfl.js';
 import type { BenchCase, BenchResult } from '../case.js';
 import { timed } from '../measure.js';
@@ -91,7 +91,7 @@ function latencyCase(mode: 'polling' | 'webhooks'): BenchCase {
 
 /** Three generations through the adapter so lazy module loading is not timed. */
 async function warmUp(provider: ReturnType<typeof createBflProvider>): Promise<void> {
-  const { runGeneration } = await import('../../src/core/services/generation-runner.js');
+  const { runGeneration } = await import('imagegen-kit');
   await Promise.all(
     [1, 2, 3].map((i) =>
       runGeneration({ provider, input: { prompt: `warm ${i}`, aspectRatio: '1:1', seed: 1, outputFormat: 'png' }, policy: { maxPolls: 200, pollIntervalMs: POLL_MS }, signal: AbortSignal.timeout(30_000) }),

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { createRedisStorage } from '../../src/adapters/storage/redis/index.js';
+import { createRedisStorage } from 'imagegen-kit/adapters/storage/redis';
 import type { BenchCase } from '../case.js';
 import { runBullmqBaseline, REDIS } from '../bullmq-baseline.js';
 import { runEngineOn, warmUp } from '../engine-run.js';

@@ -1,11 +1,11 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { createBullMQDispatcher } from '../../src/adapters/dispatch/bullmq/index.js';
-import { createRedisEventRelay } from '../../src/adapters/events/redis/index.js';
-import { createMemoryImageStore } from '../../src/adapters/image-stores/memory/index.js';
-import { createOfflineProvider } from '../../src/adapters/providers/offline/index.js';
-import { createRedisStorage } from '../../src/adapters/storage/redis/index.js';
-import { createEngine } from '../../src/core/engine.js';
+import { createBullMQDispatcher } from 'imagegen-kit/adapters/dispatch/bullmq';
+import { createRedisEventRelay } from 'imagegen-kit/adapters/events/redis';
+import { createMemoryImageStore } from 'imagegen-kit/adapters/image-stores/memory';
+import { createOfflineProvider } from 'imagegen-kit/adapters/providers/offline';
+import { createRedisStorage } from 'imagegen-kit/adapters/storage/redis';
+import { createEngine } from 'imagegen-kit';
 import type { BenchCase, BenchResult } from '../case.js';
 import { ratio, startProcesses, timed, until } from '../measure.js';
 import { BULL_CONNECTION, scaleNames } from '../scale-out-names.js';

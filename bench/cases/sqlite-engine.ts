@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { createSqliteStorage } from '../../src/adapters/storage/sqlite/index.js';
+import { createSqliteStorage } from 'imagegen-kit/adapters/storage/sqlite';
 import type { BenchCase } from '../case.js';
 import { runBullmqBaseline } from '../bullmq-baseline.js';
 import { runEngineOn, warmUp } from '../engine-run.js';

@@ -11,6 +11,7 @@ import { parseOrThrow } from '../schemas/parse.js';
 import type { BatchRecord, BatchSummary, BatchTask } from '../schemas/records.js';
 import { batchGenerateRequestSchema } from '../schemas/requests.js';
 import type { CreditLedger } from './credit-ledger.js';
+import { LeaseKeeper } from './lease-keeper.js';
 import { moderatePrompts } from './moderation.js';
 import { assertProviderSupports } from './provider-support.js';
 import { ShutdownSignal, type GenerationPipeline } from './generation-pipeline.js';
@@ -59,8 +60,10 @@ export interface SubmitResult {
  */
 export class BatchEngine {
   readonly #schema;
+  readonly #leases: LeaseKeeper;
   constructor(private readonly deps: BatchEngineDeps) {
     this.#schema = batchGenerateRequestSchema(deps.maxTasksPerBatch);
+    this.#leases = new LeaseKeeper(deps.storage, deps.leaseMs, deps.now);
   }
 
   /** Validates, charges and creates a batch, then queues its tasks. Bad input charges nothing. */
@@ -279,14 +282,10 @@ export class BatchEngine {
     let lastProgress = task.progress;
     let pendingWrite: Promise<unknown> = Promise.resolve();
     const lease = () => now() + this.deps.leaseMs;
-    // The lease is the proof of life other workers go by: renew it while the run lasts, and stop
-    // the run when the claim was lost (another worker took the task over after a stall).
-    const lost = new AbortController();
-    const heartbeat = setInterval(() => {
-      storage
-        .updateTaskProgress(batchId, index, attempt, { progress: lastProgress, leaseExpiresAt: lease(), now: now() })
-        .then((held) => held || lost.abort(new LeaseLost()), () => {});
-    }, Math.max(10, Math.floor(this.deps.leaseMs / 3)));
+    // The lease is the proof of life other workers go by: renewed while the run lasts; the run
+    // stops when its claim was lost (another worker took the task over after a stall).
+    let stop: ((reason: Error) => void) | undefined;
+    const held = this.#leases.hold(batchId, index, attempt, task.progress, () => stop?.(new LeaseLost()));
 
     try {
       const { requestId, url } = await this.deps.pipeline.generate({
@@ -299,13 +298,16 @@ export class BatchEngine {
         owner: username,
         imageKey: `${task.taskId.replaceAll(':', '_')}-${attempt}`,
         resumeRequestId: task.providerRequestId,
-        signal: lost.signal,
+        onStart: (abort) => {
+          stop = abort;
+        },
         onRequestId: async (providerRequestId) => {
           const at = now();
           lastWrite = at;
           await storage.updateTaskProgress(batchId, index, attempt, { progress: 30, providerRequestId, leaseExpiresAt: lease(), now: at });
         },
         onProgress: (progress) => {
+          held.setProgress(progress);
           lastProgress = progress;
           events.emit('task:progress', { ...base, status: 'processing', progress });
           const at = now();
@@ -317,7 +319,7 @@ export class BatchEngine {
         },
       });
       await pendingWrite;
-      clearInterval(heartbeat);
+      held.release();
       const ended = await storage.completeTask(batchId, index, attempt, { imageUrl: url, requestId }, now());
       if (!ended) return DONE;
       events.emit('task:progress', { ...base, status: 'completed', progress: 100 });
@@ -325,7 +327,7 @@ export class BatchEngine {
       this.#announceBatch(ended.batch, username, ended.batchCompleted);
       return DONE;
     } catch (error) {
-      clearInterval(heartbeat);
+      held.release();
       await pendingWrite;
       if (error instanceof LeaseLost) return DONE;
       if (isShutdown(error)) {
@@ -341,7 +343,7 @@ export class BatchEngine {
       this.#announceBatch(ended.batch, username, ended.batchCompleted);
       return DONE;
     } finally {
-      clearInterval(heartbeat);
+      held.release();
     }
   }
 

@@ -17,6 +17,8 @@ export interface PipelineRequest {
   onProgress?: (progress: number) => void;
   /** Aborts this generation (the caller went away); its reason is rethrown. */
   signal?: AbortSignal;
+  /** Receives a function that stops this run (cheaper than a second AbortSignal per run). */
+  onStart?: (abort: (reason: Error) => void) => void;
 }
 
 export interface PipelineResult {
@@ -62,6 +64,7 @@ export class GenerationPipeline {
       timeoutMs,
     );
     this.#running.add(controller);
+    request.onStart?.((reason) => controller.abort(reason));
     const onCallerAbort = () => controller.abort(request.signal!.reason);
     if (request.signal?.aborted) onCallerAbort();
     request.signal?.addEventListener('abort', onCallerAbort, { once: true });
