@@ -1,7 +1,7 @@
 import { InProcessDispatcher } from './dispatch/in-process-dispatcher.js';
 import { EngineEventBus } from './events.js';
 import { IdClock } from './ids.js';
-import { DEFAULT_PRICES, type EngineOptions, type EngineRole, type Logger, type Prices } from './options.js';
+import { DEFAULT_PRICES, type EngineOptions, type EngineRole, type IdempotencyPolicy, type Logger, type Prices } from './options.js';
 import { relayEvents } from './relay-events.js';
 import type { Dispatcher } from './ports/dispatcher.js';
 import type { PollPolicy } from './ports/provider-adapter.js';
@@ -11,6 +11,7 @@ import { CreditLedger } from './services/credit-ledger.js';
 import { GenerationPipeline, ShutdownSignal } from './services/generation-pipeline.js';
 import { DEFAULT_POLL_POLICY } from './services/generation-runner.js';
 import { DEFAULT_MAX_BATCH_TASKS } from './schemas/requests.js';
+import { DEFAULT_IDEMPOTENCY_RETAIN_MS } from './storage-kit/idempotency-windows.js';
 import { resolveImageLimits, type ImageLimits } from './image-input/limits.js';
 import type { ImageStore } from './ports/image-store.js';
 import { ImageToImage } from './services/image-to-image.js';
@@ -38,6 +39,8 @@ export interface Engine {
   readonly dispatcher: Dispatcher;
   readonly prices: Prices;
   readonly pollPolicy: PollPolicy;
+  /** How idempotency keys age: the services use it, and so does the HTTP handler. */
+  readonly idempotency: IdempotencyPolicy;
   readonly role: EngineRole;
   /**
    * Connects the event relay (to hear other processes' events; `api` and `both` only) and, unless
@@ -81,6 +84,15 @@ export function createEngine(options: EngineOptions): Engine {
   }
   const pollPolicy: PollPolicy = { ...DEFAULT_POLL_POLICY, ...options.provider.pollPolicy, ...options.pollPolicy };
   const timeoutMs = options.taskTimeoutMs ?? pollPolicy.maxPolls * pollPolicy.pollIntervalMs + 30_000;
+  // A generation is aborted after timeoutMs; two more minutes cover fetching the input image,
+  // moderation, the charge and the record. A key pending longer than that has no live request.
+  const idempotency: IdempotencyPolicy = {
+    staleAfterMs: options.idempotency?.staleAfterMs ?? timeoutMs + 120_000,
+    retainMs: options.idempotency?.retainMs ?? DEFAULT_IDEMPOTENCY_RETAIN_MS,
+  };
+  for (const [name, ms] of Object.entries(idempotency)) {
+    if (!Number.isSafeInteger(ms) || ms < 1) throw new RangeError(`idempotency.${name} must be a whole number of milliseconds, at least 1`);
+  }
   const events = new EngineEventBus();
   const logger = options.logger ?? consoleLogger;
   const dispatcher: Dispatcher = options.dispatcher ?? new InProcessDispatcher({ concurrency: options.concurrency ?? 8 });
@@ -126,6 +138,8 @@ export function createEngine(options: EngineOptions): Engine {
     clock: new IdClock(now),
     logger,
     moderatePrompt: options.moderatePrompt,
+    idempotency,
+    now,
   };
   const imageToImage = new ImageToImage({ ...single, price: prices.imageToImage, limits: imageLimits, fetchInputImage: options.fetchInputImage });
   const textToImage = new TextToImage({ ...single, price: prices.textToImage });
@@ -158,6 +172,7 @@ export function createEngine(options: EngineOptions): Engine {
     dispatcher,
     prices,
     pollPolicy,
+    idempotency,
     role,
     async start(startOptions = {}) {
       // A worker publishes its events but needs nobody else's: it skips decoding the whole cluster's.

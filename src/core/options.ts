@@ -33,6 +33,14 @@ export interface Logger {
  */
 export type EngineRole = 'api' | 'worker' | 'both';
 
+/** How idempotency keys age (see {@link EngineOptions.idempotency}). */
+export interface IdempotencyPolicy {
+  /** A key pending this long is presumed abandoned by a crashed process and may be taken over. */
+  staleAfterMs: number;
+  /** How long a finished request's response is replayed. */
+  retainMs: number;
+}
+
 /** Options of {@link createEngine}. */
 export interface EngineOptions {
   storage: StorageAdapter;
@@ -78,6 +86,14 @@ export interface EngineOptions {
    * error and only data URLs are accepted. @default undefined
    */
   fetchInputImage?: InputImageFetcher;
+  /**
+   * Idempotency keys of text-to-image and image-to-image (the HTTP handler's `Idempotency-Key`
+   * follows the same policy): a key still pending `staleAfterMs` after its request began belongs to
+   * a request whose process died, and the next request with it runs again; a finished request's
+   * response is replayed for `retainMs`, after which the key is new.
+   * @default { staleAfterMs: taskTimeoutMs + 120000, retainMs: 86400000 (24 h) }
+   */
+  idempotency?: Partial<IdempotencyPolicy>;
   /** Limits of input images, uploaded or fetched. @default { maxBytes: 10 MiB, maxPixels: 40_000_000, maxSide: 12_000 } */
   imageLimits?: Partial<ImageLimits>;
   /** @default Date.now */

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { fingerprintOf } from '../../src/adapters/http/idempotency.js';
 import { createTestApp, type TestApp } from './app.js';
 
 let app: TestApp;
@@ -69,6 +70,64 @@ describe('Idempotency-Key', () => {
     const third = await send(); // once the first is done, the key replays
     expect(third.headers.get('idempotent-replayed')).toBe('true');
     await slow.close();
+  });
+
+  describe('a request whose first attempt crashed (its keys left pending, its credit charged)', () => {
+    // Engine keys go stale after 1 s, so the handler's own keys after 11 s.
+    const staleApp = (waitMs: number) =>
+      createTestApp({ engine: { idempotency: { staleAfterMs: 1_000 } }, handler: { idempotencyWaitMs: waitMs } });
+    const body = { prompt: 'crashed once' };
+    /** Leaves what a process killed mid-generation leaves, as if it began `ageMs` ago. */
+    async function crash(target: TestApp, key: string, ageMs: number): Promise<void> {
+      const began = Date.now() - ageMs;
+      const fingerprint = await fingerprintOf('POST', '/api/generate', new TextEncoder().encode(JSON.stringify(body)));
+      await target.engine.storage.beginIdempotent(`http:alice:${key}`, fingerprint, began);
+      await target.engine.storage.beginIdempotent(`text_to_image:alice:idem:alice:${key}`, fingerprint, began + 5);
+      await target.engine.credits.charge('alice', 1, { idempotencyKey: `charge:record:alice:${began + 5}` });
+    }
+    const send = (target: TestApp, key: string) =>
+      target.call('POST', '/api/generate', { body, headers: { 'idempotency-key': key } });
+
+    it('within the staleness window it waits, then answers 409 idempotency_pending, charging nothing', async () => {
+      const crashed = await staleApp(50);
+      await crashed.grant('alice', 5);
+      await crash(crashed, 'fresh', 10_000);
+      const response = await send(crashed, 'fresh');
+      expect(response.status).toBe(409);
+      expect(await response.json()).toMatchObject({ reason: 'idempotency_pending', field: 'Idempotency-Key' });
+      expect(await crashed.engine.credits.balance('alice')).toBe(4);
+      await crashed.close();
+    });
+
+    it('once its key is stale it runs again with the same key, charged once for the new run, and then replays', async () => {
+      const crashed = await staleApp(50);
+      await crashed.grant('alice', 5);
+      await crash(crashed, 'stale', 11_001);
+      const response = await send(crashed, 'stale');
+      expect(response.status).toBe(200);
+      expect(response.headers.get('idempotent-replayed')).toBeNull();
+      const answer = await response.json();
+      expect(answer).toMatchObject({ credits_remaining: 3 });
+      const charges = async () => (await crashed.engine.credits.history('alice', { limit: 100 })).items.map((e) => e.amount);
+      expect(await charges()).toEqual([-1, -1, 5]); // the crashed run's charge and the new run's
+      const again = await send(crashed, 'stale');
+      expect(again.headers.get('idempotent-replayed')).toBe('true');
+      expect(await again.json()).toEqual(answer);
+      expect(await charges()).toEqual([-1, -1, 5]);
+      await crashed.close();
+    });
+
+    it('a duplicate waiting on the key takes it over when it goes stale during the wait', async () => {
+      const crashed = await staleApp(5_000);
+      await crashed.grant('alice', 5);
+      await crash(crashed, 'waits', 11_000 - 300);
+      const started = Date.now();
+      const response = await send(crashed, 'waits');
+      expect(response.status).toBe(200);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+      expect(await crashed.engine.credits.balance('alice')).toBe(3);
+      await crashed.close();
+    });
   });
 
   it('rejects a malformed key with a 400 naming the header', async () => {

@@ -323,12 +323,13 @@ describe('image-to-image', () => {
     it('a request still running with the same key is a conflict, not a second charge', async () => {
       const { engine } = await testEngine({ provider: { pollsBeforeReady: 5, pollPolicy: { pollIntervalMs: 10 } } });
       const body = { prompt: 'x', input_image: dataUrl };
-      const [a, b] = await Promise.allSettled([
+      const results = await Promise.allSettled([
         engine.imageToImage.run('alice', body, { idempotencyKey: 'k4' }),
         engine.imageToImage.run('alice', body, { idempotencyKey: 'k4' }),
       ]);
-      expect(a.status).toBe('fulfilled');
-      expect(b).toMatchObject({ status: 'rejected', reason: { reason: 'idempotency_in_progress' } });
+      // Either may claim the key first (the fingerprints are hashed on the thread pool).
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      expect(results.find((r) => r.status === 'rejected')).toMatchObject({ reason: { reason: 'idempotency_in_progress' } });
       expect(await engine.credits.balance('alice')).toBe(8);
     });
 

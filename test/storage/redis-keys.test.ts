@@ -78,6 +78,26 @@ describe.runIf(available)('Redis storage keys and scripts', () => {
     expect(await storage.beginIdempotent('erin:k', 'fp', tick())).toEqual({ state: 'new' });
   });
 
+  it('lets Redis drop a completed idempotency key after its retention, and an abandoned pending key well after it went stale', async () => {
+    const keyOf = async (name: string) => (await keysUnder(prefix)).find((k) => k.endsWith(name))!;
+    await storage.beginIdempotent('gil:done', 'fp', tick(), { staleAfterMs: 1000 });
+    await storage.completeIdempotent('gil:done', 'r', tick(), { retainMs: 5000 });
+    const doneTtl = await client.pttl(await keyOf('gil:done'));
+    expect(doneTtl).toBeGreaterThan(4000);
+    expect(doneTtl).toBeLessThanOrEqual(5000);
+
+    await storage.beginIdempotent('gil:pending', 'fp', tick(), { staleAfterMs: 4 * 60 * 60 * 1000 });
+    const pendingTtl = await client.pttl(await keyOf('gil:pending'));
+    expect(pendingTtl).toBeGreaterThan(8 * 60 * 60 * 1000 - 5000);
+    expect(pendingTtl).toBeLessThanOrEqual(8 * 60 * 60 * 1000);
+
+    // A real (short) TTL: once Redis has dropped the key, it is new again.
+    await storage.completeIdempotent('gil:pending', 'r', tick(), { retainMs: 50 });
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    expect(await client.exists(await keyOf('gil:done'))).toBe(1);
+    expect((await keysUnder(prefix)).some((k) => k.endsWith('gil:pending'))).toBe(false);
+  });
+
   it('deletes every key of a test run and leaves other prefixes alone', async () => {
     const own = uniquePrefix('cleanup');
     const other = uniquePrefix('other');

@@ -94,6 +94,48 @@ describe('SQLite storage on a file', () => {
     db.close();
   });
 
+  it('migrates idempotency keys stored before they expired: old responses keep 24 h from completion, old pending keys can go stale', async () => {
+    const path = file();
+    const old = new BetterSqlite3(path);
+    migrate(old, 2);
+    const insert = old.prepare('INSERT INTO idempotency (key, state, fingerprint, response, updated_at) VALUES (?, ?, ?, ?, ?)');
+    insert.run('ida:done', 'done', 'fp', '{"status":200}', 1_000);
+    insert.run('ida:pending', 'pending', 'fp', null, 1_000);
+    old.close();
+
+    const storage = createSqliteStorage({ path });
+    const day = 24 * 60 * 60 * 1000;
+    expect(await storage.beginIdempotent('ida:done', 'fp', 1_000 + day - 1)).toEqual({ state: 'done', fingerprint: 'fp', response: { status: 200 } });
+    expect(await storage.beginIdempotent('ida:done', 'fp', 1_000 + day)).toEqual({ state: 'new' });
+    expect(await storage.beginIdempotent('ida:pending', 'fp2', 1_500, { staleAfterMs: 1_000 })).toEqual({ state: 'pending', fingerprint: 'fp' });
+    expect(await storage.beginIdempotent('ida:pending', 'fp2', 2_000, { staleAfterMs: 1_000 })).toEqual({ state: 'new' });
+    await storage.close();
+    const db = new BetterSqlite3(path);
+    expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    db.close();
+  });
+
+  it('prunes expired responses when keys are begun, through the expiry index', async () => {
+    const db = new BetterSqlite3(file());
+    const storage = createSqliteStorage({ database: db });
+    const st = prepareStatements(db);
+    expect(db.prepare(`EXPLAIN QUERY PLAN ${st.pruneIdempotency.source}`).all(1).map((r: any) => r.detail).join(' | ')).toMatch(
+      /USING (COVERING )?INDEX idempotency_expiry/,
+    );
+    for (let i = 0; i < 5; i++) {
+      await storage.beginIdempotent(`old:${i}`, 'fp', 1_000);
+      await storage.completeIdempotent(`old:${i}`, i, 1_000, { retainMs: 10 });
+    }
+    await storage.beginIdempotent('live', 'fp', 1_000);
+    await storage.completeIdempotent('live', 'r', 1_000, { retainMs: 1_000 });
+    const count = () => (db.prepare('SELECT count(*) AS n FROM idempotency').get() as { n: number }).n;
+    expect(count()).toBe(6);
+    await storage.beginIdempotent('someone-else', 'fp', 1_010);
+    expect(count()).toBe(2); // the live response and the new pending key
+    await storage.close();
+    db.close();
+  });
+
   it('refuses a file written by a newer schema version, changing nothing', () => {
     const path = file();
     const db = new BetterSqlite3(path);

@@ -5,6 +5,7 @@ import { DEFAULT_MESSAGES } from '../../core/schemas/responses.js';
 import { corsHeaders, preflight, withHeaders } from './cors.js';
 import { errorResponse } from './error-response.js';
 import { json } from './json.js';
+import { httpIdempotencyPolicy } from './idempotency.js';
 import { buildOpenApiDocument } from './openapi.js';
 import type { RequestHandlerOptions } from './options.js';
 import { rateCheck } from './rate-limit.js';
@@ -43,12 +44,14 @@ function compile(route: Route): CompiledRoute {
  */
 export function createRequestHandler(options: RequestHandlerOptions): RequestHandler {
   const basePath = (options.basePath ?? '/api').replace(/\/+$/, '');
+  const idempotency = httpIdempotencyPolicy(options.engine.idempotency);
   const settings: HandlerSettings = {
     engine: options.engine,
     messages: { ...DEFAULT_MESSAGES, ...options.messages },
     maxBodyBytes: options.maxBodyBytes ?? 64 * 1024,
     maxImageBytes: options.maxImageBytes ?? options.engine.imageLimits.maxBytes,
-    idempotencyWaitMs: options.idempotencyWaitMs ?? 120_000,
+    idempotency,
+    idempotencyWaitMs: Math.min(options.idempotencyWaitMs ?? 120_000, idempotency.staleAfterMs),
     eventsRecheckMs: options.eventsRecheckMs ?? 2000,
     checkRate: rateCheck(options.rateLimit),
     webhooks: options.webhooks,

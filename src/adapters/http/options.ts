@@ -5,7 +5,7 @@ import type { Messages } from '../../core/schemas/responses.js';
 /** The engine members the handler uses; an {@link Engine} from `createEngine` has them all. */
 export type HttpEngine = Pick<
   Engine,
-  'events' | 'credits' | 'batches' | 'storage' | 'imageToImage' | 'textToImage' | 'records' | 'imageStore' | 'imageLimits'
+  'events' | 'credits' | 'batches' | 'storage' | 'imageToImage' | 'textToImage' | 'records' | 'imageStore' | 'imageLimits' | 'idempotency'
 >;
 
 /** Who sent the request, as the host's `authenticate` decides. */
@@ -45,7 +45,12 @@ export interface RequestHandlerOptions {
    * submits and retries only; use one of the two for those.) @default no limit
    */
   rateLimit?: { max: number; windowMs: number } | RateLimiter;
-  /** How long a request waits for a concurrent request with the same `Idempotency-Key`. @default 120000 */
+  /**
+   * How long a request waits for a concurrent request with the same `Idempotency-Key` before
+   * answering 409 `idempotency_pending`. Keys follow the engine's `idempotency` policy: a key left
+   * pending by a crashed process is taken over (by a waiting request too) once it is
+   * `staleAfterMs` old, so a wait is never longer than that. @default 120000
+   */
   idempotencyWaitMs?: number;
   /** How often the batch event stream re-reads storage (sees progress made in other processes). @default 2000 */
   eventsRecheckMs?: number;

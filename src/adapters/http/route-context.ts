@@ -1,3 +1,4 @@
+import type { IdempotencyPolicy } from '../../core/options.js';
 import type { Messages } from '../../core/schemas/responses.js';
 import type { AuthenticatedUser, HttpEngine, RequestHandlerOptions } from './options.js';
 
@@ -7,7 +8,10 @@ export interface HandlerSettings {
   messages: Messages;
   maxBodyBytes: number;
   maxImageBytes: number;
+  /** Waiting for a concurrent request with the same key; never longer than `idempotency.staleAfterMs`. */
   idempotencyWaitMs: number;
+  /** The HTTP keys' policy: the engine's, with the staleness a little longer (see `httpIdempotencyPolicy`). */
+  idempotency: IdempotencyPolicy;
   eventsRecheckMs: number;
   checkRate(username: string): Promise<void>;
   webhooks: RequestHandlerOptions['webhooks'];

@@ -76,6 +76,21 @@ export type IdempotencyState =
   | { state: 'pending'; fingerprint: string }
   | { state: 'done'; fingerprint: string; response: unknown };
 
+export interface BeginIdempotentOptions {
+  /**
+   * A `pending` key that began at least this long before `now` belongs to a request presumed dead
+   * (its process crashed): it is taken over, as if new, by exactly one caller, with that caller's
+   * fingerprint. Choose it longer than the longest request can run. Absent: a pending key waits
+   * for {@link StorageAdapter.completeIdempotent} or {@link StorageAdapter.abandonIdempotent} forever.
+   */
+  staleAfterMs?: number;
+}
+
+export interface CompleteIdempotentOptions {
+  /** The response is replayed until `now + retainMs`; afterwards the key is new again. @default 86400000 (24 h) */
+  retainMs?: number;
+}
+
 /**
  * Where batches, tasks, records and the credit journal live. Every method is atomic on its own:
  * adapters implement each with one transaction (SQLite `BEGIN IMMEDIATE`), one Lua script (Redis)
@@ -150,12 +165,17 @@ export interface StorageAdapter {
 
   // ---- idempotent requests ----
   /**
-   * Claims an idempotency key for a request: `new` the first time (the key is now `pending`),
-   * otherwise the stored state. Keys are scoped by the caller (e.g. `user:key`).
+   * Claims an idempotency key for a request: `new` the first time (the key is now `pending`, begun
+   * at `now`), otherwise the stored state. Keys are scoped by the caller (e.g. `user:key`). A key
+   * whose response expired, or (with `staleAfterMs`) a pending key begun that long ago, counts as
+   * absent: of concurrent callers exactly one gets `new`.
    */
-  beginIdempotent(key: string, fingerprint: string, now: number): Promise<IdempotencyState>;
-  /** Stores the response of a request that began with {@link beginIdempotent}. */
-  completeIdempotent(key: string, response: unknown, now: number): Promise<void>;
+  beginIdempotent(key: string, fingerprint: string, now: number, options?: BeginIdempotentOptions): Promise<IdempotencyState>;
+  /**
+   * Stores the response of a request that began with {@link beginIdempotent}, replayed until
+   * `now + retainMs`. Storage may drop it any time after that.
+   */
+  completeIdempotent(key: string, response: unknown, now: number, options?: CompleteIdempotentOptions): Promise<void>;
   /** Forgets a pending key (the request failed before doing anything), so it can be tried again. */
   abandonIdempotent(key: string): Promise<void>;
 

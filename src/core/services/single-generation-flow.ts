@@ -3,11 +3,12 @@ import { isImageGenError } from '../errors/image-gen-error.js';
 import { ProviderError } from '../errors/provider-error.js';
 import type { EngineEventBus } from '../events.js';
 import { IdClock, recordId as makeRecordId } from '../ids.js';
-import type { Logger } from '../options.js';
+import type { IdempotencyPolicy, Logger } from '../options.js';
 import type { ImageStore } from '../ports/image-store.js';
 import type { GenerationInput } from '../ports/provider-adapter.js';
 import type { StorageAdapter } from '../ports/storage-adapter.js';
 import type { GenerationRecord } from '../schemas/records.js';
+import { DEFAULT_IDEMPOTENCY_RETAIN_MS } from '../storage-kit/idempotency-windows.js';
 import type { CreditLedger } from './credit-ledger.js';
 import { fingerprintOf } from './fingerprint.js';
 import type { GenerationPipeline } from './generation-pipeline.js';
@@ -22,7 +23,13 @@ export interface SingleGenerationDeps {
   imageStore: ImageStore;
   clock: IdClock;
   logger: Logger;
+  /** How idempotency keys age. @default { staleAfterMs: 182000, retainMs: 86400000 } (the engine passes its own) */
+  idempotency?: IdempotencyPolicy;
+  /** @default Date.now */
+  now?: () => number;
 }
+
+const DEFAULT_POLICY: IdempotencyPolicy = { staleAfterMs: 182_000, retainMs: DEFAULT_IDEMPOTENCY_RETAIN_MS };
 
 /** One validated request, ready to charge. */
 export interface SingleGenerationJob {
@@ -56,9 +63,12 @@ export async function runSingleGeneration(
 ): Promise<SingleGenerationResult> {
   const signal = options.signal ?? new AbortController().signal;
   const idempotency = options.idempotencyKey ? `${job.type}:${job.username}:${options.idempotencyKey}` : null;
+  const policy = deps.idempotency ?? DEFAULT_POLICY;
+  const now = deps.now ?? Date.now;
   if (idempotency) {
     const fingerprint = options.fingerprint ?? (await fingerprintOf(job.request));
-    const state = await deps.storage.beginIdempotent(idempotency, fingerprint, Date.now());
+    // A key left pending by a process that crashed goes stale and is taken over here.
+    const state = await deps.storage.beginIdempotent(idempotency, fingerprint, now(), { staleAfterMs: policy.staleAfterMs });
     if (state.state !== 'new') {
       if (state.fingerprint !== fingerprint) {
         throw new ConflictError('idempotency_mismatch', 'This Idempotency-Key was already used with another request body');
@@ -80,7 +90,7 @@ export async function runSingleGeneration(
   }
   if (idempotency) {
     // The generation is paid and recorded; failing to remember the key must not lose the result.
-    await deps.storage.completeIdempotent(idempotency, result satisfies StoredResponse, Date.now()).catch((error: unknown) => {
+    await deps.storage.completeIdempotent(idempotency, result satisfies StoredResponse, now(), { retainMs: policy.retainMs }).catch((error: unknown) => {
       deps.logger.error('could not store an idempotent response', { key: idempotency, error: error instanceof Error ? error.message : String(error) });
     });
   }

@@ -1,2 +1,3 @@
 export * from './records.js';
 export * from './ledger-rules.js';
+export * from './idempotency-windows.js';

@@ -1,6 +1,5 @@
 import { InsufficientCreditsError } from '../../../core/errors/insufficient-credits-error.js';
 import type {
-  IdempotencyState,
   LedgerEntryInput,
   LedgerWriteResult,
   OpenTaskRef,
@@ -25,9 +24,19 @@ import {
   idTaken,
   numericCursor,
   pageLimit,
+  retainOf,
+  staleAfterOf,
   summaryOf,
   taskNotFailed,
 } from '../../../core/storage-kit/index.js';
+
+/** A claimed idempotency key: pending since `startedAt`, or done and replayed until `expiresAt`. */
+type StoredIdempotency =
+  | { state: 'pending'; fingerprint: string; startedAt: number }
+  | { state: 'done'; fingerprint: string; response: unknown; expiresAt: number };
+
+/** Expired responses are swept from memory at most this often (of the callers' clock). */
+const SWEEP_EVERY_MS = 60_000;
 
 interface UserState {
   balance: number;
@@ -49,7 +58,8 @@ export function createMemoryStorage(): StorageAdapter {
   /** Batches with at least one open task, in creation order. */
   const openBatches = new Set<string>();
   const records = new Map<string, GenerationRecord>();
-  const idempotent = new Map<string, IdempotencyState & { fingerprint?: string }>();
+  const idempotent = new Map<string, StoredIdempotency>();
+  let nextSweepAt = -Infinity;
 
   const user = (username: string): UserState => {
     let state = users.get(username);
@@ -315,15 +325,28 @@ export function createMemoryStorage(): StorageAdapter {
       return pageNewestFirst(ids, (id) => records.get(id)!.createdAt, (id) => ({ ...records.get(id)! }), page);
     },
 
-    async beginIdempotent(key, fingerprint) {
-      const state = idempotent.get(key);
-      if (state) return state;
-      idempotent.set(key, { state: 'pending', fingerprint });
+    async beginIdempotent(key, fingerprint, now, options) {
+      const staleAfterMs = staleAfterOf(options);
+      if (now >= nextSweepAt) {
+        nextSweepAt = now + SWEEP_EVERY_MS;
+        for (const [k, stored] of idempotent) if (stored.state === 'done' && stored.expiresAt <= now) idempotent.delete(k);
+      }
+      const stored = idempotent.get(key);
+      const live =
+        stored &&
+        (stored.state === 'done' ? stored.expiresAt > now : staleAfterMs === null || stored.startedAt + staleAfterMs > now);
+      if (live) {
+        return stored.state === 'done'
+          ? { state: 'done', fingerprint: stored.fingerprint, response: stored.response }
+          : { state: 'pending', fingerprint: stored.fingerprint };
+      }
+      idempotent.set(key, { state: 'pending', fingerprint, startedAt: now });
       return { state: 'new' };
     },
-    async completeIdempotent(key, response) {
-      const state = idempotent.get(key);
-      if (state && state.state !== 'new') idempotent.set(key, { state: 'done', fingerprint: state.fingerprint, response });
+    async completeIdempotent(key, response, now, options) {
+      const expiresAt = now + retainOf(options);
+      const stored = idempotent.get(key);
+      if (stored) idempotent.set(key, { state: 'done', fingerprint: stored.fingerprint, response, expiresAt });
     },
     async abandonIdempotent(key) {
       if (idempotent.get(key)?.state === 'pending') idempotent.delete(key);

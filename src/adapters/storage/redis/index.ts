@@ -12,10 +12,13 @@ import type {
   TaskEndResult,
 } from '../../../core/ports/storage-adapter.js';
 import type { BatchRecord, BatchSummary, GenerationRecord, LedgerEntry } from '../../../core/schemas/records.js';
-import { copyBatch, idTaken, numericCursor, pageLimit, taskNotFailed } from '../../../core/storage-kit/index.js';
+import { copyBatch, idTaken, numericCursor, pageLimit, retainOf, staleAfterOf, taskNotFailed } from '../../../core/storage-kit/index.js';
 import { decodeBatch, decodeEntry, decodeSummary, decodeTask, encodeBatch, encodeEntryRequest } from './codec.js';
 import { Keys } from './keys.js';
 import { Code, SCRIPTS, type RedisScript } from './scripts/index.js';
+
+/** A pending idempotency key lives in Redis at least this long (twice its staleness when longer). */
+const MIN_PENDING_TTL_MS = 60 * 60 * 1000;
 
 export { SCRIPT_VERSION } from './scripts/index.js';
 
@@ -300,14 +303,23 @@ export function createRedisStorage(connection: RedisConnection, options: RedisSt
       return { items, nextCursor: members.length > limit && items.length ? String(items.at(-1)!.createdAt) : null };
     },
 
-    async beginIdempotent(key, fingerprint): Promise<IdempotencyState> {
-      const reply = await call<Array<string | null>>(SCRIPTS.beginIdempotent, [keys.idempotency(key)], [fingerprint]);
+    async beginIdempotent(key, fingerprint, now, options): Promise<IdempotencyState> {
+      const staleAfterMs = staleAfterOf(options);
+      // Redis drops an abandoned pending key well after any caller would have taken it over.
+      const pendingTtl = staleAfterMs === null ? '' : Math.max(2 * staleAfterMs, MIN_PENDING_TTL_MS);
+      const reply = await call<Array<string | null>>(SCRIPTS.beginIdempotent, [keys.idempotency(key)], [
+        fingerprint,
+        now,
+        staleAfterMs ?? '',
+        pendingTtl,
+      ]);
       if (reply[0] === 'new') return { state: 'new' };
       if (reply[0] === 'done') return { state: 'done', fingerprint: reply[1]!, response: JSON.parse(reply[2] ?? 'null') as unknown };
       return { state: 'pending', fingerprint: reply[1]! };
     },
-    async completeIdempotent(key, response) {
-      await call(SCRIPTS.completeIdempotent, [keys.idempotency(key)], [JSON.stringify(response ?? null)]);
+    async completeIdempotent(key, response, now, options) {
+      const retainMs = retainOf(options);
+      await call(SCRIPTS.completeIdempotent, [keys.idempotency(key)], [JSON.stringify(response ?? null), now + retainMs, retainMs]);
     },
     async abandonIdempotent(key) {
       await call(SCRIPTS.abandonIdempotent, [keys.idempotency(key)], []);

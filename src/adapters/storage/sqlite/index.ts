@@ -10,7 +10,7 @@ import type {
   TaskEndResult,
 } from '../../../core/ports/storage-adapter.js';
 import type { BatchRecord, GenerationRecord } from '../../../core/schemas/records.js';
-import { assertSameEntry, idTaken, numericCursor, pageLimit, taskNotFailed } from '../../../core/storage-kit/index.js';
+import { assertSameEntry, idTaken, numericCursor, pageLimit, retainOf, staleAfterOf, taskNotFailed } from '../../../core/storage-kit/index.js';
 import { withBusyRetry } from './busy.js';
 import { GroupCommit } from './group-commit.js';
 import {
@@ -46,6 +46,15 @@ export type SqliteStorageOptions = ({ path: string; database?: never } | { datab
 };
 
 const MAX_CURSOR = Number.MAX_SAFE_INTEGER;
+
+interface IdempotencyRow {
+  state: 'pending' | 'done';
+  fingerprint: string;
+  response: string | null;
+  /** When a pending key began; when a done one completed. */
+  updated_at: number;
+  expires_at: number | null;
+}
 
 /**
  * Storage in one SQLite file (better-sqlite3, WAL). Several processes on one host may share the
@@ -195,9 +204,15 @@ export function createSqliteStorage(options: SqliteStorageOptions): StorageAdapt
       const inserted = st.insertRecord.run(record.recordId, record.username, record.createdAt, JSON.stringify(record)).changes;
       if (inserted === 0) throw idTaken(record.recordId);
     }),
-    beginIdempotent: write((key: string, fingerprint: string, now: number): IdempotencyState => {
-      const row = st.idempotency.get(key) as { state: string; fingerprint: string; response: string | null } | undefined;
-      if (!row) {
+    beginIdempotent: write((key: string, fingerprint: string, now: number, staleAfterMs: number | null): IdempotencyState => {
+      st.pruneIdempotency.run(now);
+      const row = st.idempotency.get(key) as IdempotencyRow | undefined;
+      const live =
+        row &&
+        (row.state === 'done'
+          ? row.expires_at === null || row.expires_at > now
+          : staleAfterMs === null || row.updated_at + staleAfterMs > now);
+      if (!live) {
         st.beginIdempotency.run(key, fingerprint, now);
         return { state: 'new' };
       }
@@ -298,9 +313,10 @@ export function createSqliteStorage(options: SqliteStorageOptions): StorageAdapt
       return { items: items.map((r) => recordOf(r.data)), nextCursor: rows.length > limit ? String(items.at(-1)!.created_at) : null };
     },
 
-    beginIdempotent: (key, fingerprint, now) => tx.beginIdempotent(key, fingerprint, now),
-    async completeIdempotent(key, response, now) {
-      await run(() => st.completeIdempotency.run(JSON.stringify(response ?? null), now, key));
+    beginIdempotent: async (key, fingerprint, now, options) => tx.beginIdempotent(key, fingerprint, now, staleAfterOf(options)),
+    async completeIdempotent(key, response, now, options) {
+      const expiresAt = now + retainOf(options);
+      await run(() => st.completeIdempotency.run(JSON.stringify(response ?? null), now, expiresAt, key));
     },
     async abandonIdempotent(key) {
       await run(() => st.abandonIdempotency.run(key));

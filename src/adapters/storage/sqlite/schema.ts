@@ -79,6 +79,13 @@ export const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX batches_open ON batches (created_at, batch_id) WHERE status <> 'completed';
   `,
+  // 3: stored responses of idempotent requests expire (responses stored before keep 24 h from
+  // their completion); a pending key's updated_at is when it began, which staleness is measured from.
+  `
+  ALTER TABLE idempotency ADD COLUMN expires_at INTEGER;
+  UPDATE idempotency SET expires_at = updated_at + 86400000 WHERE state = 'done';
+  CREATE INDEX idempotency_expiry ON idempotency (expires_at) WHERE expires_at IS NOT NULL;
+  `,
 ];
 
 /** The schema version this code writes. */

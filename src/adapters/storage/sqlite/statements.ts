@@ -63,9 +63,13 @@ const SQL = {
   insertRecord: 'INSERT INTO records (record_id, username, created_at, data) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
   recordPage: 'SELECT data, created_at FROM records WHERE username = ? AND created_at < ? ORDER BY created_at DESC LIMIT ?',
 
-  idempotency: 'SELECT state, fingerprint, response FROM idempotency WHERE key = ?',
-  beginIdempotency: `INSERT INTO idempotency (key, state, fingerprint, response, updated_at) VALUES (?, 'pending', ?, NULL, ?) ON CONFLICT DO NOTHING`,
-  completeIdempotency: `UPDATE idempotency SET state = 'done', response = ?, updated_at = ? WHERE key = ?`,
+  idempotency: 'SELECT state, fingerprint, response, updated_at, expires_at FROM idempotency WHERE key = ?',
+  /** Claims a key that is absent, expired or stale (the caller checked which, in the same transaction). */
+  beginIdempotency: `INSERT INTO idempotency (key, state, fingerprint, response, updated_at, expires_at) VALUES (?, 'pending', ?, NULL, ?, NULL)
+     ON CONFLICT (key) DO UPDATE SET state = 'pending', fingerprint = excluded.fingerprint, response = NULL, updated_at = excluded.updated_at, expires_at = NULL`,
+  completeIdempotency: `UPDATE idempotency SET state = 'done', response = ?, updated_at = ?, expires_at = ? WHERE key = ?`,
+  /** Drops a few expired responses; run on each begin so the table does not grow without bound. */
+  pruneIdempotency: `DELETE FROM idempotency WHERE key IN (SELECT key FROM idempotency WHERE expires_at <= ? LIMIT 20)`,
   abandonIdempotency: `DELETE FROM idempotency WHERE key = ? AND state = 'pending'`,
 };
 
