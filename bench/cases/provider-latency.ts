@@ -89,11 +89,14 @@ function latencyCase(mode: 'polling' | 'webhooks'): BenchCase {
   };
 }
 
-/** Three generations through the adapter so lazy module loading is not timed. */
+/**
+ * One generation per key slot through the adapter before the clock starts, so neither lazy module
+ * loading nor opening the HTTP connections (a long-running server has them open) is timed.
+ */
 async function warmUp(provider: ReturnType<typeof createBflProvider>): Promise<void> {
   const { runGeneration } = await import('imagegen-kit');
   await Promise.all(
-    [1, 2, 3].map((i) =>
+    Array.from({ length: KEYS * PER_KEY }, (_, i) =>
       runGeneration({ provider, input: { prompt: `warm ${i}`, aspectRatio: '1:1', seed: 1, outputFormat: 'png' }, policy: { maxPolls: 200, pollIntervalMs: POLL_MS }, signal: AbortSignal.timeout(30_000) }),
     ),
   );
