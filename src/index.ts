@@ -24,6 +24,7 @@ export { TextToImage, type TextToImageDeps } from './core/services/text-to-image
 export { StorageRecordReader } from './core/services/record-reader.js';
 export { runSingleGeneration, type SingleGenerationDeps, type SingleGenerationJob } from './core/services/single-generation-flow.js';
 export { resolveInputImage } from './core/services/input-image.js';
+export { recoverPendingGenerations, INTERRUPTED_REASON, type GenerationRecovery } from './core/services/generation-sweep.js';
 export type {
   InputImageFetcher,
   RecordReader,

@@ -9,6 +9,7 @@ import type { StorageAdapter } from './ports/storage-adapter.js';
 import { BatchEngine } from './services/batch-engine.js';
 import { CreditLedger } from './services/credit-ledger.js';
 import { GenerationPipeline, ShutdownSignal } from './services/generation-pipeline.js';
+import { recoverPendingGenerations, type GenerationRecovery } from './services/generation-sweep.js';
 import { DEFAULT_POLL_POLICY } from './services/generation-runner.js';
 import { DEFAULT_MAX_BATCH_TASKS } from './schemas/requests.js';
 import { DEFAULT_IDEMPOTENCY_RETAIN_MS } from './storage-kit/idempotency-windows.js';
@@ -43,7 +44,17 @@ export interface Engine {
   readonly idempotency: IdempotencyPolicy;
   readonly role: EngineRole;
   /**
-   * Connects the event relay (to hear other processes' events; `api` and `both` only) and, unless
+   * Settles the text-to-image and image-to-image generations whose process died after charging:
+   * each pending marker older than `olderThanMs` is refunded exactly once when its record was never
+   * written, and dropped otherwise. {@link Engine.start} runs it; hosts may also run it on a timer.
+   * `olderThanMs` must exceed the longest a live generation can run, or a slow one still running
+   * in another process could be refunded and then write its record.
+   * @default olderThanMs: idempotency.staleAfterMs (the generation timeout plus two minutes)
+   */
+  recoverGenerations(options?: { olderThanMs?: number }): Promise<GenerationRecovery>;
+  /**
+   * Settles generations interrupted by a previous process ({@link Engine.recoverGenerations}),
+   * connects the event relay (to hear other processes' events; `api` and `both` only) and, unless
    * the role is `api`, starts the workers ({@link Engine.startWorkers}).
    */
   start(options?: { takeOverProcessing?: boolean }): Promise<{ recovered: number }>;
@@ -159,6 +170,12 @@ export function createEngine(options: EngineOptions): Engine {
     return { recovered };
   }
 
+  async function recoverGenerations(recoverOptions: { olderThanMs?: number } = {}): Promise<GenerationRecovery> {
+    const olderThanMs = recoverOptions.olderThanMs ?? idempotency.staleAfterMs;
+    if (!Number.isSafeInteger(olderThanMs) || olderThanMs < 0) throw new RangeError('olderThanMs must be a whole number of milliseconds, 0 or more');
+    return recoverPendingGenerations({ storage: options.storage, ledger: credits, logger }, now() - olderThanMs);
+  }
+
   return {
     events,
     credits,
@@ -174,7 +191,10 @@ export function createEngine(options: EngineOptions): Engine {
     pollPolicy,
     idempotency,
     role,
+    recoverGenerations,
     async start(startOptions = {}) {
+      // Every role runs single generations in some process: any may settle the ones that died.
+      await recoverGenerations();
       // A worker publishes its events but needs nobody else's: it skips decoding the whole cluster's.
       if (role !== 'worker') await relay?.connect();
       if (role === 'api') return { recovered: 0 };

@@ -4,6 +4,7 @@ import type { AdapterFactory, ConformanceContext } from './fixtures.js';
 import { batchesSuite } from './suites/batches.js';
 import { idempotentRequestsSuite } from './suites/idempotent-requests.js';
 import { ledgerSuite } from './suites/ledger.js';
+import { pendingGenerationsSuite } from './suites/pending-generations.js';
 import { racesSuite } from './suites/races.js';
 import { recordsSuite } from './suites/records.js';
 import { tasksSuite } from './suites/tasks.js';
@@ -35,6 +36,7 @@ export function runStorageConformance(name: string, factory: AdapterFactory): vo
     tasksSuite(ctx);
     recordsSuite(ctx);
     idempotentRequestsSuite(ctx);
+    pendingGenerationsSuite(ctx);
     racesSuite(ctx);
   });
 }

@@ -70,6 +70,22 @@ export interface OpenTaskRef {
   leaseExpiresAt: number | null;
 }
 
+/**
+ * A marker of a single generation (text-to-image, image-to-image) that may have been charged and
+ * has neither its record nor its refund yet. Written before the charge and deleted once the record
+ * or the refund is written, so a marker left behind names a generation whose process died; the
+ * engine's sweep settles it (see `recoverGenerations`).
+ */
+export interface PendingGeneration {
+  /** The id the record will have (`record:{username}:{timestamp}`); the marker's key. */
+  recordId: string;
+  username: string;
+  /** The idempotency key of the charge (`charge:{recordId}`), refunded if the record never came. */
+  chargeKey: string;
+  /** When the generation began (ms, the engine's clock); the sweep only takes markers older than its staleness. */
+  startedAt: number;
+}
+
 /** State of an idempotency key of a request that is not a ledger entry by itself. */
 export type IdempotencyState =
   | { state: 'new' }
@@ -178,6 +194,20 @@ export interface StorageAdapter {
   completeIdempotent(key: string, response: unknown, now: number, options?: CompleteIdempotentOptions): Promise<void>;
   /** Forgets a pending key (the request failed before doing anything), so it can be tried again. */
   abandonIdempotent(key: string): Promise<void>;
+
+  // ---- pending single generations (crash recovery) ----
+  /**
+   * Writes (or overwrites) the marker of a generation about to be charged. Idempotent: putting the
+   * same marker twice leaves one.
+   */
+  putPendingGeneration(pending: PendingGeneration): Promise<void>;
+  /** Removes the marker with that record id; removing an absent marker does nothing. */
+  deletePendingGeneration(recordId: string): Promise<void>;
+  /**
+   * Markers whose `startedAt` is strictly before `startedBefore`, oldest first (ties by record id),
+   * at most `limit` of them.
+   */
+  listPendingGenerations(startedBefore: number, limit: number): Promise<PendingGeneration[]>;
 
   /** Releases connections. The adapter is unusable afterwards. */
   close(): Promise<void>;

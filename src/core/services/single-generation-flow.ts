@@ -55,6 +55,13 @@ interface StoredResponse {
  * The shared flow of text-to-image and image-to-image: idempotency, the checks that may refuse
  * for free, the charge, the generation, the stored image, the record; after the charge any
  * failure refunds exactly once (the refund's key derives from the charge's) and is rethrown.
+ *
+ * A paid generation writes a pending marker (storage `putPendingGeneration`) before its charge and
+ * drops it once the record or the refund is written. If the process dies in between, the marker
+ * outlives it and the engine's sweep (`Engine.recoverGenerations`, run by `start`) settles it: the
+ * record exists → drop; the charge exists → refund once; neither → drop. The sweep only takes markers
+ * older than the engine's `idempotency.staleAfterMs` (the generation timeout plus two minutes), longer
+ * than a live generation can run, so it never refunds one that may still write its record.
  */
 export async function runSingleGeneration(
   deps: SingleGenerationDeps,
@@ -102,9 +109,23 @@ async function generate(deps: SingleGenerationDeps, job: SingleGenerationJob, si
   let timestamp = deps.clock.next();
   let id = makeRecordId(username, timestamp);
   const chargeKey = `charge:${id}`;
+  const now = deps.now ?? Date.now;
+  const startedAt = now();
+  /** Record ids of the markers this generation wrote (a second one if the record id was taken). */
+  const markers: string[] = [];
   let balance: number;
   if (job.price > 0) {
-    balance = (await deps.ledger.charge(username, job.price, { idempotencyKey: chargeKey, reference: id, reason: job.type })).balance;
+    // The marker comes first: if this process dies after the charge, the engine's sweep finds it
+    // and refunds (or, when the record made it, just drops the marker).
+    await deps.storage.putPendingGeneration({ recordId: id, username, chargeKey, startedAt });
+    markers.push(id);
+    try {
+      balance = (await deps.ledger.charge(username, job.price, { idempotencyKey: chargeKey, reference: id, reason: job.type })).balance;
+    } catch (error) {
+      // Not charged (e.g. too few credits): nothing to settle.
+      await clearMarkers(deps, markers);
+      throw error;
+    }
   } else {
     balance = await deps.ledger.balance(username);
   }
@@ -137,6 +158,7 @@ async function generate(deps: SingleGenerationDeps, job: SingleGenerationJob, si
       };
       try {
         await deps.storage.createRecord(record);
+        await clearMarkers(deps, markers);
         progress(PROGRESS.done);
         return { record, creditsRemaining: balance };
       } catch (error) {
@@ -144,6 +166,11 @@ async function generate(deps: SingleGenerationDeps, job: SingleGenerationJob, si
           deps.clock.skipPast(timestamp);
           timestamp = deps.clock.next();
           id = makeRecordId(username, timestamp);
+          if (markers.length > 0) {
+            // The sweep looks the record up by the marker's id: name the id the record will now have.
+            await deps.storage.putPendingGeneration({ recordId: id, username, chargeKey, startedAt });
+            markers.push(id);
+          }
           continue;
         }
         if (isImageGenError(error)) throw error;
@@ -152,13 +179,29 @@ async function generate(deps: SingleGenerationDeps, job: SingleGenerationJob, si
     }
   } catch (error) {
     if (storedKey) await deps.imageStore.delete(storedKey).catch(() => {});
-    if (job.price > 0) await refundOnce(deps, job, chargeKey, error);
+    // A refund that could not be written keeps the markers, so the sweep gives it back later.
+    if (job.price > 0 && (await refundOnce(deps, job, chargeKey, error))) await clearMarkers(deps, markers);
     throw error;
   }
 }
 
-/** Gives the charge back (at most once, whatever happens) and notes it on the error for the caller. */
-async function refundOnce(deps: SingleGenerationDeps, job: SingleGenerationJob, chargeKey: string, cause: unknown): Promise<void> {
+/**
+ * Drops the pending markers of a settled generation. Failing here costs nothing but a later sweep
+ * (which finds the record or the refund and only drops the marker), so it is logged, not thrown.
+ */
+async function clearMarkers(deps: SingleGenerationDeps, markers: string[]): Promise<void> {
+  for (const recordId of markers) {
+    await deps.storage.deletePendingGeneration(recordId).catch((error: unknown) => {
+      deps.logger.warn('could not drop a pending-generation marker', { recordId, error: error instanceof Error ? error.message : String(error) });
+    });
+  }
+}
+
+/**
+ * Gives the charge back (at most once, whatever happens) and notes it on the error for the caller.
+ * False when the refund could not be written (the pending marker then stays for the sweep).
+ */
+async function refundOnce(deps: SingleGenerationDeps, job: SingleGenerationJob, chargeKey: string, cause: unknown): Promise<boolean> {
   const reason = isImageGenError(cause) ? `${job.type} failed: ${cause.message}` : `${job.type} failed`;
   for (let attempt = 1; ; attempt++) {
     try {
@@ -166,12 +209,12 @@ async function refundOnce(deps: SingleGenerationDeps, job: SingleGenerationJob, 
       if (isImageGenError(cause)) {
         Object.assign(cause.details, { credits_refunded: refund.entry.amount, credits_remaining: refund.balance });
       }
-      return;
+      return true;
     } catch (error) {
       if (attempt >= 3) {
-        // The charge stays; its key lets an operator (or a retried refund) give it back exactly once.
+        // The charge stays for now; its marker lets the engine's sweep give it back exactly once.
         deps.logger.error('refund failed', { username: job.username, chargeKey, error: error instanceof Error ? error.message : String(error) });
-        return;
+        return false;
       }
     }
   }

@@ -4,6 +4,7 @@ import type {
   LedgerWriteResult,
   OpenTaskRef,
   Page,
+  PendingGeneration,
   PageRequest,
   StorageAdapter,
   TaskClaim,
@@ -59,6 +60,8 @@ export function createMemoryStorage(): StorageAdapter {
   const openBatches = new Set<string>();
   const records = new Map<string, GenerationRecord>();
   const idempotent = new Map<string, StoredIdempotency>();
+  /** Markers of single generations in flight, by record id (few: one per running generation). */
+  const pendingGenerations = new Map<string, PendingGeneration>();
   let nextSweepAt = -Infinity;
 
   const user = (username: string): UserState => {
@@ -350,6 +353,20 @@ export function createMemoryStorage(): StorageAdapter {
     },
     async abandonIdempotent(key) {
       if (idempotent.get(key)?.state === 'pending') idempotent.delete(key);
+    },
+
+    async putPendingGeneration(pending) {
+      pendingGenerations.set(pending.recordId, { ...pending });
+    },
+    async deletePendingGeneration(recordId) {
+      pendingGenerations.delete(recordId);
+    },
+    async listPendingGenerations(startedBefore, limit) {
+      return [...pendingGenerations.values()]
+        .filter((p) => p.startedAt < startedBefore)
+        .sort((a, b) => a.startedAt - b.startedAt || (a.recordId < b.recordId ? -1 : a.recordId > b.recordId ? 1 : 0))
+        .slice(0, Math.max(0, Math.floor(limit)))
+        .map((p) => ({ ...p }));
     },
 
     async close() {},

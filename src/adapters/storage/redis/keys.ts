@@ -4,7 +4,9 @@ import { parseBatchId, parseRecordId } from '../../../core/ids.js';
 /**
  * Key names. Everything of one user shares the hash tag `{username}`, so every per-user script
  * touches one Redis Cluster slot; batch and record ids carry the username, so the tag follows from
- * the id alone. Only the recovery index lives in its own slot (`{open}`).
+ * the id alone. Only the recovery indexes live in their own slots: open batches (`{open}`) and
+ * pending single generations (`{pending}`: a sorted set of record ids by start time and a hash of
+ * the markers, written together with MULTI, so a marker is never half there).
  */
 export class Keys {
   constructor(readonly prefix: string) {
@@ -41,6 +43,14 @@ export class Keys {
   }
   get openToken(): string {
     return `${this.prefix}{open}:token`;
+  }
+  /** Record ids of pending single generations, scored by `startedAt`. */
+  get pendingByStart(): string {
+    return `${this.prefix}{pending}:gens`;
+  }
+  /** Record id -> JSON of the pending generation's marker (same slot as {@link pendingByStart}). */
+  get pendingMarkers(): string {
+    return `${this.prefix}{pending}:gen`;
   }
   idempotency(key: string): string {
     return `${this.prefix}idem:${key}`;

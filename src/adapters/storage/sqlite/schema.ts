@@ -86,6 +86,17 @@ export const MIGRATIONS: readonly string[] = [
   UPDATE idempotency SET expires_at = updated_at + 86400000 WHERE state = 'done';
   CREATE INDEX idempotency_expiry ON idempotency (expires_at) WHERE expires_at IS NOT NULL;
   `,
+  // 4: markers of single generations between their charge and their record or refund, swept
+  // oldest first after a crash.
+  `
+  CREATE TABLE pending_generations (
+    record_id TEXT PRIMARY KEY,
+    username TEXT NOT NULL,
+    charge_key TEXT NOT NULL,
+    started_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX pending_generations_by_start ON pending_generations (started_at, record_id);
+  `,
 ];
 
 /** The schema version this code writes. */

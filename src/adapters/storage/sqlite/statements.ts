@@ -71,6 +71,12 @@ const SQL = {
   /** Drops a few expired responses; run on each begin so the table does not grow without bound. */
   pruneIdempotency: `DELETE FROM idempotency WHERE key IN (SELECT key FROM idempotency WHERE expires_at <= ? LIMIT 20)`,
   abandonIdempotency: `DELETE FROM idempotency WHERE key = ? AND state = 'pending'`,
+
+  putPending: `INSERT INTO pending_generations (record_id, username, charge_key, started_at) VALUES (?, ?, ?, ?)
+     ON CONFLICT (record_id) DO UPDATE SET username = excluded.username, charge_key = excluded.charge_key, started_at = excluded.started_at`,
+  deletePending: 'DELETE FROM pending_generations WHERE record_id = ?',
+  pendingPage: `SELECT record_id, username, charge_key, started_at FROM pending_generations
+     WHERE started_at < ? ORDER BY started_at, record_id LIMIT ?`,
 };
 
 export type Statements = { readonly [K in keyof typeof SQL]: Statement };
