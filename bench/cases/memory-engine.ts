@@ -1,9 +1,9 @@
 import PQueue from 'p-queue';
-import { createMemoryImageStore } from 'imagegen-kit/adapters/image-stores/memory';
 import { createOfflineProvider } from 'imagegen-kit/adapters/providers/offline';
 import { createMemoryStorage } from 'imagegen-kit/adapters/storage/memory';
-import { createEngine, runGeneration } from 'imagegen-kit';
+import { runGeneration } from 'imagegen-kit';
 import type { BenchCase } from '../case.js';
+import { runEngineOn, warmUp } from '../engine-run.js';
 import { heapUsedAfterGc, ratio, timed } from '../measure.js';
 import { BATCHES, BATCH_SIZE, CONCURRENCY, OFFLINE_OPTIONS, USERS, benchPrompt } from '../shape.js';
 
@@ -55,30 +55,12 @@ export const memoryEngineCase: BenchCase = {
 /** One engine run on fresh memory storage; heap held per stored task afterwards. */
 async function runEngine(tasks: number): Promise<{ seconds: number; bytesPerTask: number }> {
   const heapBefore = heapUsedAfterGc();
-  const engine = createEngine({
-    storage: createMemoryStorage(),
-    provider: createOfflineProvider(OFFLINE_OPTIONS),
-    imageStore: createMemoryImageStore(),
-    concurrency: CONCURRENCY,
-    pollPolicy: { pollIntervalMs: 0 },
-    logger: { warn() {}, error() {} },
-  });
-  let progressEvents = 0;
-  engine.events.on('task:progress', () => progressEvents++);
-  await engine.start();
-  for (let u = 0; u < USERS; u++) await engine.credits.grant(`user${u}`, tasks, { idempotencyKey: 'bench' });
-  const run = await timed(async () => {
-    for (let b = 0; b < BATCHES; b++) {
-      await engine.batches.submit(`user${b % USERS}`, { prompts: Array.from({ length: BATCH_SIZE }, (_, i) => benchPrompt(b, i)) });
-    }
-    await engine.onIdle();
-  });
+  const storage = createMemoryStorage();
+  const { seconds } = await runEngineOn(storage, 'user');
   const bytesPerTask = Math.round((heapUsedAfterGc() - heapBefore) / tasks);
-  const completed = await countCompleted(engine.batches, USERS);
-  await engine.stop();
-  if (completed !== tasks) throw new Error(`engine completed ${completed} of ${tasks} tasks`);
-  if (progressEvents !== tasks * 4) throw new Error(`expected 4 progress events per task, saw ${progressEvents / tasks}`);
-  return { seconds: run.seconds, bytesPerTask };
+  // Keeps the storage (what is measured) alive until after the measurement.
+  if ((await storage.getBalance('user0')) < 0) throw new Error('negative balance');
+  return { seconds, bytesPerTask };
 }
 
 function median(values: number[]): number {
@@ -112,28 +94,4 @@ async function runPQueueBaseline(): Promise<void> {
   }
   await queue.onIdle();
   if (results.size !== BATCHES * BATCH_SIZE) throw new Error('baseline lost tasks');
-}
-
-/** Loads sharp and compiles the render path before either side is timed, so neither pays for it. */
-async function warmUp(): Promise<void> {
-  const provider = createOfflineProvider(OFFLINE_OPTIONS);
-  const signal = new AbortController().signal;
-  await Promise.all(
-    Array.from({ length: 500 }, (_, i) =>
-      runGeneration({ provider, input: { prompt: `warm ${i}`, aspectRatio: '1:1', seed: null, outputFormat: 'png' }, policy: { maxPolls: 40, pollIntervalMs: 0 }, signal }),
-    ),
-  );
-}
-
-async function countCompleted(batches: ReturnType<typeof createEngine>['batches'], users: number): Promise<number> {
-  let completed = 0;
-  for (let u = 0; u < users; u++) {
-    let cursor: string | null = null;
-    do {
-      const page = await batches.list(`user${u}`, { limit: 100, cursor });
-      for (const b of page.items) completed += b.completedTasks;
-      cursor = page.nextCursor;
-    } while (cursor);
-  }
-  return completed;
 }
