@@ -1,17 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { defineConfig } from 'tsup';
 
-/** One entry per subpath of the `exports` map, so adding a subpath there is the only step. */
+/**
+ * One entry per file the `exports` map points at, so adding a subpath there is the only step.
+ * Two subpaths may name the same file (an alias such as `./adapters/sqlite`): it is built once.
+ */
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as {
-  exports: Record<string, unknown>;
+  exports: Record<string, string | { import: { default: string } }>;
   peerDependencies: Record<string, string>;
 };
 const entry = Object.fromEntries(
-  Object.keys(pkg.exports)
-    .filter((subpath) => subpath !== './package.json')
-    .map((subpath) => {
-      const name = subpath === '.' ? 'index' : `${subpath.slice(2)}/index`;
-      return [name, `src/${name}.ts`.replace('src/index/index.ts', 'src/index.ts')];
+  Object.values(pkg.exports)
+    .filter((target): target is { import: { default: string } } => typeof target === 'object')
+    .map((target) => {
+      const name = target.import.default.replace(/^\.\/dist\//, '').replace(/\.js$/, '');
+      return [name, `src/${name}.ts`];
     }),
 );
 
