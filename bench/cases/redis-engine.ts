@@ -5,6 +5,7 @@ import { runBullmqBaseline, REDIS } from '../bullmq-baseline.js';
 import { runEngineOn, warmUp } from '../engine-run.js';
 import { ratio } from '../measure.js';
 import { BATCHES, BATCH_SIZE, CONCURRENCY } from '../shape.js';
+import { deleteKeys } from '../../test/storage/redis-server.js';
 
 /** The engine on Redis storage against BullMQ on the same Redis, same job shape. */
 export const redisEngineCase: BenchCase = {
@@ -43,13 +44,4 @@ export const redisEngineCase: BenchCase = {
 
 async function usedMemory(client: Redis): Promise<number> {
   return Number(/used_memory:(\d+)/.exec(await client.info('memory'))![1]);
-}
-
-async function deleteKeys(client: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) await client.unlink(...keys);
-  } while (cursor !== '0');
 }

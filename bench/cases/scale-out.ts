@@ -10,6 +10,7 @@ import type { BenchCase, BenchResult } from '../case.js';
 import { ratio, startProcesses, timed, until } from '../measure.js';
 import { BULL_CONNECTION, scaleNames } from '../scale-out-names.js';
 import { BATCH_SIZE, CONCURRENCY, OFFLINE_OPTIONS, USERS, benchPrompt } from '../shape.js';
+import { deleteKeys } from '../../test/storage/redis-server.js';
 
 /** Batches per run of the cpu regime (the io regime runs a quarter as many). */
 const SCALE_BATCHES = Number(process.env.BENCH_SCALE_BATCHES ?? 200);
@@ -147,13 +148,4 @@ async function runBare(processes: number, regime: Regime): Promise<number> {
     await queue.obliterate({ force: true }).catch(() => {});
     await queue.close();
   }
-}
-
-async function deleteKeys(client: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) await client.unlink(...keys);
-  } while (cursor !== '0');
 }
