@@ -66,14 +66,14 @@ describe('upload check', () => {
     const started = performance.now();
     const error = catchError(() => checkImage(bomb, 'image/png'));
     expect(performance.now() - started).toBeLessThan(50);
-    expect(error).toBeInstanceOf(UnsupportedMediaTypeError);
-    expect(error).toMatchObject({ details: { width: 14000, height: 14000 } });
+    expect(error).toBeInstanceOf(PayloadTooLargeError);
+    expect(error).toMatchObject({ status: 413, details: { unit: 'pixels', width: 14000, height: 14000 } });
   });
 
   it('applies configurable pixel and side limits', async () => {
     const bytes = await makeImage('webp', 300, 200);
-    expect(() => checkImage(bytes, null, { ...DEFAULT_IMAGE_LIMITS, maxPixels: 59_999 })).toThrow(UnsupportedMediaTypeError);
-    expect(() => checkImage(bytes, null, { ...DEFAULT_IMAGE_LIMITS, maxSide: 299 })).toThrow(UnsupportedMediaTypeError);
+    expect(() => checkImage(bytes, null, { ...DEFAULT_IMAGE_LIMITS, maxPixels: 59_999 })).toThrow(PayloadTooLargeError);
+    expect(() => checkImage(bytes, null, { ...DEFAULT_IMAGE_LIMITS, maxSide: 299 })).toThrow(PayloadTooLargeError);
     expect(checkImage(bytes, null, { ...DEFAULT_IMAGE_LIMITS, maxPixels: 60_000, maxSide: 300 }).width).toBe(300);
   });
 

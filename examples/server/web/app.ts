@@ -28,7 +28,9 @@ function describe(error: unknown): string {
     case 'unsupported_media_type':
       return 'That file is not an image we can use: choose a JPEG, PNG or WebP file.';
     case 'payload_too_large':
-      return 'That file is too large: images can be at most 10 MB.';
+      return d.unit === 'pixels'
+        ? `That image is too big: ${d.width}×${d.height} pixels, the limit is ${d.max_side} pixels a side.`
+        : 'That file is too large: images can be at most 10 MB.';
     case 'rate_limited':
       return 'Too many requests at once: wait a moment and try again.';
     case 'network':

@@ -42,9 +42,10 @@ export function checkImage(bytes: Uint8Array, declaredType?: string | null, limi
   if (!dimensions) throw new UnsupportedMediaTypeError(`The file starts like ${type} but its header is malformed`, { detected_type: type });
   const { width, height } = dimensions;
   if (width > limits.maxSide || height > limits.maxSide || width * height > limits.maxPixels) {
-    throw new UnsupportedMediaTypeError(
+    throw new PayloadTooLargeError(
+      limits.maxPixels,
       `The image is ${width}×${height}: the limit is ${limits.maxSide} pixels a side and ${limits.maxPixels} pixels in all`,
-      { width, height, max_side: limits.maxSide, max_pixels: limits.maxPixels },
+      { unit: 'pixels', width, height, max_side: limits.maxSide, max_pixels: limits.maxPixels },
     );
   }
   return { bytes, type, size: bytes.byteLength, width, height };
