@@ -79,17 +79,10 @@ export const taskOf = (row: TaskRow): BatchTask => ({
   leaseExpiresAt: row.lease_expires_at,
 });
 
-export const batchOf = (row: BatchRow, tasks: TaskRow[]): BatchRecord => ({
-  batchId: row.batch_id,
-  username: row.username,
-  tasks: tasks.map(taskOf),
-  totalTasks: row.total_tasks,
-  completedTasks: row.completed_tasks,
-  failedTasks: row.failed_tasks,
-  status: row.status as BatchStatus,
-  createdAt: row.created_at,
-  updatedAt: row.updated_at,
-});
+export const batchOf = (row: BatchRow, tasks: TaskRow[]): BatchRecord => {
+  const { batchId, ...counts } = summaryOfRow(row);
+  return { batchId, username: row.username, tasks: tasks.map(taskOf), ...counts };
+};
 
 export const taskRowOf = (batchId: string, idx: number, task: BatchTask): TaskRow => ({
   batch_id: batchId,
