@@ -115,21 +115,14 @@ export function createEngine(options: EngineOptions): Engine {
   const leaseMs = options.leaseMs ?? 30_000;
   if (!Number.isSafeInteger(leaseMs) || leaseMs < 30) throw new RangeError('leaseMs must be a whole number of milliseconds, at least 30');
   const credits = new CreditLedger(options.storage, events, now);
-  let shutdown = new AbortController();
-  const pipeline = (): GenerationPipeline =>
-    new GenerationPipeline({ provider: options.provider, imageStore: options.imageStore, policy: pollPolicy, timeoutMs, shutdown: shutdown.signal });
-  let currentPipeline = pipeline();
-  const pipelineProxy = {
-    provider: options.provider,
-    generate: (request: Parameters<GenerationPipeline['generate']>[0]) => currentPipeline.generate(request),
-  } as GenerationPipeline;
+  const pipeline = new GenerationPipeline({ provider: options.provider, imageStore: options.imageStore, policy: pollPolicy, timeoutMs });
 
   const batches = new BatchEngine({
     storage: options.storage,
     ledger: credits,
     events,
     dispatcher,
-    pipeline: pipelineProxy,
+    pipeline,
     pricePerTask: prices.batchTask,
     maxTasksPerBatch: options.maxTasksPerBatch ?? DEFAULT_MAX_BATCH_TASKS,
     leaseMs,
@@ -144,7 +137,7 @@ export function createEngine(options: EngineOptions): Engine {
     storage: options.storage,
     ledger: credits,
     events,
-    pipeline: pipelineProxy,
+    pipeline,
     imageStore: options.imageStore,
     clock: new IdClock(now),
     logger,
@@ -160,10 +153,7 @@ export function createEngine(options: EngineOptions): Engine {
   let workersStarted = false;
 
   async function startWorkers(startOptions: { takeOverProcessing?: boolean } = {}): Promise<{ recovered: number }> {
-    if (shutdown.signal.aborted) {
-      shutdown = new AbortController();
-      currentPipeline = pipeline();
-    }
+    pipeline.resume();
     workersStarted = true;
     await dispatcher.start(batches.runJob);
     const recovered = await batches.recover({ takeOverProcessing: startOptions.takeOverProcessing ?? !dispatcher.distributed });
@@ -193,6 +183,7 @@ export function createEngine(options: EngineOptions): Engine {
     role,
     recoverGenerations,
     async start(startOptions = {}) {
+      pipeline.resume();
       // Every role runs single generations in some process: any may settle the ones that died.
       await recoverGenerations();
       // A worker publishes its events but needs nobody else's: it skips decoding the whole cluster's.
@@ -203,7 +194,7 @@ export function createEngine(options: EngineOptions): Engine {
     startWorkers,
     async stop(stopOptions = {}) {
       if (workersStarted) await dispatcher.stop({ graceMs: stopOptions.graceMs ?? 10_000 });
-      shutdown.abort(new ShutdownSignal());
+      pipeline.stop(new ShutdownSignal());
       workersStarted = false;
       await dispatcher.close?.();
       await relay?.close();

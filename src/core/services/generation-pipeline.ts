@@ -34,8 +34,10 @@ const EXTENSIONS: Record<string, string> = { 'image/png': 'png', 'image/jpeg': '
  * into the ImageStore (provider URLs expire). Shared by batch tasks, text-to-image and image-to-image.
  */
 export class GenerationPipeline {
-  /** Runs in flight, aborted together on shutdown (one listener, not one per run). */
+  /** Runs in flight, aborted together by {@link stop}. */
   readonly #running = new Set<AbortController>();
+  /** Set between {@link stop} and {@link resume}: new runs are refused with it. */
+  #stopped: Error | null = null;
 
   constructor(
     private readonly deps: {
@@ -43,12 +45,18 @@ export class GenerationPipeline {
       imageStore: ImageStore;
       policy: PollPolicy;
       timeoutMs: number;
-      shutdown: AbortSignal;
     },
-  ) {
-    deps.shutdown.addEventListener('abort', () => {
-      for (const controller of this.#running) controller.abort(deps.shutdown.reason);
-    }, { once: true });
+  ) {}
+
+  /** Aborts every run in flight with `reason` and refuses new ones until {@link resume}. */
+  stop(reason: Error): void {
+    this.#stopped = reason;
+    for (const controller of this.#running) controller.abort(reason);
+  }
+
+  /** Accepts runs again after {@link stop} (the engine was started again). */
+  resume(): void {
+    this.#stopped = null;
   }
 
   get provider(): ProviderAdapter {
@@ -56,8 +64,8 @@ export class GenerationPipeline {
   }
 
   async generate(request: PipelineRequest): Promise<PipelineResult> {
-    const { timeoutMs, shutdown } = this.deps;
-    if (shutdown.aborted) throw shutdown.reason;
+    const { timeoutMs } = this.deps;
+    if (this.#stopped) throw this.#stopped;
     const controller = new AbortController();
     const timer = setTimeout(
       () => controller.abort(new TimeoutError(`The generation took longer than ${Math.round(timeoutMs / 1000)} s`)),
