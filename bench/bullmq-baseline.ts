@@ -52,7 +52,10 @@ export async function runBullmqBaseline(prefix: string): Promise<{ seconds: numb
   const run = await timed(async () => {
     for (let b = 0; b < BATCHES; b++) {
       await queue.addBulk(
-        Array.from({ length: BATCH_SIZE }, (_, i) => ({ name: 'task', data: { username: `user${b % USERS}`, prompt: benchPrompt(b, i), batch: b, index: i } })),
+        Array.from({ length: BATCH_SIZE }, (_, i) => ({
+          name: 'task',
+          data: { username: `user${b % USERS}`, prompt: benchPrompt(b, i), batch: b, index: i },
+        })),
       );
     }
     await allDone;

@@ -29,7 +29,9 @@ export async function runEngineOn(storage: StorageAdapter, userPrefix: string): 
   for (let u = 0; u < USERS; u++) await engine.credits.grant(`${userPrefix}${u}`, tasks, { idempotencyKey: 'bench' });
   const run = await timed(async () => {
     for (let b = 0; b < BATCHES; b++) {
-      await engine.batches.submit(`${userPrefix}${b % USERS}`, { prompts: Array.from({ length: BATCH_SIZE }, (_, i) => benchPrompt(b, i)) });
+      await engine.batches.submit(`${userPrefix}${b % USERS}`, {
+        prompts: Array.from({ length: BATCH_SIZE }, (_, i) => benchPrompt(b, i)),
+      });
     }
     await engine.onIdle();
   });

@@ -4,10 +4,14 @@ type Stats = { submits: number; polls: number; rejected: number; maxActivePerKey
 
 /** Starts `fake-bfl-process.ts` in a child process; resolves once it listens. */
 export async function startRemoteFakeBfl(options: { latencyMs: number; concurrencyPerKey: number }) {
-  const child: ChildProcess = fork(new URL('./fake-bfl-process.ts', import.meta.url).pathname, [String(options.latencyMs), String(options.concurrencyPerKey)], {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  const child: ChildProcess = fork(
+    new URL('./fake-bfl-process.ts', import.meta.url).pathname,
+    [String(options.latencyMs), String(options.concurrencyPerKey)],
+    {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
+  );
   const next = <T>(key: string) =>
     new Promise<T>((resolve, reject) => {
       const onMessage = (message: Record<string, unknown>) => {

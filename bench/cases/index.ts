@@ -6,4 +6,11 @@ import { scaleOutCase } from './scale-out.js';
 import { sqliteEngineCase } from './sqlite-engine.js';
 
 /** Every benchmark case, in the order `npm run bench` runs them. */
-export const cases: BenchCase[] = [memoryEngineCase, sqliteEngineCase, redisEngineCase, providerLatencyPollingCase, providerLatencyWebhooksCase, scaleOutCase];
+export const cases: BenchCase[] = [
+  memoryEngineCase,
+  sqliteEngineCase,
+  redisEngineCase,
+  providerLatencyPollingCase,
+  providerLatencyWebhooksCase,
+  scaleOutCase,
+];

@@ -32,7 +32,13 @@ function latencyCase(mode: 'polling' | 'webhooks'): BenchCase {
       const hooks = createServer(async (req, res) => {
         const chunks: Buffer[] = [];
         for await (const chunk of req) chunks.push(chunk as Buffer);
-        const response = await handler(new Request(`http://127.0.0.1${req.url}`, { method: 'POST', headers: req.headers as Record<string, string>, body: Buffer.concat(chunks) }));
+        const response = await handler(
+          new Request(`http://127.0.0.1${req.url}`, {
+            method: 'POST',
+            headers: req.headers as Record<string, string>,
+            body: Buffer.concat(chunks),
+          }),
+        );
         res.writeHead(response.status).end(await response.text());
       });
       await new Promise<void>((resolve) => hooks.listen(0, '127.0.0.1', resolve));
@@ -48,7 +54,10 @@ function latencyCase(mode: 'polling' | 'webhooks'): BenchCase {
         provider,
         imageStore: createMemoryImageStore(),
         concurrency: KEYS * PER_KEY * 2,
-        pollPolicy: mode === 'webhooks' ? { pollIntervalMs: Number(process.env.HOOK_POLL_MS ?? 2000), maxPolls: 3000 } : { pollIntervalMs: POLL_MS, maxPolls: 2000 },
+        pollPolicy:
+          mode === 'webhooks'
+            ? { pollIntervalMs: Number(process.env.HOOK_POLL_MS ?? 2000), maxPolls: 3000 }
+            : { pollIntervalMs: POLL_MS, maxPolls: 2000 },
         logger: { warn() {}, error() {} },
       });
       await warmUp(provider);
@@ -100,7 +109,12 @@ async function warmUp(provider: ReturnType<typeof createBflProvider>): Promise<v
   const { runGeneration } = await import('imagegen-kit');
   await Promise.all(
     Array.from({ length: KEYS * PER_KEY }, (_, i) =>
-      runGeneration({ provider, input: { prompt: `warm ${i}`, aspectRatio: '1:1', seed: 1, outputFormat: 'png' }, policy: { maxPolls: 200, pollIntervalMs: POLL_MS }, signal: AbortSignal.timeout(30_000) }),
+      runGeneration({
+        provider,
+        input: { prompt: `warm ${i}`, aspectRatio: '1:1', seed: 1, outputFormat: 'png' },
+        policy: { maxPolls: 200, pollIntervalMs: POLL_MS },
+        signal: AbortSignal.timeout(30_000),
+      }),
     ),
   );
 }

@@ -73,7 +73,13 @@ function runName(side: string, processes: number): string {
   return `bench-scale-${side}${processes}-${process.pid}-${Date.now().toString(36)}`;
 }
 
-const workerArgs = (mode: string, prefix: string, r: Regime) => [mode, prefix, String(r.concurrency), String(r.latencyMs), String(r.pollIntervalMs)];
+const workerArgs = (mode: string, prefix: string, r: Regime) => [
+  mode,
+  prefix,
+  String(r.concurrency),
+  String(r.latencyMs),
+  String(r.pollIntervalMs),
+];
 
 async function runEngine(processes: number, regime: Regime): Promise<number> {
   const prefix = runName('engine', processes);
@@ -104,14 +110,17 @@ async function runEngine(processes: number, regime: Regime): Promise<number> {
         await engine.batches.submit(`user${b % USERS}`, { prompts: Array.from({ length: BATCH_SIZE }, (_, i) => benchPrompt(b, i)) });
       }
       // Every task's events reach this API process through the relay; the queue check covers a lost message.
-      await until(async () => ended >= tasks || (await dispatcher.queue.getJobCountByTypes('active', 'wait', 'prioritized', 'delayed')) === 0);
+      await until(
+        async () => ended >= tasks || (await dispatcher.queue.getJobCountByTypes('active', 'wait', 'prioritized', 'delayed')) === 0,
+      );
     });
     let completed = 0;
     for (let u = 0; u < USERS; u++) {
       for (const b of (await engine.batches.list(`user${u}`, { limit: 100 })).items) completed += b.completedTasks;
     }
     if (completed !== tasks) throw new Error(`engine x${processes} completed ${completed} of ${tasks} tasks`);
-    if (progress < tasks * 4 * 0.99) throw new Error(`engine x${processes}: the API heard ${progress} progress events, expected ${tasks * 4}`);
+    if (progress < tasks * 4 * 0.99)
+      throw new Error(`engine x${processes}: the API heard ${progress} progress events, expected ${tasks * 4}`);
     return run.seconds;
   } finally {
     await Promise.all(workers.map((w) => w.stop()));

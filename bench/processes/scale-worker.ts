@@ -18,7 +18,13 @@ import { runGeneration } from 'imagegen-kit';
 import { OFFLINE_OPTIONS } from '../shape.js';
 import { BULL_CONNECTION, scaleNames } from '../scale-out-names.js';
 
-const [mode, prefix, concurrencyText, latencyText, pollText] = process.argv.slice(2) as ['engine' | 'bullmq', string, string, string, string];
+const [mode, prefix, concurrencyText, latencyText, pollText] = process.argv.slice(2) as [
+  'engine' | 'bullmq',
+  string,
+  string,
+  string,
+  string,
+];
 const concurrency = Number(concurrencyText);
 const names = scaleNames(prefix);
 const provider = createOfflineProvider({ ...OFFLINE_OPTIONS, latencyMs: Number(latencyText) });
@@ -29,7 +35,12 @@ const signal = new AbortController().signal;
 const warm = createOfflineProvider(OFFLINE_OPTIONS);
 await Promise.all(
   Array.from({ length: 100 }, (_, i) =>
-    runGeneration({ provider: warm, input: { prompt: `warm ${i}`, aspectRatio: '1:1', seed: null, outputFormat: 'png' }, policy: { maxPolls: 40, pollIntervalMs: 0 }, signal }),
+    runGeneration({
+      provider: warm,
+      input: { prompt: `warm ${i}`, aspectRatio: '1:1', seed: null, outputFormat: 'png' },
+      policy: { maxPolls: 40, pollIntervalMs: 0 },
+      signal,
+    }),
   ),
 );
 
@@ -40,7 +51,13 @@ if (mode === 'engine') {
     storage: createRedisStorage({ client: redis }, { prefix: names.storage }),
     provider,
     imageStore,
-    dispatcher: createBullMQDispatcher({ connection: BULL_CONNECTION, prefix: names.bull, queueName: 'engine', concurrency, logger: { warn() {}, error: console.error } }),
+    dispatcher: createBullMQDispatcher({
+      connection: BULL_CONNECTION,
+      prefix: names.bull,
+      queueName: 'engine',
+      concurrency,
+      logger: { warn() {}, error: console.error },
+    }),
     eventRelay: createRedisEventRelay({ connection: redis, channel: names.channel }),
     role: 'worker',
     pollPolicy: policy,

@@ -7,7 +7,9 @@ const app = express();
 app.use('/api', async (req, res) => {
   const url = new URL(req.originalUrl, `http://${req.headers.host ?? 'localhost'}`);
   const body = req.method === 'GET' || req.method === 'HEAD' ? undefined : (Readable.toWeb(req) as ReadableStream<Uint8Array>);
-  const response = await handler(new Request(url, { method: req.method, headers: req.headers as Record<string, string>, body, duplex: 'half' } as RequestInit));
+  const response = await handler(
+    new Request(url, { method: req.method, headers: req.headers as Record<string, string>, body, duplex: 'half' } as RequestInit),
+  );
   res.status(response.status).setHeaders(new Map(response.headers));
   if (response.body) Readable.fromWeb(response.body as import('node:stream/web').ReadableStream).pipe(res);
   else res.end();

@@ -5,7 +5,11 @@ import { createMemoryStorage } from '../../src/adapters/storage/memory/index.js'
 import { createEngine } from '../../src/index.js';
 
 /** One engine and handler shared by the host examples; replace `authenticate` with your own session check. */
-export const engine = createEngine({ storage: createMemoryStorage(), provider: createOfflineProvider(), imageStore: createMemoryImageStore() });
+export const engine = createEngine({
+  storage: createMemoryStorage(),
+  provider: createOfflineProvider(),
+  imageStore: createMemoryImageStore(),
+});
 await engine.start();
 
 export const handler = createRequestHandler({

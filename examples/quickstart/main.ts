@@ -86,7 +86,9 @@ const ledger = await engine.credits.history(user, { limit: 50 });
 console.log('\nCredit ledger (newest first):');
 for (const entry of ledger.items) {
   const amount = entry.amount > 0 ? `+${entry.amount}` : String(entry.amount);
-  console.log(`  ${entry.kind.padEnd(7)} ${amount.padStart(4)}  balance ${String(entry.balanceAfter).padStart(3)}  ${entry.reason ?? ''} ${entry.reference ?? ''}`);
+  console.log(
+    `  ${entry.kind.padEnd(7)} ${amount.padStart(4)}  balance ${String(entry.balanceAfter).padStart(3)}  ${entry.reason ?? ''} ${entry.reference ?? ''}`,
+  );
 }
 console.log(`Balance: ${await engine.credits.balance(user)} credits`);
 await engine.stop();

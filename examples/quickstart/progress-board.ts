@@ -35,7 +35,9 @@ export class ProgressBoard {
 
   draw(): void {
     if (this.#drawn > 0) process.stdout.write(`\x1b[${this.#drawn}A`);
-    const lines = [...this.#rows.values()].map((r) => `\x1b[2K${bar(r.progress)} ${String(r.progress).padStart(3)}% ${r.status.padEnd(10)} ${r.label}`);
+    const lines = [...this.#rows.values()].map(
+      (r) => `\x1b[2K${bar(r.progress)} ${String(r.progress).padStart(3)}% ${r.status.padEnd(10)} ${r.label}`,
+    );
     process.stdout.write(`${lines.join('\n')}\n`);
     this.#drawn = lines.length;
   }

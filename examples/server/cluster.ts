@@ -12,7 +12,8 @@ export function redisOptionsFromUrl(text: string): RedisOptions {
   } catch {
     throw new RangeError('REDIS_URL is not a URL (expected redis://host:port)');
   }
-  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new RangeError(`REDIS_URL must start with redis:// or rediss:// (got ${url.protocol}//)`);
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:')
+    throw new RangeError(`REDIS_URL must start with redis:// or rediss:// (got ${url.protocol}//)`);
   const db = url.pathname.length > 1 ? Number(url.pathname.slice(1)) : 0;
   if (!Number.isInteger(db) || db < 0) throw new RangeError('REDIS_URL: the database number after the host must be a whole number');
   return {

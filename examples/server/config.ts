@@ -66,7 +66,8 @@ export function readServerConfig(env: Record<string, string | undefined> = proce
   }
   const graceText = text(env, 'IMAGEGEN_SHUTDOWN_GRACE_MS');
   const graceMs = graceText === undefined ? (cluster ? 20_000 : 2_000) : Number(graceText);
-  if (!Number.isSafeInteger(graceMs) || graceMs < 0) throw new RangeError(`IMAGEGEN_SHUTDOWN_GRACE_MS must be a whole number of milliseconds (got "${graceText}")`);
+  if (!Number.isSafeInteger(graceMs) || graceMs < 0)
+    throw new RangeError(`IMAGEGEN_SHUTDOWN_GRACE_MS must be a whole number of milliseconds (got "${graceText}")`);
   return {
     dataDir: text(env, 'IMAGEGEN_DATA_DIR') ?? text(env, 'DATA_DIR') ?? './data',
     port: port(env, 'PORT') ?? 3000,

@@ -28,7 +28,8 @@ export async function createServerEngine(options: ServerEngineOptions = {}) {
   mkdirSync(dataDir, { recursive: true });
   const fromEnv = options.provider ? null : await providerFromEnv();
   // The offline provider answers at once; a little latency makes the progress bars worth watching.
-  const provider = options.provider ?? (fromEnv!.name === 'offline' ? createOfflineProvider({ latencyMs: 2500, size: 768 }) : fromEnv!.provider);
+  const provider =
+    options.provider ?? (fromEnv!.name === 'offline' ? createOfflineProvider({ latencyMs: 2500, size: 768 }) : fromEnv!.provider);
   const providerName = options.provider?.name ?? fromEnv!.name;
   const cluster = options.cluster ?? null;
   const { close: closeConnections, ...ports } = cluster

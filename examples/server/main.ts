@@ -37,8 +37,13 @@ if (cluster?.role === 'worker') {
   const health =
     healthPort === null
       ? null
-      : (serve({ fetch: new Hono().get('/health', (c) => c.json({ status: stopping ? 'stopping' : 'ok', role: 'worker' }, stopping ? 503 : 200)).fetch, port: healthPort }, (info) =>
-          console.log(`health: http://localhost:${info.port}/health`),
+      : (serve(
+          {
+            fetch: new Hono().get('/health', (c) => c.json({ status: stopping ? 'stopping' : 'ok', role: 'worker' }, stopping ? 503 : 200))
+              .fetch,
+            port: healthPort,
+          },
+          (info) => console.log(`health: http://localhost:${info.port}/health`),
         ) as Server);
   health?.on('error', onListenError(healthPort!, 'IMAGEGEN_HEALTH_PORT', worker.release));
   worker.engine.events.on('task:completed', (e) => console.log(`completed ${e.taskId}`));
@@ -59,9 +64,14 @@ if (cluster?.role === 'worker') {
   const { createServerApp } = await import('./app.js');
   const server = await createServerApp({ dataDir: config.dataDir, cluster });
   const http = serve({ fetch: server.app.fetch, port: config.port }, (info) => {
-    console.log(`imagegen-kit reference server (provider: ${server.providerName}, role: ${cluster?.role ?? 'single process'}): http://localhost:${info.port}/`);
+    console.log(
+      `imagegen-kit reference server (provider: ${server.providerName}, role: ${cluster?.role ?? 'single process'}): http://localhost:${info.port}/`,
+    );
   }) as Server;
-  http.on('error', onListenError(config.port, 'PORT', () => server.close()));
+  http.on(
+    'error',
+    onListenError(config.port, 'PORT', () => server.close()),
+  );
   // On a signal, accept no new connections at once; open ones (event streams) keep getting progress
   // while running tasks finish, and are closed once the engine has stopped.
   process.once('SIGTERM', () => http.close());

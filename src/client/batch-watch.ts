@@ -75,7 +75,8 @@ export async function* watchBatch(
         retry: 0,
         ...(options.signal ? { signal: options.signal } : {}),
       });
-      if (!response.body || !(response.headers.get('content-type') ?? '').startsWith('text/event-stream')) throw new Error('not an event stream');
+      if (!response.body || !(response.headers.get('content-type') ?? '').startsWith('text/event-stream'))
+        throw new Error('not an event stream');
       for await (const event of parseEventStream(response.body)) {
         const data: unknown = JSON.parse(event.data);
         if (event.event === 'snapshot' || event.event === 'completed') {
@@ -84,7 +85,11 @@ export async function* watchBatch(
           const progress = progressEventSchema.parse(data);
           const task = batch.tasks[progress.index];
           if (!task) continue;
-          batch.tasks[progress.index] = { ...task, status: progress.status, progress: Math.max(progress.progress, task.status === progress.status ? task.progress : 0) };
+          batch.tasks[progress.index] = {
+            ...task,
+            status: progress.status,
+            progress: Math.max(progress.progress, task.status === progress.status ? task.progress : 0),
+          };
           if (batch.status === 'pending') batch.status = 'processing';
           countEnded(batch);
         } else if (batch && event.event === 'task') {

@@ -76,7 +76,13 @@ export function createClient(options: ClientOptions = {}) {
       json: body,
       headers: { 'Idempotency-Key': call.idempotencyKey ?? newIdempotencyKey() },
       // Safe to retry: the server replays the first answer for the same key.
-      retry: { limit: options.retries ?? 2, methods: ['post'], statusCodes: [408, 500, 503], afterStatusCodes: [503], maxRetryAfter: 10_000 },
+      retry: {
+        limit: options.retries ?? 2,
+        methods: ['post'],
+        statusCodes: [408, 500, 503],
+        afterStatusCodes: [503],
+        maxRetryAfter: 10_000,
+      },
       ...signalOf(call.signal),
     });
 
@@ -88,7 +94,11 @@ export function createClient(options: ClientOptions = {}) {
     uploadImage(file: Blob, options: { filename?: string; signal?: AbortSignal } = {}): Promise<UploadResponse> {
       const form = new FormData();
       form.append('image', file, options.filename ?? ((file as { name?: string }).name || 'image'));
-      return transport.json(uploadResponseSchema, transport.url('/upload-image'), { method: 'post', body: form, ...signalOf(options.signal) });
+      return transport.json(uploadResponseSchema, transport.url('/upload-image'), {
+        method: 'post',
+        body: form,
+        ...signalOf(options.signal),
+      });
     },
     /** `POST /image-to-image` (2 credits, refunded if it fails). */
     imageToImage(body: ImageToImageRequest, call?: ChargeCallOptions): Promise<ImageToImageResponse> {
@@ -110,7 +120,11 @@ export function createClient(options: ClientOptions = {}) {
     },
     /** `POST /batch/process`: runs one task now and returns it. */
     processTask(batchId: string, taskIndex: number, call: { signal?: AbortSignal } = {}): Promise<BatchTask> {
-      return transport.json(batchTaskSchema, transport.url('/batch/process'), { method: 'post', json: { batch_id: batchId, task_index: taskIndex }, ...signalOf(call.signal) });
+      return transport.json(batchTaskSchema, transport.url('/batch/process'), {
+        method: 'post',
+        json: { batch_id: batchId, task_index: taskIndex },
+        ...signalOf(call.signal),
+      });
     },
     /** `POST /batch/retry`: queues a failed task again (1 credit). */
     retryTask(batchId: string, taskIndex: number, call?: ChargeCallOptions): Promise<RetryResponse> {

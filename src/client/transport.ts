@@ -31,7 +31,8 @@ export async function toApiError(error: unknown): Promise<unknown> {
       { cause: error },
     );
   }
-  if (error instanceof TimeoutError) return new ImageGenApiError(0, 'network_timeout', 'The server did not answer in time', {}, { cause: error });
+  if (error instanceof TimeoutError)
+    return new ImageGenApiError(0, 'network_timeout', 'The server did not answer in time', {}, { cause: error });
   if (error instanceof Error && error.name === 'AbortError') return error;
   const message = error instanceof Error ? error.message : String(error);
   return new ImageGenApiError(0, 'network', `Could not reach the server: ${message}`, {}, { cause: error });
@@ -81,9 +82,14 @@ export class Transport {
     const parsed = schema.safeParse(data);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
-      throw new ImageGenApiError(200, 'invalid_response', `The server's answer does not match the API: ${issue.path.join('.') || 'body'}: ${issue.message}`, {
-        field: issue.path.join('.'),
-      });
+      throw new ImageGenApiError(
+        200,
+        'invalid_response',
+        `The server's answer does not match the API: ${issue.path.join('.') || 'body'}: ${issue.message}`,
+        {
+          field: issue.path.join('.'),
+        },
+      );
     }
     return parsed.data;
   }

@@ -110,7 +110,9 @@ export function createEngine(options: EngineOptions): Engine {
   const role: EngineRole = options.role ?? 'both';
   if (!['api', 'worker', 'both'].includes(role)) throw new RangeError(`role must be 'api', 'worker' or 'both', not ${String(role)}`);
   if (role === 'api' && !dispatcher.distributed) {
-    throw new RangeError("role 'api' needs a distributed dispatcher (e.g. createBullMQDispatcher): with the in-process one no task would ever run");
+    throw new RangeError(
+      "role 'api' needs a distributed dispatcher (e.g. createBullMQDispatcher): with the in-process one no task would ever run",
+    );
   }
   const leaseMs = options.leaseMs ?? 30_000;
   if (!Number.isSafeInteger(leaseMs) || leaseMs < 30) throw new RangeError('leaseMs must be a whole number of milliseconds, at least 30');
@@ -145,7 +147,12 @@ export function createEngine(options: EngineOptions): Engine {
     idempotency,
     now,
   };
-  const imageToImage = new ImageToImage({ ...single, price: prices.imageToImage, limits: imageLimits, fetchInputImage: options.fetchInputImage });
+  const imageToImage = new ImageToImage({
+    ...single,
+    price: prices.imageToImage,
+    limits: imageLimits,
+    fetchInputImage: options.fetchInputImage,
+  });
   const textToImage = new TextToImage({ ...single, price: prices.textToImage });
   // A listener that throws must not break a task.
   events.on('task:failed', (event) => logger.warn('task failed', { taskId: event.taskId, error: event.error }));
@@ -162,7 +169,8 @@ export function createEngine(options: EngineOptions): Engine {
 
   async function recoverGenerations(recoverOptions: { olderThanMs?: number } = {}): Promise<GenerationRecovery> {
     const olderThanMs = recoverOptions.olderThanMs ?? idempotency.staleAfterMs;
-    if (!Number.isSafeInteger(olderThanMs) || olderThanMs < 0) throw new RangeError('olderThanMs must be a whole number of milliseconds, 0 or more');
+    if (!Number.isSafeInteger(olderThanMs) || olderThanMs < 0)
+      throw new RangeError('olderThanMs must be a whole number of milliseconds, 0 or more');
     return recoverPendingGenerations({ storage: options.storage, ledger: credits, logger }, now() - olderThanMs);
   }
 

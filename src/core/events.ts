@@ -59,7 +59,10 @@ export interface EngineEvents {
  * reach the task that emitted the event.
  */
 export class EngineEventBus extends EventEmitter<EngineEvents> {
-  override emit<E extends keyof EngineEvents>(event: E, ...args: EventEmitter.ArgumentMap<EngineEvents>[Extract<E, keyof EngineEvents>]): boolean {
+  override emit<E extends keyof EngineEvents>(
+    event: E,
+    ...args: EventEmitter.ArgumentMap<EngineEvents>[Extract<E, keyof EngineEvents>]
+  ): boolean {
     try {
       return super.emit(event, ...args);
     } catch (error) {

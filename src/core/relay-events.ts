@@ -1,7 +1,14 @@
 import type { EngineEventBus, EngineEvents } from './events.js';
 import type { EventRelay } from './ports/event-relay.js';
 
-const RELAYED: Array<keyof EngineEvents> = ['task:progress', 'task:completed', 'task:failed', 'batch:completed', 'credits:changed', 'generation:progress'];
+const RELAYED: Array<keyof EngineEvents> = [
+  'task:progress',
+  'task:completed',
+  'task:failed',
+  'batch:completed',
+  'credits:changed',
+  'generation:progress',
+];
 
 /**
  * Joins the engine's bus to a relay: every event emitted here is published; every event of another

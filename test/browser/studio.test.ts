@@ -25,7 +25,15 @@ describe.skipIf(!available && !process.env.CI)('the reference web page in Chromi
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'igk-browser-'));
-    server = await createServerApp({ dataDir: join(dir, 'data'), provider: createOfflineProvider({ latencyMs: 400, size: 256, failWhen: (input) => (input.prompt.includes('cursed') ? { reason: 'provider_error', message: 'The provider refused this prompt' } : null) }) });
+    server = await createServerApp({
+      dataDir: join(dir, 'data'),
+      provider: createOfflineProvider({
+        latencyMs: 400,
+        size: 256,
+        failWhen: (input) =>
+          input.prompt.includes('cursed') ? { reason: 'provider_error', message: 'The provider refused this prompt' } : null,
+      }),
+    });
     http = await new Promise<ServerType>((resolve) => {
       const s = serve({ fetch: server.app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
     });
@@ -61,7 +69,9 @@ describe.skipIf(!available && !process.env.CI)('the reference web page in Chromi
     const before = Number(await credits());
 
     // Upload (drag-and-drop's file input) and image-to-image with the strength slider.
-    const png = await sharp({ create: { width: 96, height: 64, channels: 3, background: '#3366cc' } }).png().toBuffer();
+    const png = await sharp({ create: { width: 96, height: 64, channels: 3, background: '#3366cc' } })
+      .png()
+      .toBuffer();
     await page.getByTestId('file-input').setInputFiles({ name: 'photo.png', mimeType: 'image/png', buffer: png });
     await page.locator('#upload-preview').waitFor({ state: 'visible' });
     await page.getByTestId('strength').evaluate((input: HTMLInputElement) => {
@@ -92,7 +102,9 @@ describe.skipIf(!available && !process.env.CI)('the reference web page in Chromi
     await expect
       .poll(
         async () => {
-          const values = await page.locator('[data-testid=task] .bar').evaluateAll((bars) => bars.map((b) => (b as HTMLElement).dataset.progress ?? ''));
+          const values = await page
+            .locator('[data-testid=task] .bar')
+            .evaluateAll((bars) => bars.map((b) => (b as HTMLElement).dataset.progress ?? ''));
           values.forEach((v) => seenProgress.add(v));
           return values;
         },
@@ -101,9 +113,15 @@ describe.skipIf(!available && !process.env.CI)('the reference web page in Chromi
       .toEqual(['100', '100', '100']);
     expect([...seenProgress].some((v) => Number(v) > 0 && Number(v) < 100)).toBe(true); // it moved live, not just jumped to the end
     await expect
-      .poll(() => page.getByTestId('task-image').evaluateAll((imgs) => imgs.map((img) => (img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth > 0)), {
-        timeout: 15_000,
-      })
+      .poll(
+        () =>
+          page
+            .getByTestId('task-image')
+            .evaluateAll((imgs) => imgs.map((img) => (img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth > 0)),
+        {
+          timeout: 15_000,
+        },
+      )
       .toEqual([true, true, true]);
     await expect.poll(credits).toBe(String(before - 3));
     await expect.poll(() => page.getByTestId('batch-status').textContent()).toContain('completed');

@@ -20,7 +20,8 @@ const viaHandler = (wrap?: (request: Request, send: () => Promise<Response>) => 
     return wrap ? wrap(request, () => app.handler(request)) : app.handler(request);
   }) as typeof fetch;
 
-const client = (wrap?: Parameters<typeof viaHandler>[0]) => createClient({ baseUrl: 'http://test.local/api', token: 'token-alice', fetch: viaHandler(wrap) });
+const client = (wrap?: Parameters<typeof viaHandler>[0]) =>
+  createClient({ baseUrl: 'http://test.local/api', token: 'token-alice', fetch: viaHandler(wrap) });
 
 describe('client against the real handler', () => {
   it('submits a batch and waitForBatch polls until it completes, reporting progress', async () => {
@@ -88,7 +89,10 @@ describe('client against the real handler', () => {
 
   it('throws one error class carrying status, code and details', async () => {
     const api = client();
-    const error = (await api.submitBatch({ prompt: 'x', count: 10 }).then(() => api.submitBatch({ prompts: ['y'] })).catch((e) => e)) as ImageGenApiError;
+    const error = (await api
+      .submitBatch({ prompt: 'x', count: 10 })
+      .then(() => api.submitBatch({ prompts: ['y'] }))
+      .catch((e) => e)) as ImageGenApiError;
     expect(isImageGenApiError(error)).toBe(true);
     expect(error).toMatchObject({ status: 402, code: 'insufficient_credits', details: { required: 1, available: 0 } });
     const missing = (await api.batchStatus('batch:alice:1').catch((e) => e)) as ImageGenApiError;
@@ -98,9 +102,15 @@ describe('client against the real handler', () => {
   });
 
   it('lists batches and credits with paging, and retries a failed task', async () => {
-    const failing = await createTestApp({ provider: { failWhen: (i) => (i.prompt === 'doomed' ? { reason: 'provider_error', message: 'no' } : null) } });
+    const failing = await createTestApp({
+      provider: { failWhen: (i) => (i.prompt === 'doomed' ? { reason: 'provider_error', message: 'no' } : null) },
+    });
     await failing.grant('alice', 5);
-    const api = createClient({ baseUrl: 'http://test.local/api', token: 'token-alice', fetch: ((i: RequestInfo | URL, init?: RequestInit) => failing.handler(new Request(i, init))) as typeof fetch });
+    const api = createClient({
+      baseUrl: 'http://test.local/api',
+      token: 'token-alice',
+      fetch: ((i: RequestInfo | URL, init?: RequestInit) => failing.handler(new Request(i, init))) as typeof fetch,
+    });
     const { batch_id } = await api.submitBatch({ prompts: ['doomed', 'fine'] });
     const done = await api.waitForBatch(batch_id, { interval: 10 });
     expect(done.failedTasks).toBe(1);

@@ -13,12 +13,25 @@ const api = createClient({ baseUrl: 'http://api.test/api', token: 't', retries: 
 describe('client error paths', () => {
   it('rejects an answer that does not match the schema with code invalid_response', async () => {
     server.use(http.get('http://api.test/api/credits', () => HttpResponse.json({ balance: 'lots' })));
-    await expect(api.credits()).rejects.toMatchObject({ name: 'ImageGenApiError', code: 'invalid_response', details: { field: 'balance' } });
+    await expect(api.credits()).rejects.toMatchObject({
+      name: 'ImageGenApiError',
+      code: 'invalid_response',
+      details: { field: 'balance' },
+    });
   });
 
   it('keeps the fields of an error body as details (429 with retry_after)', async () => {
-    server.use(http.post('http://api.test/api/generate', () => HttpResponse.json({ error: 'slow down', code: 'rate_limited', retry_after: 30 }, { status: 429, headers: { 'Retry-After': '30' } })));
-    await expect(api.generate({ prompt: 'x' })).rejects.toMatchObject({ status: 429, code: 'rate_limited', message: 'slow down', details: { retry_after: 30 } });
+    server.use(
+      http.post('http://api.test/api/generate', () =>
+        HttpResponse.json({ error: 'slow down', code: 'rate_limited', retry_after: 30 }, { status: 429, headers: { 'Retry-After': '30' } }),
+      ),
+    );
+    await expect(api.generate({ prompt: 'x' })).rejects.toMatchObject({
+      status: 429,
+      code: 'rate_limited',
+      message: 'slow down',
+      details: { retry_after: 30 },
+    });
   });
 
   it('retries a 503 and then reports it, with an http_ code when the body is not JSON', async () => {
@@ -57,7 +70,17 @@ describe('client error paths', () => {
   it('waitForBatch stops when its signal aborts', async () => {
     server.use(
       http.get('http://api.test/api/batch/status', () =>
-        HttpResponse.json({ batchId: 'batch:a:1', username: 'a', tasks: [], totalTasks: 0, completedTasks: 0, failedTasks: 0, status: 'processing', createdAt: 1, updatedAt: 1 }),
+        HttpResponse.json({
+          batchId: 'batch:a:1',
+          username: 'a',
+          tasks: [],
+          totalTasks: 0,
+          completedTasks: 0,
+          failedTasks: 0,
+          status: 'processing',
+          createdAt: 1,
+          updatedAt: 1,
+        }),
       ),
     );
     const controller = new AbortController();

@@ -159,9 +159,7 @@ describe('BatchEngine processing', () => {
 
   it('retry charges again and re-runs a failed task; a task that is not failed cannot be retried', async () => {
     let failNext = true;
-    const engine = track(
-      testEngine({ failWhen: () => (failNext ? { reason: 'provider_error', message: 'upstream broke' } : null) }),
-    );
+    const engine = track(testEngine({ failWhen: () => (failNext ? { reason: 'provider_error', message: 'upstream broke' } : null) }));
     await engine.start();
     await funded(engine, 'jo', 3);
     const { batch } = await engine.batches.submit('jo', { prompts: ['p'] });
@@ -243,12 +241,20 @@ describe('BatchEngine processing', () => {
     await first.credits.grant('ned', 3, { idempotencyKey: 'g' });
     const { batch } = await first.batches.submit('ned', { prompts: ['a', 'b', 'c'] });
     // A worker of the dead process had claimed task 0 and saved its provider request.
-    const claimed = await storage.claimTask(batch.batchId, 0, { expect: { status: 'pending' }, now: Date.now(), leaseExpiresAt: Date.now() + 60_000 });
+    const claimed = await storage.claimTask(batch.batchId, 0, {
+      expect: { status: 'pending' },
+      now: Date.now(),
+      leaseExpiresAt: Date.now() + 60_000,
+    });
     const submitted = await provider.submit(
       { prompt: 'a', aspectRatio: '1:1', seed: null, outputFormat: 'png' },
       { signal: new AbortController().signal },
     );
-    await storage.updateTaskProgress(batch.batchId, 0, claimed!.attempts, { progress: 30, providerRequestId: submitted.requestId, now: Date.now() });
+    await storage.updateTaskProgress(batch.batchId, 0, claimed!.attempts, {
+      progress: 30,
+      providerRequestId: submitted.requestId,
+      now: Date.now(),
+    });
     const submitsBefore = provider.calls.submit;
 
     const second = track(createEngine(options));
@@ -293,25 +299,31 @@ describe('BatchEngine processing', () => {
 function createEngineWithProvider(rule: { submit: (prompt: string) => number }) {
   const base = createOfflineProvider({ size: 32, pollsBeforeReady: 0 });
   const pollsLeft = new Map<string, number>();
-  return testEngine({}, {
-    pollPolicy: { maxPolls: 4, pollIntervalMs: 5 },
-    provider: {
-      ...base,
-      async submit(input, ctx) {
-        const submitted = await base.submit({ ...input }, ctx);
-        pollsLeft.set(submitted.requestId, rule.submit(input.prompt));
-        return { requestId: submitted.requestId, ...(rule.submit(input.prompt) === 0 && submitted.status ? { status: submitted.status } : {}) };
-      },
-      async poll(requestId, ctx) {
-        const left = pollsLeft.get(requestId) ?? 0;
-        if (left > 0) {
-          pollsLeft.set(requestId, left - 1);
-          return { state: 'running' };
-        }
-        return base.poll(requestId, ctx);
+  return testEngine(
+    {},
+    {
+      pollPolicy: { maxPolls: 4, pollIntervalMs: 5 },
+      provider: {
+        ...base,
+        async submit(input, ctx) {
+          const submitted = await base.submit({ ...input }, ctx);
+          pollsLeft.set(submitted.requestId, rule.submit(input.prompt));
+          return {
+            requestId: submitted.requestId,
+            ...(rule.submit(input.prompt) === 0 && submitted.status ? { status: submitted.status } : {}),
+          };
+        },
+        async poll(requestId, ctx) {
+          const left = pollsLeft.get(requestId) ?? 0;
+          if (left > 0) {
+            pollsLeft.set(requestId, left - 1);
+            return { state: 'running' };
+          }
+          return base.poll(requestId, ctx);
+        },
       },
     },
-  });
+  );
 }
 
 async function waitUntil<T>(check: () => Promise<T | null>, timeoutMs = 5000): Promise<T> {

@@ -31,7 +31,11 @@ describe('the quickstart (npm run quickstart)', () => {
       const transformed = files.filter((f) => f.startsWith('record_demo_'));
       expect(transformed).toHaveLength(1);
       expect(transformed[0]).toMatch(/\.jpg$/);
-      expect(await sharp(await readFile(join(cwd, 'output', transformed[0]!))).metadata()).toMatchObject({ format: 'jpeg', width: 512, height: 512 });
+      expect(await sharp(await readFile(join(cwd, 'output', transformed[0]!))).metadata()).toMatchObject({
+        format: 'jpeg',
+        width: 512,
+        height: 512,
+      });
       expect(stdout).toMatch(/image_to_image|Image-to-image/);
       expect(stdout).toMatch(/charge\s+-2/);
     } finally {

@@ -25,7 +25,16 @@ describe.runIf(redisUp)('examples/scale-out', () => {
       // Progress of tasks run in the workers reached the API process through the relay.
       await api.waitFor((l) => /^progress [1-9]\d*%/.test(l), 1_000);
       expect(await api.exited).toBe(0);
-      const completed = await Promise.all(workers.map((w) => w.waitFor((l) => l.includes('completed'), 1_000).then(() => 1, () => 0)));
+      const completed = await Promise.all(
+        workers.map((w) =>
+          w
+            .waitFor((l) => l.includes('completed'), 1_000)
+            .then(
+              () => 1,
+              () => 0,
+            ),
+        ),
+      );
       for (const w of workers) w.process.kill('SIGTERM');
       expect(await Promise.all(workers.map((w) => w.exited))).toEqual([0, 0]);
       // Both workers took part (each prints only the tasks it ran itself).

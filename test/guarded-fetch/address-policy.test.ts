@@ -42,7 +42,10 @@ describe('address policy of the guarded fetcher', () => {
     expect(blockedReason(address)).toBe(reason);
   });
 
-  it.each(['93.184.216.34', '8.8.8.8', '1.1.1.1', '2606:4700:4700::1111', '64:ff9b::808:808', '::ffff:8.8.8.8'])('accepts the public address %s', (address) => {
-    expect(blockedReason(address)).toBeNull();
-  });
+  it.each(['93.184.216.34', '8.8.8.8', '1.1.1.1', '2606:4700:4700::1111', '64:ff9b::808:808', '::ffff:8.8.8.8'])(
+    'accepts the public address %s',
+    (address) => {
+      expect(blockedReason(address)).toBeNull();
+    },
+  );
 });

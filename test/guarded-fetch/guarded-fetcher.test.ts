@@ -54,7 +54,9 @@ beforeAll(async () => {
         return;
       }
       case '/gzip-bomb':
-        res.writeHead(200, { 'content-type': 'image/png', 'content-encoding': 'gzip' }).end(gzipSync(Buffer.concat([png, Buffer.alloc(20 * 1024 * 1024)])));
+        res
+          .writeHead(200, { 'content-type': 'image/png', 'content-encoding': 'gzip' })
+          .end(gzipSync(Buffer.concat([png, Buffer.alloc(20 * 1024 * 1024)])));
         return;
       case '/slow':
         res.writeHead(200, { 'content-type': 'image/png' });
@@ -120,9 +122,7 @@ describe('guarded fetcher', () => {
   it.each(['127.0.0.1', '127.1', '0x7f.1', '0177.0.0.1', '2130706433', '[::ffff:7f00:1]', '[::ffff:127.0.0.1]', '[::1]', 'localhost'])(
     'refuses the loopback spelling %s without connecting (the local server sees nothing)',
     async (host) => {
-      const error = await refusal(
-        createGuardedFetcher({ allowHttp: true })(`http://${host}:${port}/image.png`, { signal: signal() }),
-      );
+      const error = await refusal(createGuardedFetcher({ allowHttp: true })(`http://${host}:${port}/image.png`, { signal: signal() }));
       expect(error.details.reason).toBe('blocked_address');
       expect(connections).toBe(0);
       expect(connectSpy).not.toHaveBeenCalled();
@@ -177,31 +177,45 @@ describe('guarded fetcher', () => {
       // A rebinding resolver: public for the check, loopback for any later lookup.
       return calls === 1 ? [{ address: '127.0.0.1', family: 4 }] : [{ address: '10.0.0.1', family: 4 }];
     };
-    const image = await createGuardedFetcher({ resolve, allowHttp: true, allowHosts: ['pinned.test'] })(`http://pinned.test:${port}/image.png`, {
-      signal: signal(),
-    });
+    const image = await createGuardedFetcher({ resolve, allowHttp: true, allowHosts: ['pinned.test'] })(
+      `http://pinned.test:${port}/image.png`,
+      {
+        signal: signal(),
+      },
+    );
     expect(image.contentType).toBe('image/png');
     expect(calls).toBe(1);
   });
 
-  it.each(['file:///etc/passwd', 'data:image/png;base64,iVBORw0KGgo=', 'gopher://allowed.test:70/_GET', 'ftp://allowed.test/x.png', 'javascript:alert(1)', 'not a url'])(
-    'refuses the URL %s by its scheme without connecting',
-    async (url) => {
-      const error = await refusal(fetcher()(url, { signal: signal() }));
-      expect(error.details.reason).toBe('scheme');
-      expect(connectSpy).not.toHaveBeenCalled();
-    },
-  );
+  it.each([
+    'file:///etc/passwd',
+    'data:image/png;base64,iVBORw0KGgo=',
+    'gopher://allowed.test:70/_GET',
+    'ftp://allowed.test/x.png',
+    'javascript:alert(1)',
+    'not a url',
+  ])('refuses the URL %s by its scheme without connecting', async (url) => {
+    const error = await refusal(fetcher()(url, { signal: signal() }));
+    expect(error.details.reason).toBe('scheme');
+    expect(connectSpy).not.toHaveBeenCalled();
+  });
 
   it('refuses http: unless allowed, and URLs with credentials', async () => {
     const strict = createGuardedFetcher({ allowHosts: ['allowed.test'] });
     expect((await refusal(strict(`http://allowed.test:${port}/image.png`, { signal: signal() }))).details.reason).toBe('scheme');
-    expect((await refusal(fetcher()(`http://user:pw@allowed.test:${port}/image.png`, { signal: signal() }))).details.reason).toBe('credentials');
+    expect((await refusal(fetcher()(`http://user:pw@allowed.test:${port}/image.png`, { signal: signal() }))).details.reason).toBe(
+      'credentials',
+    );
     expect(connections).toBe(0);
   });
 
   it('checks every redirect hop: an allowed host redirecting to a blocked one is refused before the second connection', async () => {
-    for (const to of [`http://127.0.0.1:${port}/image.png`, `http://localhost:${port}/image.png`, 'https://target.test/image.png', 'file:///etc/passwd']) {
+    for (const to of [
+      `http://127.0.0.1:${port}/image.png`,
+      `http://localhost:${port}/image.png`,
+      'https://target.test/image.png',
+      'file:///etc/passwd',
+    ]) {
       requests = [];
       connections = 0;
       const error = await refusal(
@@ -223,7 +237,9 @@ describe('guarded fetcher', () => {
 
   it('counts the body while it streams and abandons it over the cap (no Content-Length to trust)', async () => {
     bigBytesSent = 0;
-    const error = await fetcher({ imageLimits: { maxBytes: 1024 * 1024 } })(`http://allowed.test:${port}/big`, { signal: signal() }).catch((e: unknown) => e);
+    const error = await fetcher({ imageLimits: { maxBytes: 1024 * 1024 } })(`http://allowed.test:${port}/big`, { signal: signal() }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(PayloadTooLargeError);
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(bigBytesSent).toBeLessThan(20 * 1024 * 1024);
@@ -255,8 +271,12 @@ describe('guarded fetcher', () => {
   });
 
   it('runs the upload check on what it fetched: HTML served as PNG, PNG served as JPEG', async () => {
-    await expect(fetcher()(`http://allowed.test:${port}/html-as-png`, { signal: signal() })).rejects.toBeInstanceOf(UnsupportedMediaTypeError);
-    await expect(fetcher()(`http://allowed.test:${port}/png-as-jpeg`, { signal: signal() })).rejects.toBeInstanceOf(UnsupportedMediaTypeError);
+    await expect(fetcher()(`http://allowed.test:${port}/html-as-png`, { signal: signal() })).rejects.toBeInstanceOf(
+      UnsupportedMediaTypeError,
+    );
+    await expect(fetcher()(`http://allowed.test:${port}/png-as-jpeg`, { signal: signal() })).rejects.toBeInstanceOf(
+      UnsupportedMediaTypeError,
+    );
   });
 
   it('reports a non-2xx answer with its status', async () => {

@@ -11,19 +11,35 @@ export interface TestApp {
   /** Sends a request as `user` (a bearer token `token-{user}`; `null` sends none). */
   call(method: string, path: string, init?: { user?: string | null; body?: unknown; headers?: Record<string, string> }): Promise<Response>;
   /** Sends and parses the JSON answer. */
-  send<T = any>(method: string, path: string, init?: { user?: string | null; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; body: T; headers: Headers }>;
+  send<T = any>(
+    method: string,
+    path: string,
+    init?: { user?: string | null; body?: unknown; headers?: Record<string, string> },
+  ): Promise<{ status: number; body: T; headers: Headers }>;
   grant(user: string, amount: number): Promise<void>;
   close(): Promise<void>;
 }
 
 /** A handler over a real engine (memory storage, offline provider, memory images). Users sign in as `token-{name}`. */
 export async function createTestApp(
-  options: { start?: boolean; provider?: OfflineProviderOptions; handler?: Partial<RequestHandlerOptions>; engine?: Partial<Parameters<typeof createEngine>[0]> } = {},
+  options: {
+    start?: boolean;
+    provider?: OfflineProviderOptions;
+    handler?: Partial<RequestHandlerOptions>;
+    engine?: Partial<Parameters<typeof createEngine>[0]>;
+  } = {},
 ): Promise<TestApp> {
   const storage = createMemoryStorage();
   const imageStore = createMemoryImageStore();
   const provider = createOfflineProvider({ size: 64, pollsBeforeReady: 1, ...options.provider });
-  const engine = createEngine({ storage, provider, imageStore, pollPolicy: { pollIntervalMs: 5 }, logger: { warn() {}, error() {} }, ...options.engine });
+  const engine = createEngine({
+    storage,
+    provider,
+    imageStore,
+    pollPolicy: { pollIntervalMs: 5 },
+    logger: { warn() {}, error() {} },
+    ...options.engine,
+  });
   if (options.start !== false) await engine.start();
   const handler = createRequestHandler({
     engine,

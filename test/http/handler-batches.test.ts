@@ -6,17 +6,29 @@ const BATCH_FIELDS = ['batchId', 'username', 'tasks', 'totalTasks', 'completedTa
 
 let app: TestApp;
 beforeEach(async () => {
-  app = await createTestApp({ provider: { failWhen: (input) => (input.prompt.includes('doomed') ? { reason: 'provider_error', message: 'the provider broke' } : null) } });
+  app = await createTestApp({
+    provider: {
+      failWhen: (input) => (input.prompt.includes('doomed') ? { reason: 'provider_error', message: 'the provider broke' } : null),
+    },
+  });
   await app.grant('alice', 20);
 });
 afterEach(() => app.close());
 
 describe('POST /api/batch/generate', () => {
   it('creates a batch from prompts and answers with exactly the documented fields', async () => {
-    const { status, body } = await app.send('POST', '/api/batch/generate', { body: { prompts: ['a cat', 'a dog', 'a bird'], aspect_ratio: '16:9' } });
+    const { status, body } = await app.send('POST', '/api/batch/generate', {
+      body: { prompts: ['a cat', 'a dog', 'a bird'], aspect_ratio: '16:9' },
+    });
     expect(status).toBe(200);
     expect(Object.keys(body).sort()).toEqual(['batch_id', 'credits_deducted', 'credits_remaining', 'message', 'total_tasks']);
-    expect(body).toEqual({ message: '批量任务已创建', batch_id: expect.stringMatching(/^batch:alice:\d+$/), total_tasks: 3, credits_deducted: 3, credits_remaining: 17 });
+    expect(body).toEqual({
+      message: '批量任务已创建',
+      batch_id: expect.stringMatching(/^batch:alice:\d+$/),
+      total_tasks: 3,
+      credits_deducted: 3,
+      credits_remaining: 17,
+    });
   });
 
   it('creates a batch from prompt × count', async () => {
@@ -41,7 +53,14 @@ describe('GET /api/batch/status', () => {
     const { status, body } = await app.send('GET', `/api/batch/status?batch_id=${encodeURIComponent(created.batch_id)}`);
     expect(status).toBe(200);
     for (const field of BATCH_FIELDS) expect(body).toHaveProperty(field);
-    expect(body).toMatchObject({ batchId: created.batch_id, username: 'alice', totalTasks: 2, completedTasks: 2, failedTasks: 0, status: 'completed' });
+    expect(body).toMatchObject({
+      batchId: created.batch_id,
+      username: 'alice',
+      totalTasks: 2,
+      completedTasks: 2,
+      failedTasks: 0,
+      status: 'completed',
+    });
     for (const field of TASK_FIELDS) expect(body.tasks[0]).toHaveProperty(field);
     expect(body.tasks[1]).toMatchObject({
       taskId: `${created.batch_id}:1`,
@@ -62,7 +81,15 @@ describe('GET /api/batch/list', () => {
     const first = await app.send('GET', '/api/batch/list?limit=2');
     expect(first.status).toBe(200);
     expect(first.body.batches.map((b: any) => b.batchId)).toEqual([ids[2], ids[1]]);
-    expect(Object.keys(first.body.batches[0]).sort()).toEqual(['batchId', 'completedTasks', 'createdAt', 'failedTasks', 'status', 'totalTasks', 'updatedAt']);
+    expect(Object.keys(first.body.batches[0]).sort()).toEqual([
+      'batchId',
+      'completedTasks',
+      'createdAt',
+      'failedTasks',
+      'status',
+      'totalTasks',
+      'updatedAt',
+    ]);
     expect(first.body.next_cursor).toEqual(expect.any(String));
     const second = await app.send('GET', `/api/batch/list?limit=2&cursor=${encodeURIComponent(first.body.next_cursor)}`);
     expect(second.body.batches.map((b: any) => b.batchId)).toEqual([ids[0]]);
@@ -77,7 +104,12 @@ describe('POST /api/batch/process and /api/batch/retry', () => {
     const { body: created } = await idle.send('POST', '/api/batch/generate', { body: { prompts: ['a cat'] } });
     const { status, body } = await idle.send('POST', '/api/batch/process', { body: { batch_id: created.batch_id, task_index: 0 } });
     expect(status).toBe(200);
-    expect(body).toMatchObject({ taskId: `${created.batch_id}:0`, status: 'completed', progress: 100, result: { imageUrl: expect.any(String) } });
+    expect(body).toMatchObject({
+      taskId: `${created.batch_id}:0`,
+      status: 'completed',
+      progress: 100,
+      result: { imageUrl: expect.any(String) },
+    });
     await idle.close();
   });
 
@@ -88,14 +120,23 @@ describe('POST /api/batch/process and /api/batch/retry', () => {
     expect(failed.tasks[0]).toMatchObject({ status: 'failed', error: 'the provider broke' });
     const { status, body } = await app.send('POST', '/api/batch/retry', { body: { batch_id: created.batch_id, task_index: 0 } });
     expect(status).toBe(200);
-    expect(body).toMatchObject({ message: '任务已重新排队', batch_id: created.batch_id, task_index: 0, credits_deducted: 1, credits_remaining: 18 });
+    expect(body).toMatchObject({
+      message: '任务已重新排队',
+      batch_id: created.batch_id,
+      task_index: 0,
+      credits_deducted: 1,
+      credits_remaining: 18,
+    });
     expect(body.task).toMatchObject({ status: 'pending', progress: 0, error: null });
   });
 });
 
 describe('GET /api/batch/events', () => {
   it('streams a snapshot, every progress change, each ended task, and ends when the batch completes', async () => {
-    const idle = await createTestApp({ start: false, provider: { failWhen: (input) => (input.prompt === 'doomed' ? { reason: 'provider_error', message: 'no' } : null) } });
+    const idle = await createTestApp({
+      start: false,
+      provider: { failWhen: (input) => (input.prompt === 'doomed' ? { reason: 'provider_error', message: 'no' } : null) },
+    });
     await idle.grant('alice', 3);
     const { body: created } = await idle.send('POST', '/api/batch/generate', { body: { prompts: ['a cat', 'doomed', 'a bird'] } });
     const response = await idle.call('GET', `/api/batch/events?batch_id=${created.batch_id}`);
@@ -115,7 +156,10 @@ describe('GET /api/batch/events', () => {
     }
     const ended = events.filter((e) => e.event === 'task').map((e) => e.data);
     expect(ended.map((t) => t.status).sort()).toEqual(['completed', 'completed', 'failed']);
-    expect(events.filter((e) => e.event === 'progress' && e.data.index === 0).at(-1)!.data).toMatchObject({ status: 'completed', progress: 100 });
+    expect(events.filter((e) => e.event === 'progress' && e.data.index === 0).at(-1)!.data).toMatchObject({
+      status: 'completed',
+      progress: 100,
+    });
   });
 
   it('sends the snapshot and ends at once for a batch that is already complete', async () => {
@@ -146,7 +190,9 @@ describe('GET /api/batch/events when the client goes away', () => {
 describe('POST /api/webhooks/:provider', () => {
   it('passes the request to the host’s webhook handler without sign-in, and is 404 when there is none', async () => {
     const seen: string[] = [];
-    const hooked = await createTestApp({ handler: { webhooks: async (_request, provider) => (seen.push(provider), new Response(null, { status: 204 })) } });
+    const hooked = await createTestApp({
+      handler: { webhooks: async (_request, provider) => (seen.push(provider), new Response(null, { status: 204 })) },
+    });
     expect((await hooked.call('POST', '/api/webhooks/bfl', { user: null, body: { id: 'x' } })).status).toBe(204);
     expect(seen).toEqual(['bfl']);
     expect((await app.call('POST', '/api/webhooks/bfl', { user: null, body: {} })).status).toBe(404);

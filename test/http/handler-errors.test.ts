@@ -15,7 +15,10 @@ describe('error answers', () => {
     expect(body).toMatchObject({ code: 'validation', field: 'prompts.1', error: expect.stringContaining('prompts.1') });
     expect((await app.send('POST', '/api/batch/generate', { body: { prompts: Array(11).fill('x') } })).body.field).toBe('prompts');
     expect((await app.send('GET', '/api/batch/status')).body).toMatchObject({ code: 'validation', field: 'batch_id' });
-    expect((await app.send('POST', '/api/batch/generate', { body: '{"prompts": [' })).body).toMatchObject({ code: 'validation', field: 'body' });
+    expect((await app.send('POST', '/api/batch/generate', { body: '{"prompts": [' })).body).toMatchObject({
+      code: 'validation',
+      field: 'body',
+    });
     expect((await app.send('GET', '/api/batch/list?limit=0')).body).toMatchObject({ code: 'validation', field: 'limit' });
     expect(await app.engine.credits.balance('alice')).toBe(3);
   });
@@ -133,12 +136,17 @@ describe('CORS', () => {
   it('answers preflights and tags responses for allowed origins only', async () => {
     const cors = await createTestApp({ handler: { cors: { origin: ['https://app.example'] } } });
     const preflight = await cors.handler(
-      new Request('http://test.local/api/batch/generate', { method: 'OPTIONS', headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' } }),
+      new Request('http://test.local/api/batch/generate', {
+        method: 'OPTIONS',
+        headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' },
+      }),
     );
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get('access-control-allow-origin')).toBe('https://app.example');
     expect(preflight.headers.get('access-control-allow-headers')).toContain('Idempotency-Key');
-    const other = await cors.handler(new Request('http://test.local/api/credits', { headers: { origin: 'https://evil.example', authorization: 'Bearer token-alice' } }));
+    const other = await cors.handler(
+      new Request('http://test.local/api/credits', { headers: { origin: 'https://evil.example', authorization: 'Bearer token-alice' } }),
+    );
     expect(other.headers.get('access-control-allow-origin')).toBeNull();
     await cors.close();
   });

@@ -6,10 +6,14 @@ let app: TestApp;
 let png: Buffer;
 beforeEach(async () => {
   app = await createTestApp({
-    provider: { failWhen: (input) => (input.prompt.includes('broken') ? { reason: 'provider_error', message: 'The provider failed this one' } : null) },
+    provider: {
+      failWhen: (input) => (input.prompt.includes('broken') ? { reason: 'provider_error', message: 'The provider failed this one' } : null),
+    },
   });
   await app.grant('alice', 10);
-  png = await sharp({ create: { width: 40, height: 30, channels: 3, background: '#cc3344' } }).png().toBuffer();
+  png = await sharp({ create: { width: 40, height: 30, channels: 3, background: '#cc3344' } })
+    .png()
+    .toBuffer();
 });
 afterEach(() => app.close());
 
@@ -49,17 +53,37 @@ describe('POST /api/upload-image', () => {
 describe('POST /api/image-to-image', () => {
   it('charges 2 credits and answers with exactly message, request_id, image_url, credits_remaining', async () => {
     const { status, body } = await app.send('POST', '/api/image-to-image', {
-      body: { prompt: 'as a watercolor', input_image: dataUrl(), image_prompt_strength: 0.6, aspect_ratio: '4:3', seed: 3, output_format: 'jpeg' },
+      body: {
+        prompt: 'as a watercolor',
+        input_image: dataUrl(),
+        image_prompt_strength: 0.6,
+        aspect_ratio: '4:3',
+        seed: 3,
+        output_format: 'jpeg',
+      },
     });
     expect(status).toBe(200);
     expect(Object.keys(body).sort()).toEqual(['credits_remaining', 'image_url', 'message', 'request_id']);
-    expect(body).toMatchObject({ message: '改图成功', request_id: expect.any(String), image_url: expect.stringMatching(/^\/api\/images\//), credits_remaining: 8 });
+    expect(body).toMatchObject({
+      message: '改图成功',
+      request_id: expect.any(String),
+      image_url: expect.stringMatching(/^\/api\/images\//),
+      credits_remaining: 8,
+    });
     const image = await app.call('GET', body.image_url);
     expect(image.headers.get('content-type')).toBe('image/jpeg');
     expect((await app.call('GET', body.image_url, { user: 'bob' })).status).toBe(404);
 
     const { body: records } = await app.send('GET', '/api/records');
-    expect(records.records[0]).toMatchObject({ type: 'image_to_image', prompt: 'as a watercolor', imageUrl: body.image_url, requestId: body.request_id, aspectRatio: '4:3', seed: 3, imagePromptStrength: 0.6 });
+    expect(records.records[0]).toMatchObject({
+      type: 'image_to_image',
+      prompt: 'as a watercolor',
+      imageUrl: body.image_url,
+      requestId: body.request_id,
+      aspectRatio: '4:3',
+      seed: 3,
+      imagePromptStrength: 0.6,
+    });
     expect(records.next_cursor).toBeNull();
   });
 
@@ -71,14 +95,20 @@ describe('POST /api/image-to-image', () => {
   });
 
   it('400 names a bad strength and charges nothing', async () => {
-    const { status, body } = await app.send('POST', '/api/image-to-image', { body: { prompt: 'x', input_image: dataUrl(), image_prompt_strength: 2 } });
+    const { status, body } = await app.send('POST', '/api/image-to-image', {
+      body: { prompt: 'x', input_image: dataUrl(), image_prompt_strength: 2 },
+    });
     expect(status).toBe(400);
     expect(body).toMatchObject({ field: 'image_prompt_strength' });
     expect(await app.engine.credits.balance('alice')).toBe(10);
   });
 
   it('502 when the provider fails, with the 2 credits refunded; the same key replays the 502 without charging', async () => {
-    const send = () => app.call('POST', '/api/image-to-image', { body: { prompt: 'broken', input_image: dataUrl() }, headers: { 'idempotency-key': 'i2i-fail' } });
+    const send = () =>
+      app.call('POST', '/api/image-to-image', {
+        body: { prompt: 'broken', input_image: dataUrl() },
+        headers: { 'idempotency-key': 'i2i-fail' },
+      });
     const first = await send();
     expect(first.status).toBe(502);
     const body = await first.json();
@@ -92,7 +122,12 @@ describe('POST /api/image-to-image', () => {
 
   it('20 concurrent requests with one Idempotency-Key charge 2 credits once and get identical bodies', async () => {
     const answers = await Promise.all(
-      Array.from({ length: 20 }, () => app.call('POST', '/api/image-to-image', { body: { prompt: 'once', input_image: dataUrl() }, headers: { 'idempotency-key': 'i2i-20' } })),
+      Array.from({ length: 20 }, () =>
+        app.call('POST', '/api/image-to-image', {
+          body: { prompt: 'once', input_image: dataUrl() },
+          headers: { 'idempotency-key': 'i2i-20' },
+        }),
+      ),
     );
     const texts = await Promise.all(answers.map((a) => a.text()));
     expect(answers.every((a) => a.status === 200)).toBe(true);

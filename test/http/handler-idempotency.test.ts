@@ -4,16 +4,21 @@ import { createTestApp, type TestApp } from './app.js';
 
 let app: TestApp;
 beforeEach(async () => {
-  app = await createTestApp({ provider: { failWhen: (input) => (input.prompt === 'doomed' ? { reason: 'provider_error', message: 'no' } : null) } });
+  app = await createTestApp({
+    provider: { failWhen: (input) => (input.prompt === 'doomed' ? { reason: 'provider_error', message: 'no' } : null) },
+  });
   await app.grant('alice', 10);
 });
 afterEach(() => app.close());
 
-const post = (path: string, body: unknown, key: string, user = 'alice') => app.call('POST', path, { user, body, headers: { 'idempotency-key': key } });
+const post = (path: string, body: unknown, key: string, user = 'alice') =>
+  app.call('POST', path, { user, body, headers: { 'idempotency-key': key } });
 
 describe('Idempotency-Key', () => {
   it('20 concurrent requests with one key charge once and all get the same status and body', async () => {
-    const responses = await Promise.all(Array.from({ length: 20 }, () => post('/api/batch/generate', { prompts: ['a', 'b', 'c'] }, 'key-1')));
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, () => post('/api/batch/generate', { prompts: ['a', 'b', 'c'] }, 'key-1')),
+    );
     const texts = await Promise.all(responses.map((r) => r.text()));
     expect(new Set(responses.map((r) => r.status))).toEqual(new Set([200]));
     expect(new Set(texts).size).toBe(1);
@@ -59,7 +64,11 @@ describe('Idempotency-Key', () => {
   });
 
   it('a duplicate that cannot wait for the first (idempotencyWaitMs) gets a 409 saying it is still running', async () => {
-    const slow = await createTestApp({ provider: { latencyMs: 300 }, engine: { pollPolicy: { pollIntervalMs: 20 } }, handler: { idempotencyWaitMs: 20 } });
+    const slow = await createTestApp({
+      provider: { latencyMs: 300 },
+      engine: { pollPolicy: { pollIntervalMs: 20 } },
+      handler: { idempotencyWaitMs: 20 },
+    });
     await slow.grant('alice', 5);
     const send = () => slow.call('POST', '/api/generate', { body: { prompt: 'slow one' }, headers: { 'idempotency-key': 'slow-1' } });
     const [first, second] = await Promise.all([send(), new Promise((r) => setTimeout(r, 30)).then(send)]);
@@ -85,8 +94,7 @@ describe('Idempotency-Key', () => {
       await target.engine.storage.beginIdempotent(`text_to_image:alice:idem:alice:${key}`, fingerprint, began + 5);
       await target.engine.credits.charge('alice', 1, { idempotencyKey: `charge:record:alice:${began + 5}` });
     }
-    const send = (target: TestApp, key: string) =>
-      target.call('POST', '/api/generate', { body, headers: { 'idempotency-key': key } });
+    const send = (target: TestApp, key: string) => target.call('POST', '/api/generate', { body, headers: { 'idempotency-key': key } });
 
     it('within the staleness window it waits, then answers 409 idempotency_pending, charging nothing', async () => {
       const crashed = await staleApp(50);

@@ -12,10 +12,32 @@ describe('GET /api/openapi.json', () => {
     const result = await validate(structuredClone(document));
     expect(result.valid ? [] : result.errors).toEqual([]);
     expect(Object.keys(document.paths)).toEqual(
-      expect.arrayContaining(['/upload-image', '/image-to-image', '/generate', '/batch/generate', '/batch/status', '/batch/list', '/batch/process', '/batch/retry', '/batch/events', '/credits', '/images/{key}']),
+      expect.arrayContaining([
+        '/upload-image',
+        '/image-to-image',
+        '/generate',
+        '/batch/generate',
+        '/batch/status',
+        '/batch/list',
+        '/batch/process',
+        '/batch/retry',
+        '/batch/events',
+        '/credits',
+        '/images/{key}',
+      ]),
     );
     expect(document.components.schemas.BatchRecord.required).toEqual(
-      expect.arrayContaining(['batchId', 'username', 'tasks', 'totalTasks', 'completedTasks', 'failedTasks', 'status', 'createdAt', 'updatedAt']),
+      expect.arrayContaining([
+        'batchId',
+        'username',
+        'tasks',
+        'totalTasks',
+        'completedTasks',
+        'failedTasks',
+        'status',
+        'createdAt',
+        'updatedAt',
+      ]),
     );
     await app.close();
   });

@@ -31,7 +31,9 @@ export function pngHeader(width: number, height: number, filler = 64): Uint8Arra
   length.writeUInt32BE(13);
   const crc = Buffer.alloc(4);
   crc.writeUInt32BE(crc32(ihdr));
-  return new Uint8Array(Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), length, ihdr, crc, Buffer.alloc(filler)]));
+  return new Uint8Array(
+    Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), length, ihdr, crc, Buffer.alloc(filler)]),
+  );
 }
 
 export const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');

@@ -15,7 +15,9 @@ afterAll(async () => {
   await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
-runImageStoreSuite('filesystem', async () => createFilesystemImageStore({ directory: await freshDir(), baseUrl: 'https://cdn.example/img/' }));
+runImageStoreSuite('filesystem', async () =>
+  createFilesystemImageStore({ directory: await freshDir(), baseUrl: 'https://cdn.example/img/' }),
+);
 
 describe('filesystem image store', () => {
   it('keeps images across instances (a restart): the same directory reads the same bytes, type and owner', async () => {

@@ -33,7 +33,11 @@ describe('the built package', () => {
 
   it.each(subpaths)('imports %s from ESM and CJS with the same exports', (subpath) => {
     const name = specifier(subpath);
-    const esm = node(['--input-type=module', '-e', `const m = await import(${JSON.stringify(name)}); console.log(JSON.stringify(Object.keys(m).filter(k => k !== 'default').sort()))`]);
+    const esm = node([
+      '--input-type=module',
+      '-e',
+      `const m = await import(${JSON.stringify(name)}); console.log(JSON.stringify(Object.keys(m).filter(k => k !== 'default').sort()))`,
+    ]);
     const cjs = node(['-e', `const m = require(${JSON.stringify(name)}); console.log(JSON.stringify(Object.keys(m).sort()))`]);
     const esmKeys = JSON.parse(esm) as string[];
     expect(esmKeys.length, `${name} exports nothing`).toBeGreaterThan(0);
@@ -58,7 +62,9 @@ describe('the built package', () => {
       }
     };
     visit(join(root, 'dist/index.js'));
-    const offending = [...bare].filter((s) => !allowed.has(s.split('/')[0]!.startsWith('@') ? s.split('/').slice(0, 2).join('/') : s.split('/')[0]!));
+    const offending = [...bare].filter(
+      (s) => !allowed.has(s.split('/')[0]!.startsWith('@') ? s.split('/').slice(0, 2).join('/') : s.split('/')[0]!),
+    );
     expect(offending).toEqual([]);
     expect([...seen].some((f) => f.includes('adapters'))).toBe(false);
   });

@@ -9,7 +9,11 @@ describe('ai-sdk adapter', () => {
     const model = new MockImageModelV3({
       doGenerate: async (options) => {
         calls.push(options);
-        return { images: [Buffer.from(PNG).toString('base64')], warnings: [{ type: 'unsupported', feature: 'seed' }], response: { timestamp: new Date(), modelId: 'm', headers: {} } };
+        return {
+          images: [Buffer.from(PNG).toString('base64')],
+          warnings: [{ type: 'unsupported', feature: 'seed' }],
+          response: { timestamp: new Date(), modelId: 'm', headers: {} },
+        };
       },
     });
     const logger = memoryLogger();
@@ -35,6 +39,8 @@ describe('ai-sdk adapter', () => {
     const refusing = new MockImageModelV3({ doGenerate: async () => Promise.reject(new Error('Request blocked by content policy')) });
     await expect(generate(createAiSdkProvider({ model: refusing, maxRetries: 0 }))).rejects.toMatchObject({ reason: 'moderated_input' });
     const broken = new MockImageModelV3({ doGenerate: async () => Promise.reject(new Error('upstream exploded')) });
-    await expect(generate(createAiSdkProvider({ model: broken, maxRetries: 0 }), TEXT_INPUT)).rejects.toMatchObject({ reason: 'provider_error' });
+    await expect(generate(createAiSdkProvider({ model: broken, maxRetries: 0 }), TEXT_INPUT)).rejects.toMatchObject({
+      reason: 'provider_error',
+    });
   });
 });

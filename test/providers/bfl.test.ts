@@ -10,11 +10,15 @@ const CDN = 'https://delivery-us1.bfl.ai/results/abc/sample.png';
 const server = useMsw();
 
 function bfl(statuses: unknown[], options: { submit?: () => Response | Promise<Response> } = {}) {
-  const seen = { submits: [] as Array<{ body: any; key: string | null }>, polls: [] as Array<string | null>, cdnKeys: [] as Array<string | null> };
+  const seen = {
+    submits: [] as Array<{ body: any; key: string | null }>,
+    polls: [] as Array<string | null>,
+    cdnKeys: [] as Array<string | null>,
+  };
   let poll = 0;
   server.use(
     http.post(`${API}/v1/:model`, async ({ request, params }) => {
-      seen.submits.push({ body: { model: params.model, ...(await request.json() as object) }, key: request.headers.get('x-key') });
+      seen.submits.push({ body: { model: params.model, ...((await request.json()) as object) }, key: request.headers.get('x-key') });
       return options.submit ? options.submit() : HttpResponse.json({ id: 'task-1', polling_url: `${POLL}?id=task-1` });
     }),
     http.get(POLL, ({ request }) => {
@@ -40,7 +44,10 @@ describe('bfl adapter', () => {
     expect(image.contentType).toBe('image/png');
     expect(image.bytes).toEqual(PNG);
     expect(decodeRef(requestId)).toMatchObject({ id: 'task-1', url: `${POLL}?id=task-1` });
-    expect(seen.submits[0]).toMatchObject({ key: 'key-a', body: { model: 'flux-kontext-pro', prompt: 'a red fox', aspect_ratio: '16:9', seed: 7, output_format: 'png' } });
+    expect(seen.submits[0]).toMatchObject({
+      key: 'key-a',
+      body: { model: 'flux-kontext-pro', prompt: 'a red fox', aspect_ratio: '16:9', seed: 7, output_format: 'png' },
+    });
     expect(seen.polls).toEqual(['key-a', 'key-a']);
     expect(seen.cdnKeys).toEqual([null]);
     expect(provider.keyStats()[0]).toMatchObject({ inFlight: 0, successes: 1, failures: 0 });
@@ -68,7 +75,10 @@ describe('bfl adapter', () => {
   it('cools a key down on 429 honouring Retry-After and retries on the other key', async () => {
     let calls = 0;
     const seen = bfl([ready], {
-      submit: () => (++calls === 1 ? new HttpResponse('slow down', { status: 429, headers: { 'retry-after': '30' } }) : HttpResponse.json({ id: 'task-1', polling_url: `${POLL}?id=task-1` })),
+      submit: () =>
+        ++calls === 1
+          ? new HttpResponse('slow down', { status: 429, headers: { 'retry-after': '30' } })
+          : HttpResponse.json({ id: 'task-1', polling_url: `${POLL}?id=task-1` }),
     });
     const provider = createBflProvider({ apiKeys: ['key-a', 'key-b'], retryMinTimeoutMs: 1 });
     await generate(provider);
@@ -81,7 +91,12 @@ describe('bfl adapter', () => {
 
   it('waits out Retry-After when the only key is rate limited', async () => {
     let calls = 0;
-    bfl([ready], { submit: () => (++calls === 1 ? new HttpResponse(null, { status: 429, headers: { 'retry-after': '1' } }) : HttpResponse.json({ id: 'task-1', polling_url: `${POLL}?id=task-1` })) });
+    bfl([ready], {
+      submit: () =>
+        ++calls === 1
+          ? new HttpResponse(null, { status: 429, headers: { 'retry-after': '1' } })
+          : HttpResponse.json({ id: 'task-1', polling_url: `${POLL}?id=task-1` }),
+    });
     const started = Date.now();
     await generate(createBflProvider({ apiKeys: 'k', retryMinTimeoutMs: 1 }));
     expect(Date.now() - started).toBeGreaterThanOrEqual(950);
@@ -89,14 +104,22 @@ describe('bfl adapter', () => {
 
   it('retries a 5xx and then succeeds', async () => {
     const seen = bfl([new HttpResponse('oops', { status: 502 }), ready]);
-    await expect(generate(createBflProvider({ apiKeys: 'k', retryMinTimeoutMs: 1 }))).resolves.toMatchObject({ image: { contentType: 'image/png' } });
+    await expect(generate(createBflProvider({ apiKeys: 'k', retryMinTimeoutMs: 1 }))).resolves.toMatchObject({
+      image: { contentType: 'image/png' },
+    });
     expect(seen.polls).toHaveLength(2);
   });
 
   it('takes a key that gets 401 out of rotation, logs its label but never the key, and uses the next', async () => {
     const logger = memoryLogger();
     bfl([ready]);
-    server.use(http.post(`${API}/v1/:model`, ({ request }) => (request.headers.get('x-key') === 'secret-bad-key' ? new HttpResponse(null, { status: 401 }) : HttpResponse.json({ id: 'task-1', polling_url: `${POLL}?id=task-1` }))));
+    server.use(
+      http.post(`${API}/v1/:model`, ({ request }) =>
+        request.headers.get('x-key') === 'secret-bad-key'
+          ? new HttpResponse(null, { status: 401 })
+          : HttpResponse.json({ id: 'task-1', polling_url: `${POLL}?id=task-1` }),
+      ),
+    );
     const provider = createBflProvider({ apiKeys: ['secret-bad-key', 'good-key'], retryMinTimeoutMs: 1, logger });
     await generate(provider);
     expect(provider.keyStats()[0]!.disabledReason).toMatch(/401/);
@@ -115,9 +138,15 @@ describe('bfl adapter', () => {
     bfl([{ unexpected: true }]);
     await expect(generate(createBflProvider({ apiKeys: 'k' }))).rejects.toMatchObject({ reason: 'invalid_response' });
     bfl([ready], { submit: () => new HttpResponse('<html>gateway</html>', { status: 200 }) });
-    await expect(generate(createBflProvider({ apiKeys: 'k' }))).rejects.toMatchObject({ reason: 'invalid_response', message: expect.stringMatching(/not JSON/) });
+    await expect(generate(createBflProvider({ apiKeys: 'k' }))).rejects.toMatchObject({
+      reason: 'invalid_response',
+      message: expect.stringMatching(/not JSON/),
+    });
     bfl([{ status: 'Ready', result: {} }]);
-    await expect(generate(createBflProvider({ apiKeys: 'k' }))).rejects.toMatchObject({ reason: 'invalid_response', message: expect.stringMatching(/without an image/) });
+    await expect(generate(createBflProvider({ apiKeys: 'k' }))).rejects.toMatchObject({
+      reason: 'invalid_response',
+      message: expect.stringMatching(/without an image/),
+    });
   });
 
   it('aborts a hanging request when the task times out, and frees the key', async () => {
@@ -137,7 +166,12 @@ describe('bfl adapter', () => {
     expect(seen.submits[0]!.body.image_prompt_strength).toBeUndefined();
     expect(kontext.unsupported).toContain('image_prompt_strength');
     await generate(createBflProvider({ apiKeys: 'k', editModel: 'flux-pro-1.1-ultra' }), EDIT_INPUT);
-    expect(seen.submits[1]!.body).toMatchObject({ model: 'flux-pro-1.1-ultra', image_prompt: Buffer.from(PNG).toString('base64'), image_prompt_strength: 0.7, aspect_ratio: '16:9' });
+    expect(seen.submits[1]!.body).toMatchObject({
+      model: 'flux-pro-1.1-ultra',
+      image_prompt: Buffer.from(PNG).toString('base64'),
+      image_prompt_strength: 0.7,
+      aspect_ratio: '16:9',
+    });
   });
 
   it('maps aspect ratios to width/height (multiples of 16) for models without aspect_ratio', async () => {
@@ -151,13 +185,18 @@ describe('bfl adapter', () => {
 
   it('refuses webp before any call, naming the field', async () => {
     const seen = bfl([ready]);
-    await expect(generate(createBflProvider({ apiKeys: 'k' }), { ...TEXT_INPUT, outputFormat: 'webp' })).rejects.toMatchObject({ code: 'validation', field: 'output_format' });
+    await expect(generate(createBflProvider({ apiKeys: 'k' }), { ...TEXT_INPUT, outputFormat: 'webp' })).rejects.toMatchObject({
+      code: 'validation',
+      field: 'output_format',
+    });
     expect(seen.submits).toHaveLength(0);
   });
 
   it('uses the region base URL and never sends the key to a polling_url on a foreign host', async () => {
     server.use(
-      http.post('https://api.eu.bfl.ai/v1/:model', () => HttpResponse.json({ id: 't', polling_url: 'https://evil.example/v1/get_result?id=t' })),
+      http.post('https://api.eu.bfl.ai/v1/:model', () =>
+        HttpResponse.json({ id: 't', polling_url: 'https://evil.example/v1/get_result?id=t' }),
+      ),
     );
     const error = await generate(createBflProvider({ apiKeys: 'k', region: 'eu' })).catch((e) => e);
     expect(error).toMatchObject({ reason: 'invalid_response', message: expect.stringMatching(/unexpected host/) });

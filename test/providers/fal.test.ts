@@ -8,7 +8,10 @@ const RESP = `${Q}/fal-ai/flux-pro/requests/r1`;
 const CDN = 'https://v3.fal.media/files/out.png';
 const server = useMsw();
 
-function fal(statuses: unknown[], result: () => Response = () => HttpResponse.json({ images: [{ url: CDN, content_type: 'image/png' }], has_nsfw_concepts: [false] })) {
+function fal(
+  statuses: unknown[],
+  result: () => Response = () => HttpResponse.json({ images: [{ url: CDN, content_type: 'image/png' }], has_nsfw_concepts: [false] }),
+) {
   const seen = { submits: [] as any[], urls: [] as string[], auth: [] as Array<string | null>, cancels: 0 };
   let i = 0;
   server.use(
@@ -55,10 +58,15 @@ describe('fal adapter', () => {
   });
 
   it('turns a failed result (422 with detail) into a failure, content policy as moderated_input', async () => {
-    fal([{ status: 'COMPLETED' }], () => HttpResponse.json({ detail: 'Image generation failed: content policy violation' }, { status: 422 }));
+    fal([{ status: 'COMPLETED' }], () =>
+      HttpResponse.json({ detail: 'Image generation failed: content policy violation' }, { status: 422 }),
+    );
     await expect(generate(createFalProvider({ apiKeys: 'k' }))).rejects.toMatchObject({ reason: 'moderated_input' });
     fal([{ status: 'COMPLETED' }], () => HttpResponse.json({ detail: 'CUDA out of memory' }, { status: 422 }));
-    await expect(generate(createFalProvider({ apiKeys: 'k' }))).rejects.toMatchObject({ reason: 'provider_error', message: expect.stringMatching(/CUDA/) });
+    await expect(generate(createFalProvider({ apiKeys: 'k' }))).rejects.toMatchObject({
+      reason: 'provider_error',
+      message: expect.stringMatching(/CUDA/),
+    });
   });
 
   it('waits out Retry-After on a rate-limited status poll, then goes on with the same key', async () => {

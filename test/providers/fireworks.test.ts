@@ -31,7 +31,10 @@ function fireworks(results: Array<unknown>, submit?: () => Response) {
 
 describe('fireworks adapter', () => {
   it('submits with a bearer key, polls get_result with { id } and copies result.sample', async () => {
-    const seen = fireworks([{ id: 'req-1', status: 'Pending', progress: 50 }, { id: 'req-1', status: 'Ready', result: { sample: CDN } }]);
+    const seen = fireworks([
+      { id: 'req-1', status: 'Pending', progress: 50 },
+      { id: 'req-1', status: 'Ready', result: { sample: CDN } },
+    ]);
     const { image } = await generate(createFireworksProvider({ apiKeys: 'fw-key' }));
     expect(image.bytes).toEqual(PNG);
     expect(seen.auth[0]).toBe('Bearer fw-key');
@@ -63,7 +66,7 @@ describe('fireworks adapter', () => {
     expect(provider.unsupported).toContain('image_prompt_strength');
   });
 
-  it('spreads generations over several keys, least busy first, within each key\'s limit', async () => {
+  it("spreads generations over several keys, least busy first, within each key's limit", async () => {
     const seen = fireworks([{ status: 'Ready', result: { sample: CDN } }]);
     const provider = createFireworksProvider({ apiKeys: 'k1,k2,k3', concurrencyPerKey: 1 });
     const submitted = await Promise.all([1, 2, 3].map(() => provider.submit(TEXT_INPUT, { signal: AbortSignal.timeout(5000) })));
@@ -82,13 +85,20 @@ describe('fireworks adapter', () => {
   it('retries 429 (Retry-After) and 5xx on submit, and reports malformed answers clearly', async () => {
     let n = 0;
     fireworks([{ status: 'Ready', result: { sample: CDN } }], () =>
-      ++n === 1 ? new HttpResponse(null, { status: 429, headers: { 'retry-after': '20' } }) : n === 2 ? new HttpResponse(null, { status: 503 }) : HttpResponse.json({ request_id: 'r' }),
+      ++n === 1
+        ? new HttpResponse(null, { status: 429, headers: { 'retry-after': '20' } })
+        : n === 2
+          ? new HttpResponse(null, { status: 503 })
+          : HttpResponse.json({ request_id: 'r' }),
     );
     const provider = createFireworksProvider({ apiKeys: 'a,b', retryMinTimeoutMs: 1 });
     await generate(provider);
     expect(provider.keyStats().map((k) => k.coolDowns)).toEqual([1, 0]);
     fireworks([{ status: 'Ready' }], () => HttpResponse.json({ nope: 1 }));
-    await expect(generate(createFireworksProvider({ apiKeys: 'k' }))).rejects.toMatchObject({ reason: 'invalid_response', message: expect.stringMatching(/without a request_id/) });
+    await expect(generate(createFireworksProvider({ apiKeys: 'k' }))).rejects.toMatchObject({
+      reason: 'invalid_response',
+      message: expect.stringMatching(/without a request_id/),
+    });
   });
 
   it('aborts a slow poll when the task times out', async () => {

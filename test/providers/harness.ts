@@ -9,7 +9,11 @@ export const PNG = new Uint8Array(
 );
 
 export const TEXT_INPUT: GenerationInput = { prompt: 'a red fox', aspectRatio: '16:9', seed: 7, outputFormat: 'png' };
-export const EDIT_INPUT: GenerationInput = { ...TEXT_INPUT, inputImage: { bytes: PNG, contentType: 'image/png' }, imagePromptStrength: 0.7 };
+export const EDIT_INPUT: GenerationInput = {
+  ...TEXT_INPUT,
+  inputImage: { bytes: PNG, contentType: 'image/png' },
+  imagePromptStrength: 0.7,
+};
 
 /** msw server for one test file; unhandled requests fail the test (nothing reaches the internet). */
 export function useMsw() {
@@ -21,7 +25,11 @@ export function useMsw() {
 }
 
 /** Runs a generation through the port as the engine does: submit, poll, download. */
-export function generate(provider: ProviderAdapter, input: GenerationInput = TEXT_INPUT, options: { timeoutMs?: number; maxPolls?: number; signal?: AbortSignal } = {}) {
+export function generate(
+  provider: ProviderAdapter,
+  input: GenerationInput = TEXT_INPUT,
+  options: { timeoutMs?: number; maxPolls?: number; signal?: AbortSignal } = {},
+) {
   const signal = options.signal ?? AbortSignal.timeout(options.timeoutMs ?? 10_000);
   return runGeneration({ provider, input, policy: { maxPolls: options.maxPolls ?? 10, pollIntervalMs: 1 }, signal });
 }

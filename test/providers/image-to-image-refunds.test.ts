@@ -63,7 +63,14 @@ const unsupportedOf = (provider: ProviderAdapter) => (provider as ProviderAdapte
 function engineWith(provider: ProviderAdapter, taskTimeoutMs = 3_000) {
   const storage = createMemoryStorage();
   const imageStore = createMemoryImageStore();
-  const engine = createEngine({ storage, provider, imageStore, logger: silent, pollPolicy: { maxPolls: 3, pollIntervalMs: 1 }, taskTimeoutMs });
+  const engine = createEngine({
+    storage,
+    provider,
+    imageStore,
+    logger: silent,
+    pollPolicy: { maxPolls: 3, pollIntervalMs: 1 },
+    taskTimeoutMs,
+  });
   return { engine, storage, imageStore };
 }
 
@@ -91,19 +98,62 @@ function bfl(statuses: Array<unknown | (() => Response)>, submit?: () => Respons
   return { request: async () => captured! };
 }
 
-function fluxFailures(arrange: (statuses: Array<unknown | (() => Response)>, submit?: () => Response) => unknown, provider: string): Failure[] {
+function fluxFailures(
+  arrange: (statuses: Array<unknown | (() => Response)>, submit?: () => Response) => unknown,
+  provider: string,
+): Failure[] {
   const word = (status: string, extra: object = {}) => ({ id: 't1', status, ...extra });
   return [
-    { name: 'a 5xx on submit that stays 5xx after retries', arrange: () => void arrange([word('Ready')], () => new HttpResponse('upstream down', { status: 503 })), expected: { code: 'provider_error', reason: 'provider_error', message: /HTTP 503\) after retries/ } },
-    { name: 'a 5xx on poll that stays 5xx after retries', arrange: () => void arrange([() => new HttpResponse('boom', { status: 500 })]), expected: { code: 'provider_error', reason: 'provider_error', message: /HTTP 500\) after retries/ } },
-    { name: 'the status word Error', arrange: () => void arrange([word('Pending'), word('Error', { details: 'GPU fault' })]), expected: { code: 'provider_error', reason: 'provider_error', message: new RegExp(`${provider} failed the generation.*GPU fault`) } },
-    { name: 'Request Moderated (input)', arrange: () => void arrange([word('Request Moderated')]), expected: { code: 'provider_error', reason: 'moderated_input', message: /refused the request/ } },
-    { name: 'Content Moderated (output)', arrange: () => void arrange([word('Content Moderated')]), expected: { code: 'provider_error', reason: 'moderated_output', message: /withheld the generated image/ } },
-    { name: 'Task not found', arrange: () => void arrange([word('Task not found')]), expected: { code: 'provider_error', reason: 'not_found', message: /does not know this request/ } },
-    { name: 'Pending past the poll budget', arrange: () => void arrange([word('Pending')]), expected: { code: 'timeout', message: /did not finish after 3 polls/ } },
-    { name: 'a status without a status word', arrange: () => void arrange([{ unexpected: true }]), expected: { code: 'provider_error', reason: 'invalid_response', message: /without a "status" word/ } },
-    { name: 'Ready without result.sample', arrange: () => void arrange([word('Ready', { result: {} })]), expected: { code: 'provider_error', reason: 'invalid_response', message: /without an image/ } },
-    { name: 'a submit answer that is not JSON', arrange: () => void arrange([word('Ready')], () => new HttpResponse('<html>gateway</html>')), expected: { code: 'provider_error', reason: 'invalid_response', message: /not JSON/ } },
+    {
+      name: 'a 5xx on submit that stays 5xx after retries',
+      arrange: () => void arrange([word('Ready')], () => new HttpResponse('upstream down', { status: 503 })),
+      expected: { code: 'provider_error', reason: 'provider_error', message: /HTTP 503\) after retries/ },
+    },
+    {
+      name: 'a 5xx on poll that stays 5xx after retries',
+      arrange: () => void arrange([() => new HttpResponse('boom', { status: 500 })]),
+      expected: { code: 'provider_error', reason: 'provider_error', message: /HTTP 500\) after retries/ },
+    },
+    {
+      name: 'the status word Error',
+      arrange: () => void arrange([word('Pending'), word('Error', { details: 'GPU fault' })]),
+      expected: { code: 'provider_error', reason: 'provider_error', message: new RegExp(`${provider} failed the generation.*GPU fault`) },
+    },
+    {
+      name: 'Request Moderated (input)',
+      arrange: () => void arrange([word('Request Moderated')]),
+      expected: { code: 'provider_error', reason: 'moderated_input', message: /refused the request/ },
+    },
+    {
+      name: 'Content Moderated (output)',
+      arrange: () => void arrange([word('Content Moderated')]),
+      expected: { code: 'provider_error', reason: 'moderated_output', message: /withheld the generated image/ },
+    },
+    {
+      name: 'Task not found',
+      arrange: () => void arrange([word('Task not found')]),
+      expected: { code: 'provider_error', reason: 'not_found', message: /does not know this request/ },
+    },
+    {
+      name: 'Pending past the poll budget',
+      arrange: () => void arrange([word('Pending')]),
+      expected: { code: 'timeout', message: /did not finish after 3 polls/ },
+    },
+    {
+      name: 'a status without a status word',
+      arrange: () => void arrange([{ unexpected: true }]),
+      expected: { code: 'provider_error', reason: 'invalid_response', message: /without a "status" word/ },
+    },
+    {
+      name: 'Ready without result.sample',
+      arrange: () => void arrange([word('Ready', { result: {} })]),
+      expected: { code: 'provider_error', reason: 'invalid_response', message: /without an image/ },
+    },
+    {
+      name: 'a submit answer that is not JSON',
+      arrange: () => void arrange([word('Ready')], () => new HttpResponse('<html>gateway</html>')),
+      expected: { code: 'provider_error', reason: 'invalid_response', message: /not JSON/ },
+    },
   ];
 }
 
@@ -136,7 +186,10 @@ const FAL = 'https://queue.fal.run';
 const FAL_RESP = `${FAL}/fal-ai/flux-pro/requests/q1`;
 const FAL_CDN = 'https://v3.fal.media/files/out.png';
 
-function fal(statuses: Array<unknown | (() => Response)>, result: () => Response = () => json({ images: [{ url: FAL_CDN, content_type: 'image/png' }], has_nsfw_concepts: [false] })) {
+function fal(
+  statuses: Array<unknown | (() => Response)>,
+  result: () => Response = () => json({ images: [{ url: FAL_CDN, content_type: 'image/png' }], has_nsfw_concepts: [false] }),
+) {
   let captured: Promise<Record<string, unknown>> | undefined;
   let url = '';
   let cancels = 0;
@@ -207,7 +260,10 @@ function openai(answer: () => Response | Promise<Response> = () => json({ create
   return {
     request: async () => {
       const image = form!.get('image[]') as File;
-      return { ...Object.fromEntries([...form!.entries()].filter(([, v]) => typeof v === 'string')), 'image[]': { type: image.type, b64: Buffer.from(await image.arrayBuffer()).toString('base64') } };
+      return {
+        ...Object.fromEntries([...form!.entries()].filter(([, v]) => typeof v === 'string')),
+        'image[]': { type: image.type, b64: Buffer.from(await image.arrayBuffer()).toString('base64') },
+      };
     },
   };
 }
@@ -239,9 +295,20 @@ const cases: AdapterCase[] = [
   {
     name: 'bfl (Kontext)',
     make: () => createBflProvider({ apiKeys: 'bfl-key', ...FAST }),
-    arrangeSuccess: () => bfl([{ id: 't1', status: 'Pending', progress: 0.5 }, { id: 't1', status: 'Ready', result: { sample: BFL_CDN } }]),
+    arrangeSuccess: () =>
+      bfl([
+        { id: 't1', status: 'Pending', progress: 0.5 },
+        { id: 't1', status: 'Ready', result: { sample: BFL_CDN } },
+      ]),
     checkRequest: (body, provider) => {
-      expect(body).toMatchObject({ model: 'flux-kontext-pro', prompt: 'make the fox blue', input_image: INPUT_B64, aspect_ratio: '16:9', seed: 7, safety_tolerance: 2 });
+      expect(body).toMatchObject({
+        model: 'flux-kontext-pro',
+        prompt: 'make the fox blue',
+        input_image: INPUT_B64,
+        aspect_ratio: '16:9',
+        seed: 7,
+        safety_tolerance: 2,
+      });
       // Kontext has no strength: not sent, and said so.
       expect(body).not.toHaveProperty('image_prompt_strength');
       expect(unsupportedOf(provider)).toContain('image_prompt_strength');
@@ -253,7 +320,12 @@ const cases: AdapterCase[] = [
     make: () => createBflProvider({ apiKeys: 'bfl-key', editModel: 'flux-pro-1.1-ultra', ...FAST }),
     arrangeSuccess: () => bfl([{ id: 't1', status: 'Ready', result: { sample: BFL_CDN } }]),
     checkRequest: (body) => {
-      expect(body).toMatchObject({ model: 'flux-pro-1.1-ultra', image_prompt: INPUT_B64, image_prompt_strength: 0.7, aspect_ratio: '16:9' });
+      expect(body).toMatchObject({
+        model: 'flux-pro-1.1-ultra',
+        image_prompt: INPUT_B64,
+        image_prompt_strength: 0.7,
+        aspect_ratio: '16:9',
+      });
       expect(body).not.toHaveProperty('input_image');
     },
     failures: [],
@@ -261,9 +333,19 @@ const cases: AdapterCase[] = [
   {
     name: 'fireworks',
     make: () => createFireworksProvider({ apiKeys: 'fw-key', ...FAST }),
-    arrangeSuccess: () => fireworks([{ id: 'r1', status: 'Pending' }, { id: 'r1', status: 'Ready' }]),
+    arrangeSuccess: () =>
+      fireworks([
+        { id: 'r1', status: 'Pending' },
+        { id: 'r1', status: 'Ready' },
+      ]),
     checkRequest: (body, provider) => {
-      expect(body).toMatchObject({ prompt: 'make the fox blue', input_image: INPUT_B64, aspect_ratio: '16:9', seed: 7, safety_tolerance: 2 });
+      expect(body).toMatchObject({
+        prompt: 'make the fox blue',
+        input_image: INPUT_B64,
+        aspect_ratio: '16:9',
+        seed: 7,
+        safety_tolerance: 2,
+      });
       expect(body).not.toHaveProperty('image_prompt_strength');
       expect(unsupportedOf(provider)).toContain('image_prompt_strength');
     },
@@ -274,18 +356,53 @@ const cases: AdapterCase[] = [
     make: () => createFalProvider({ apiKeys: 'fal-key', ...FAST }),
     arrangeSuccess: () => fal([{ status: 'IN_QUEUE', queue_position: 1 }, { status: 'IN_PROGRESS' }, { status: 'COMPLETED' }]),
     checkRequest: (body, provider) => {
-      expect(body).toMatchObject({ url: `${FAL}/fal-ai/flux-pro/kontext`, prompt: 'make the fox blue', image_url: INPUT_DATA_URL, aspect_ratio: '16:9', seed: 7 });
+      expect(body).toMatchObject({
+        url: `${FAL}/fal-ai/flux-pro/kontext`,
+        prompt: 'make the fox blue',
+        image_url: INPUT_DATA_URL,
+        aspect_ratio: '16:9',
+        seed: 7,
+      });
       expect(body).not.toHaveProperty('image_prompt_strength');
       expect(unsupportedOf(provider)).toContain('image_prompt_strength');
     },
     failures: [
-      { name: 'a 5xx on status that stays 5xx after retries', arrange: () => void fal([() => new HttpResponse('boom', { status: 502 })]), expected: { code: 'provider_error', reason: 'provider_error', message: /HTTP 502\) after retries/ } },
-      { name: 'a failed result (422 with detail)', arrange: () => void fal([{ status: 'COMPLETED' }], () => json({ detail: 'CUDA out of memory' }, 422)), expected: { code: 'provider_error', reason: 'provider_error', message: /CUDA out of memory/ } },
-      { name: 'a content-policy refusal (input)', arrange: () => void fal([{ status: 'COMPLETED' }], () => json({ detail: 'Image generation failed: content policy violation' }, 422)), expected: { code: 'provider_error', reason: 'moderated_input', message: /flagged by its content checks/ } },
-      { name: 'has_nsfw_concepts (output)', arrange: () => void fal([{ status: 'COMPLETED' }], () => json({ images: [{ url: FAL_CDN }], has_nsfw_concepts: [true] })), expected: { code: 'provider_error', reason: 'moderated_output', message: /safety checker flagged it/ } },
-      { name: 'IN_PROGRESS past the poll budget', arrange: () => fal([{ status: 'IN_PROGRESS' }]), expected: { code: 'timeout', message: /did not finish after 3 polls/ } },
-      { name: 'a status without a status word', arrange: () => void fal([{ queue: 'weird' }]), expected: { code: 'provider_error', reason: 'invalid_response', message: /without a "status" word/ } },
-      { name: 'a result without images', arrange: () => void fal([{ status: 'COMPLETED' }], () => json({ images: [] })), expected: { code: 'provider_error', reason: 'invalid_response', message: /result without images/ } },
+      {
+        name: 'a 5xx on status that stays 5xx after retries',
+        arrange: () => void fal([() => new HttpResponse('boom', { status: 502 })]),
+        expected: { code: 'provider_error', reason: 'provider_error', message: /HTTP 502\) after retries/ },
+      },
+      {
+        name: 'a failed result (422 with detail)',
+        arrange: () => void fal([{ status: 'COMPLETED' }], () => json({ detail: 'CUDA out of memory' }, 422)),
+        expected: { code: 'provider_error', reason: 'provider_error', message: /CUDA out of memory/ },
+      },
+      {
+        name: 'a content-policy refusal (input)',
+        arrange: () =>
+          void fal([{ status: 'COMPLETED' }], () => json({ detail: 'Image generation failed: content policy violation' }, 422)),
+        expected: { code: 'provider_error', reason: 'moderated_input', message: /flagged by its content checks/ },
+      },
+      {
+        name: 'has_nsfw_concepts (output)',
+        arrange: () => void fal([{ status: 'COMPLETED' }], () => json({ images: [{ url: FAL_CDN }], has_nsfw_concepts: [true] })),
+        expected: { code: 'provider_error', reason: 'moderated_output', message: /safety checker flagged it/ },
+      },
+      {
+        name: 'IN_PROGRESS past the poll budget',
+        arrange: () => fal([{ status: 'IN_PROGRESS' }]),
+        expected: { code: 'timeout', message: /did not finish after 3 polls/ },
+      },
+      {
+        name: 'a status without a status word',
+        arrange: () => void fal([{ queue: 'weird' }]),
+        expected: { code: 'provider_error', reason: 'invalid_response', message: /without a "status" word/ },
+      },
+      {
+        name: 'a result without images',
+        arrange: () => void fal([{ status: 'COMPLETED' }], () => json({ images: [] })),
+        expected: { code: 'provider_error', reason: 'invalid_response', message: /result without images/ },
+      },
     ],
   },
   {
@@ -293,19 +410,57 @@ const cases: AdapterCase[] = [
     make: () => createReplicateProvider({ apiKeys: 'r8_token', ...FAST }),
     arrangeSuccess: () => replicate([prediction('processing'), prediction('succeeded', { output: REPLICATE_OUT })]),
     checkRequest: (body, provider) => {
-      expect(body.input).toMatchObject({ prompt: 'make the fox blue', input_image: INPUT_DATA_URL, aspect_ratio: 'match_input_image', seed: 7 });
+      expect(body.input).toMatchObject({
+        prompt: 'make the fox blue',
+        input_image: INPUT_DATA_URL,
+        aspect_ratio: 'match_input_image',
+        seed: 7,
+      });
       expect(body.input).not.toHaveProperty('image_prompt_strength');
       expect(unsupportedOf(provider)).toContain('image_prompt_strength');
     },
     failures: [
-      { name: 'a 5xx on create that stays 5xx after retries', arrange: () => void replicate([prediction('succeeded', { output: REPLICATE_OUT })], () => new HttpResponse('down', { status: 503 })), expected: { code: 'provider_error', reason: 'provider_error', message: /HTTP 503\) after retries/ } },
-      { name: 'the status failed', arrange: () => void replicate([prediction('failed', { error: 'CUDA error: device-side assert triggered' })]), expected: { code: 'provider_error', reason: 'provider_error', message: /failed the prediction.*CUDA/ } },
-      { name: 'a prompt flagged as sensitive (input)', arrange: () => void replicate([prediction('failed', { error: 'Prediction failed: prompt was flagged as sensitive (E005)' })]), expected: { code: 'provider_error', reason: 'moderated_input', message: /blocked the request/ } },
-      { name: 'an output flagged as sensitive (output)', arrange: () => void replicate([prediction('failed', { error: 'The generated image was flagged as sensitive (E005)' })]), expected: { code: 'provider_error', reason: 'moderated_output', message: /blocked the generated image/ } },
-      { name: 'the status canceled', arrange: () => void replicate([prediction('canceled')]), expected: { code: 'provider_error', reason: 'provider_error', message: /prediction was canceled/ } },
-      { name: 'processing past the poll budget', arrange: () => replicate([prediction('processing')]), expected: { code: 'timeout', message: /did not finish after 3 polls/ } },
-      { name: 'succeeded without an output URL', arrange: () => void replicate([prediction('succeeded', { output: null })]), expected: { code: 'provider_error', reason: 'invalid_response', message: /without an output URL/ } },
-      { name: 'a create answer without an id', arrange: () => void replicate([], () => json({ status: 'starting' }, 201)), expected: { code: 'provider_error', reason: 'invalid_response', message: /without an id/ } },
+      {
+        name: 'a 5xx on create that stays 5xx after retries',
+        arrange: () =>
+          void replicate([prediction('succeeded', { output: REPLICATE_OUT })], () => new HttpResponse('down', { status: 503 })),
+        expected: { code: 'provider_error', reason: 'provider_error', message: /HTTP 503\) after retries/ },
+      },
+      {
+        name: 'the status failed',
+        arrange: () => void replicate([prediction('failed', { error: 'CUDA error: device-side assert triggered' })]),
+        expected: { code: 'provider_error', reason: 'provider_error', message: /failed the prediction.*CUDA/ },
+      },
+      {
+        name: 'a prompt flagged as sensitive (input)',
+        arrange: () => void replicate([prediction('failed', { error: 'Prediction failed: prompt was flagged as sensitive (E005)' })]),
+        expected: { code: 'provider_error', reason: 'moderated_input', message: /blocked the request/ },
+      },
+      {
+        name: 'an output flagged as sensitive (output)',
+        arrange: () => void replicate([prediction('failed', { error: 'The generated image was flagged as sensitive (E005)' })]),
+        expected: { code: 'provider_error', reason: 'moderated_output', message: /blocked the generated image/ },
+      },
+      {
+        name: 'the status canceled',
+        arrange: () => void replicate([prediction('canceled')]),
+        expected: { code: 'provider_error', reason: 'provider_error', message: /prediction was canceled/ },
+      },
+      {
+        name: 'processing past the poll budget',
+        arrange: () => replicate([prediction('processing')]),
+        expected: { code: 'timeout', message: /did not finish after 3 polls/ },
+      },
+      {
+        name: 'succeeded without an output URL',
+        arrange: () => void replicate([prediction('succeeded', { output: null })]),
+        expected: { code: 'provider_error', reason: 'invalid_response', message: /without an output URL/ },
+      },
+      {
+        name: 'a create answer without an id',
+        arrange: () => void replicate([], () => json({ status: 'starting' }, 201)),
+        expected: { code: 'provider_error', reason: 'invalid_response', message: /without an id/ },
+      },
     ],
   },
   {
@@ -313,18 +468,53 @@ const cases: AdapterCase[] = [
     make: () => createOpenAiProvider({ apiKeys: 'sk-test', ...FAST }),
     arrangeSuccess: () => openai(),
     checkRequest: (body) => {
-      expect(body).toMatchObject({ model: 'gpt-image-1', prompt: 'make the fox blue', size: '1536x1024', input_fidelity: 'high', 'image[]': { type: 'image/png', b64: INPUT_B64 } });
+      expect(body).toMatchObject({
+        model: 'gpt-image-1',
+        prompt: 'make the fox blue',
+        size: '1536x1024',
+        input_fidelity: 'high',
+        'image[]': { type: 'image/png', b64: INPUT_B64 },
+      });
     },
     failures: [
-      { name: 'a 5xx that stays 5xx after retries', arrange: () => void openai(() => new HttpResponse('overloaded', { status: 500 })), expected: { code: 'provider_error', reason: 'provider_error', message: /HTTP 500\) after retries/ } },
+      {
+        name: 'a 5xx that stays 5xx after retries',
+        arrange: () => void openai(() => new HttpResponse('overloaded', { status: 500 })),
+        expected: { code: 'provider_error', reason: 'provider_error', message: /HTTP 500\) after retries/ },
+      },
       {
         name: 'a moderation refusal (input)',
-        arrange: () => void openai(() => json({ error: { message: 'Your request was rejected by the safety system.', type: 'image_generation_user_error', code: 'moderation_blocked' } }, 400)),
+        arrange: () =>
+          void openai(() =>
+            json(
+              {
+                error: {
+                  message: 'Your request was rejected by the safety system.',
+                  type: 'image_generation_user_error',
+                  code: 'moderation_blocked',
+                },
+              },
+              400,
+            ),
+          ),
         expected: { code: 'provider_error', reason: 'moderated_input', message: /safety system flagged/ },
       },
-      { name: 'a request that hangs past the task timeout', arrange: () => void openai(() => new Promise<Response>(() => {})), taskTimeoutMs: 150, expected: { code: 'timeout', message: /took longer than/ } },
-      { name: 'an answer without b64_json', arrange: () => void openai(() => json({ data: [{ url: 'https://example.com/x.png' }] })), expected: { code: 'provider_error', reason: 'invalid_response', message: /without data\[0\]\.b64_json/ } },
-      { name: 'b64_json that is not an image', arrange: () => void openai(() => json({ data: [{ b64_json: Buffer.from('hello').toString('base64') }] })), expected: { code: 'provider_error', reason: 'invalid_response', message: /not a PNG, JPEG or WebP/ } },
+      {
+        name: 'a request that hangs past the task timeout',
+        arrange: () => void openai(() => new Promise<Response>(() => {})),
+        taskTimeoutMs: 150,
+        expected: { code: 'timeout', message: /took longer than/ },
+      },
+      {
+        name: 'an answer without b64_json',
+        arrange: () => void openai(() => json({ data: [{ url: 'https://example.com/x.png' }] })),
+        expected: { code: 'provider_error', reason: 'invalid_response', message: /without data\[0\]\.b64_json/ },
+      },
+      {
+        name: 'b64_json that is not an image',
+        arrange: () => void openai(() => json({ data: [{ b64_json: Buffer.from('hello').toString('base64') }] })),
+        expected: { code: 'provider_error', reason: 'invalid_response', message: /not a PNG, JPEG or WebP/ },
+      },
     ],
   },
   {
@@ -341,10 +531,27 @@ const cases: AdapterCase[] = [
       expect(Buffer.from(files[0]!.data as Uint8Array).toString('base64')).toBe(INPUT_B64);
     },
     failures: [
-      { name: 'an error from the model', arrange: () => aiSdk(async () => Promise.reject(new Error('upstream exploded'))), expected: { code: 'provider_error', reason: 'provider_error', message: /mock-sdk failed: upstream exploded/ } },
-      { name: 'a content-policy refusal (input)', arrange: () => aiSdk(async () => Promise.reject(new Error('Request blocked by content policy'))), expected: { code: 'provider_error', reason: 'moderated_input', message: /refused the request/ } },
-      { name: 'a call that hangs past the task timeout', arrange: () => aiSdk((options) => hangUntilAborted(options.abortSignal)), taskTimeoutMs: 150, expected: { code: 'timeout', message: /took longer than/ } },
-      { name: 'an empty image', arrange: () => aiSdk(async () => ({ images: [new Uint8Array()] })), expected: { code: 'provider_error', reason: 'invalid_response', message: /empty image/ } },
+      {
+        name: 'an error from the model',
+        arrange: () => aiSdk(async () => Promise.reject(new Error('upstream exploded'))),
+        expected: { code: 'provider_error', reason: 'provider_error', message: /mock-sdk failed: upstream exploded/ },
+      },
+      {
+        name: 'a content-policy refusal (input)',
+        arrange: () => aiSdk(async () => Promise.reject(new Error('Request blocked by content policy'))),
+        expected: { code: 'provider_error', reason: 'moderated_input', message: /refused the request/ },
+      },
+      {
+        name: 'a call that hangs past the task timeout',
+        arrange: () => aiSdk((options) => hangUntilAborted(options.abortSignal)),
+        taskTimeoutMs: 150,
+        expected: { code: 'timeout', message: /took longer than/ },
+      },
+      {
+        name: 'an empty image',
+        arrange: () => aiSdk(async () => ({ images: [new Uint8Array()] })),
+        expected: { code: 'provider_error', reason: 'invalid_response', message: /empty image/ },
+      },
     ],
   },
 ];
@@ -400,7 +607,9 @@ describe('image-to-image through each provider adapter', () => {
         if (arranged.cancels) await vi.waitFor(() => expect(arranged.cancels!()).toBe(1));
       }
       if ('keyStats' in provider) {
-        await vi.waitFor(() => expect((provider as { keyStats(): Array<{ inFlight: number }> }).keyStats().every((k) => k.inFlight === 0)).toBe(true));
+        await vi.waitFor(() =>
+          expect((provider as { keyStats(): Array<{ inFlight: number }> }).keyStats().every((k) => k.inFlight === 0)).toBe(true),
+        );
       }
     });
   });
@@ -410,7 +619,14 @@ describe('a generation given up while it waits on the provider', () => {
   /** An engine whose poll budget is far beyond `taskTimeoutMs`: the timeout or the caller ends the wait. */
   async function patientEngine(provider: ProviderAdapter, taskTimeoutMs?: number) {
     const imageStore = createMemoryImageStore();
-    const engine = createEngine({ storage: createMemoryStorage(), provider, imageStore, logger: silent, pollPolicy: { maxPolls: 10_000, pollIntervalMs: 5 }, ...(taskTimeoutMs ? { taskTimeoutMs } : {}) });
+    const engine = createEngine({
+      storage: createMemoryStorage(),
+      provider,
+      imageStore,
+      logger: silent,
+      pollPolicy: { maxPolls: 10_000, pollIntervalMs: 5 },
+      ...(taskTimeoutMs ? { taskTimeoutMs } : {}),
+    });
     await engine.credits.grant('alice', 10, { idempotencyKey: 'welcome' });
     return { engine, imageStore };
   }
@@ -440,7 +656,10 @@ describe('a generation given up while it waits on the provider', () => {
   it('replicate: a poll that keeps failing with 5xx cancels the prediction it gave up on', async () => {
     const seen = replicate([prediction('processing'), () => new HttpResponse('down', { status: 503 })]);
     const { engine } = await patientEngine(createReplicateProvider({ apiKeys: 'k', ...FAST }));
-    await expect(engine.imageToImage.run('alice', BODY)).rejects.toMatchObject({ code: 'provider_error', details: { reason: 'provider_error' } });
+    await expect(engine.imageToImage.run('alice', BODY)).rejects.toMatchObject({
+      code: 'provider_error',
+      details: { reason: 'provider_error' },
+    });
     await vi.waitFor(() => expect(seen.cancels()).toBe(1));
     expect(await ledgerAmounts(engine)).toEqual([10, -2, 2]);
   });

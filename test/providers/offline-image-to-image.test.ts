@@ -11,11 +11,21 @@ beforeAll(async () => {
   const width = 300;
   const height = 200;
   const raw = Buffer.alloc(width * height * 3);
-  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) raw.fill(((x >> 4) + (y >> 4)) % 2 ? 250 : 5, (y * width + x) * 3, (y * width + x) * 3 + 3);
-  input = { bytes: new Uint8Array(await sharp(raw, { raw: { width, height, channels: 3 } }).png().toBuffer()), contentType: 'image/png' };
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) raw.fill(((x >> 4) + (y >> 4)) % 2 ? 250 : 5, (y * width + x) * 3, (y * width + x) * 3 + 3);
+  input = {
+    bytes: new Uint8Array(
+      await sharp(raw, { raw: { width, height, channels: 3 } })
+        .png()
+        .toBuffer(),
+    ),
+    contentType: 'image/png',
+  };
 });
 
-async function generate(overrides: Partial<GenerationInput>): Promise<{ pixels: Buffer; width: number; height: number; format: string | undefined; contentType: string }> {
+async function generate(
+  overrides: Partial<GenerationInput>,
+): Promise<{ pixels: Buffer; width: number; height: number; format: string | undefined; contentType: string }> {
   const submitted = await provider.submit(
     { prompt: 'a lighthouse at dusk', aspectRatio: '16:9', seed: 3, outputFormat: 'png', ...overrides },
     { signal: new AbortController().signal },

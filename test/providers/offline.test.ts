@@ -54,7 +54,10 @@ describe('offline provider', () => {
 
   it('is deterministic for a prompt and seed, and visibly different for another prompt', async () => {
     const provider = createOfflineProvider({ size: 64, pollsBeforeReady: 0 });
-    const raw = async (request: GenerationInput) => sharp(await bytesOf(provider, request)).raw().toBuffer();
+    const raw = async (request: GenerationInput) =>
+      sharp(await bytesOf(provider, request))
+        .raw()
+        .toBuffer();
     const a = await raw(input());
     const again = await raw(input());
     const other = await raw(input({ prompt: 'a forest in the rain' }));

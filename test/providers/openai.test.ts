@@ -36,10 +36,22 @@ describe('openai adapter', () => {
     server.use(
       http.post(`${API}/images/generations`, () => {
         calls++;
-        return HttpResponse.json({ error: { message: 'Your request was rejected by the safety system.', type: 'image_generation_user_error', code: 'moderation_blocked' } }, { status: 400 });
+        return HttpResponse.json(
+          {
+            error: {
+              message: 'Your request was rejected by the safety system.',
+              type: 'image_generation_user_error',
+              code: 'moderation_blocked',
+            },
+          },
+          { status: 400 },
+        );
       }),
     );
-    await expect(generate(createOpenAiProvider({ apiKeys: 'k' }))).rejects.toMatchObject({ reason: 'moderated_input', message: expect.stringMatching(/safety system/) });
+    await expect(generate(createOpenAiProvider({ apiKeys: 'k' }))).rejects.toMatchObject({
+      reason: 'moderated_input',
+      message: expect.stringMatching(/safety system/),
+    });
     expect(calls).toBe(1);
   });
 
@@ -47,7 +59,11 @@ describe('openai adapter', () => {
     let calls = 0;
     server.use(
       http.post(`${API}/images/generations`, () =>
-        ++calls === 1 ? new HttpResponse(null, { status: 429, headers: { 'retry-after': '1' } }) : calls === 2 ? new HttpResponse(null, { status: 500 }) : ok(),
+        ++calls === 1
+          ? new HttpResponse(null, { status: 429, headers: { 'retry-after': '1' } })
+          : calls === 2
+            ? new HttpResponse(null, { status: 500 })
+            : ok(),
       ),
     );
     const provider = createOpenAiProvider({ apiKeys: 'k', retryMinTimeoutMs: 1 });
@@ -65,6 +81,9 @@ describe('openai adapter', () => {
   });
 
   it('cannot fetch an interrupted synchronous request again and says so', async () => {
-    await expect(createOpenAiProvider({ apiKeys: 'k' }).poll('openai-x', { signal: AbortSignal.timeout(100) })).resolves.toMatchObject({ state: 'failed', reason: 'not_found' });
+    await expect(createOpenAiProvider({ apiKeys: 'k' }).poll('openai-x', { signal: AbortSignal.timeout(100) })).resolves.toMatchObject({
+      state: 'failed',
+      reason: 'not_found',
+    });
   });
 });

@@ -34,7 +34,10 @@ function replicate(states: unknown[], create?: () => Response) {
 
 describe('replicate adapter', () => {
   it('creates a prediction, polls starting → processing → succeeded and copies the output URL', async () => {
-    const seen = replicate([{ id: 'p1', status: 'processing' }, { id: 'p1', status: 'succeeded', output: OUT }]);
+    const seen = replicate([
+      { id: 'p1', status: 'processing' },
+      { id: 'p1', status: 'succeeded', output: OUT },
+    ]);
     const { image } = await generate(createReplicateProvider({ apiKeys: 'r8_token' }));
     expect(image.bytes).toEqual(PNG);
     expect(seen.auth[0]).toBe('Bearer r8_token');
@@ -45,7 +48,11 @@ describe('replicate adapter', () => {
   it('maps jpeg to "jpg", takes the first of a list output, and sends edits as input_image data URIs', async () => {
     const seen = replicate([{ id: 'p1', status: 'succeeded', output: [OUT] }]);
     await generate(createReplicateProvider({ apiKeys: 'k' }), { ...EDIT_INPUT, outputFormat: 'jpeg' });
-    expect(seen.creates[0].input).toMatchObject({ output_format: 'jpg', aspect_ratio: 'match_input_image', input_image: expect.stringMatching(/^data:image\/png;base64,/) });
+    expect(seen.creates[0].input).toMatchObject({
+      output_format: 'jpg',
+      aspect_ratio: 'match_input_image',
+      input_image: expect.stringMatching(/^data:image\/png;base64,/),
+    });
   });
 
   it.each([
@@ -61,7 +68,9 @@ describe('replicate adapter', () => {
   it('honours Retry-After on 429 at create (cool-down) and retries 5xx polls', async () => {
     let n = 0;
     replicate([new HttpResponse(null, { status: 502 }), { id: 'p1', status: 'succeeded', output: OUT }], () =>
-      ++n === 1 ? new HttpResponse(null, { status: 429, headers: { 'retry-after': '10' } }) : HttpResponse.json({ id: 'p1', status: 'starting' }),
+      ++n === 1
+        ? new HttpResponse(null, { status: 429, headers: { 'retry-after': '10' } })
+        : HttpResponse.json({ id: 'p1', status: 'starting' }),
     );
     const provider = createReplicateProvider({ apiKeys: ['a', 'b'], retryMinTimeoutMs: 1 });
     await generate(provider);
@@ -76,7 +85,9 @@ describe('replicate adapter', () => {
 
   it('cancels the prediction when the poll budget runs out, and aborts on the task timeout', async () => {
     const seen = replicate([{ id: 'p1', status: 'processing' }]);
-    await expect(generate(createReplicateProvider({ apiKeys: 'k' }), TEXT_INPUT, { maxPolls: 2 })).rejects.toMatchObject({ code: 'timeout' });
+    await expect(generate(createReplicateProvider({ apiKeys: 'k' }), TEXT_INPUT, { maxPolls: 2 })).rejects.toMatchObject({
+      code: 'timeout',
+    });
     await new Promise((r) => setTimeout(r, 50));
     expect(seen.cancels).toBe(1);
     server.use(http.get(`${API}/predictions/p1`, () => new Promise<Response>(() => {})));

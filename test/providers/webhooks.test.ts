@@ -20,7 +20,12 @@ describe('webhooks', () => {
     let submitted: any;
     let polls = 0;
     server.use(
-      http.post('https://api.bfl.ai/v1/:model', async ({ request }) => ((submitted = await request.json()), HttpResponse.json({ id: 'w1', polling_url: 'https://api.bfl.ai/v1/get_result?id=w1' }))),
+      http.post(
+        'https://api.bfl.ai/v1/:model',
+        async ({ request }) => (
+          (submitted = await request.json()), HttpResponse.json({ id: 'w1', polling_url: 'https://api.bfl.ai/v1/get_result?id=w1' })
+        ),
+      ),
       http.get('https://api.bfl.ai/v1/get_result', () => (polls++, HttpResponse.json({ status: 'Pending' }))),
       http.get('https://cdn.bfl.ai/w1.png', () => new HttpResponse(PNG)),
     );
@@ -28,7 +33,12 @@ describe('webhooks', () => {
     const handler = createWebhookHandler({ inbox, bfl: { secret: 'bfl-secret' } });
     const provider = createBflProvider({ apiKeys: 'k', webhook: { url: `${HOOK}/bfl`, secret: 'bfl-secret', inbox } });
     const started = Date.now();
-    const running = runGeneration({ provider, input: TEXT_INPUT, policy: { maxPolls: 3, pollIntervalMs: 10_000 }, signal: AbortSignal.timeout(20_000) });
+    const running = runGeneration({
+      provider,
+      input: TEXT_INPUT,
+      policy: { maxPolls: 3, pollIntervalMs: 10_000 },
+      signal: AbortSignal.timeout(20_000),
+    });
     await new Promise((r) => setTimeout(r, 50));
     expect(submitted).toMatchObject({ webhook_url: `${HOOK}/bfl`, webhook_secret: 'bfl-secret' });
     const delivery = { id: 'w1', status: 'Ready', result: { sample: 'https://cdn.bfl.ai/w1.png' } };
@@ -61,7 +71,11 @@ describe('webhooks', () => {
     const ts = String(Math.floor(Date.now() / 1000));
     const sig = createHmac('sha256', key).update(`msg_1.${ts}.${body}`).digest('base64');
     const request = (signature: string, timestamp = ts) =>
-      new Request(`${HOOK}/replicate`, { method: 'POST', body, headers: { 'webhook-id': 'msg_1', 'webhook-timestamp': timestamp, 'webhook-signature': signature } });
+      new Request(`${HOOK}/replicate`, {
+        method: 'POST',
+        body,
+        headers: { 'webhook-id': 'msg_1', 'webhook-timestamp': timestamp, 'webhook-signature': signature },
+      });
     expect((await handler(request(`v1,bogus v1,${sig}`))).status).toBe(200);
     expect(inbox.peek('replicate', 'p9')).toMatchObject({ state: 'failed', reason: 'moderated_output' });
     expect((await handler(request(`v1,${sig}`, String(Number(ts) - 3600)))).status).toBe(401);
@@ -83,11 +97,20 @@ describe('webhooks', () => {
         new Request(`${HOOK}/fal`, {
           method: 'POST',
           body: tamper ? body.replace('OK', 'ERROR') : body,
-          headers: { 'x-fal-webhook-request-id': 'req-7', 'x-fal-webhook-user-id': 'user-1', 'x-fal-webhook-timestamp': ts, 'x-fal-webhook-signature': signature },
+          headers: {
+            'x-fal-webhook-request-id': 'req-7',
+            'x-fal-webhook-user-id': 'user-1',
+            'x-fal-webhook-timestamp': ts,
+            'x-fal-webhook-signature': signature,
+          },
         }),
       );
     };
-    const ok = { request_id: 'req-7', status: 'OK', payload: { images: [{ url: 'https://v3.fal.media/x.png' }], has_nsfw_concepts: [false] } };
+    const ok = {
+      request_id: 'req-7',
+      status: 'OK',
+      payload: { images: [{ url: 'https://v3.fal.media/x.png' }], has_nsfw_concepts: [false] },
+    };
     expect((await deliver(ok, true)).status).toBe(401);
     expect((await deliver(ok)).status).toBe(200);
     expect(inbox.peek('fal', 'req-7')).toMatchObject({ state: 'succeeded', output: { url: 'https://v3.fal.media/x.png' } });

@@ -69,10 +69,18 @@ describe.runIf(redisUp)('BullMQ dispatcher', () => {
 
   it('a repeated enqueue is one job; a retry of a failed task is a new job that runs again', async () => {
     const cluster = names();
-    const api = track(clusterEngine(cluster, { role: 'api', provider: { failWhen: (i) => (i.prompt === 'flaky' && !retrying ? { reason: 'provider_error', message: 'boom' } : null) } }));
+    const api = track(
+      clusterEngine(cluster, {
+        role: 'api',
+        provider: { failWhen: (i) => (i.prompt === 'flaky' && !retrying ? { reason: 'provider_error', message: 'boom' } : null) },
+      }),
+    );
     let retrying = false;
     const worker = track(
-      clusterEngine(cluster, { role: 'worker', provider: { failWhen: (i) => (i.prompt === 'flaky' && !retrying ? { reason: 'provider_error', message: 'boom' } : null) } }),
+      clusterEngine(cluster, {
+        role: 'worker',
+        provider: { failWhen: (i) => (i.prompt === 'flaky' && !retrying ? { reason: 'provider_error', message: 'boom' } : null) },
+      }),
     );
     await api.start();
     await api.credits.grant('bo', 2, { idempotencyKey: 'g' });
@@ -119,7 +127,11 @@ describe.runIf(redisUp)('BullMQ dispatcher', () => {
     const { batch } = await api.batches.submit('cy', { prompts: ['held'] });
     // A worker that has since died claimed the task a moment ago: its lease runs 600 ms more.
     const claimedAt = Date.now();
-    const held = await api.storage.claimTask(batch.batchId, 0, { expect: { status: 'pending' }, now: claimedAt, leaseExpiresAt: claimedAt + 600 });
+    const held = await api.storage.claimTask(batch.batchId, 0, {
+      expect: { status: 'pending' },
+      now: claimedAt,
+      leaseExpiresAt: claimedAt + 600,
+    });
     const worker = track(clusterEngine(cluster, { role: 'worker' }));
     await worker.start();
     const done = await api.batches.waitFor('cy', batch.batchId, { recheckMs: 50 });
@@ -155,7 +167,12 @@ describe.runIf(redisUp)('BullMQ dispatcher', () => {
   it('a per-user token bucket in Redis answers 429 before anything is charged', async () => {
     const cluster = names();
     const limiterRedis = new Redis(redisOptions());
-    const rateLimiter = createRedisRateLimiter({ connection: limiterRedis, capacity: 2, refillPerSecond: 0.001, prefix: `${cluster.prefix}rl:` });
+    const rateLimiter = createRedisRateLimiter({
+      connection: limiterRedis,
+      capacity: 2,
+      refillPerSecond: 0.001,
+      prefix: `${cluster.prefix}rl:`,
+    });
     const a = track(clusterEngine(cluster, { role: 'api', engine: { rateLimiter } }));
     const b = track(clusterEngine(cluster, { role: 'api', engine: { rateLimiter } }));
     await a.credits.grant('eli', 10, { idempotencyKey: 'g' });

@@ -65,14 +65,27 @@ describe('rate limit', () => {
 describe('roles', () => {
   it("refuses role 'api' with the in-process dispatcher, where no task would ever run", () => {
     expect(() =>
-      createEngine({ storage: createMemoryStorage(), provider: createOfflineProvider(), imageStore: createMemoryImageStore(), role: 'api', logger: quiet }),
+      createEngine({
+        storage: createMemoryStorage(),
+        provider: createOfflineProvider(),
+        imageStore: createMemoryImageStore(),
+        role: 'api',
+        logger: quiet,
+      }),
     ).toThrow(/distributed dispatcher/);
   });
 
   it("an 'api' engine enqueues on submit but never starts running tasks; startWorkers does", async () => {
     const dispatcher = recordingDispatcher();
     const engine = track(
-      createEngine({ storage: createMemoryStorage(), provider: createOfflineProvider({ size: 32 }), imageStore: createMemoryImageStore(), dispatcher, role: 'api', logger: quiet }),
+      createEngine({
+        storage: createMemoryStorage(),
+        provider: createOfflineProvider({ size: 32 }),
+        imageStore: createMemoryImageStore(),
+        dispatcher,
+        role: 'api',
+        logger: quiet,
+      }),
     );
     await engine.start();
     await engine.credits.grant('ann', 2, { idempotencyKey: 'g' });
@@ -90,7 +103,15 @@ describe('leases', () => {
     let clock = 1_000_000;
     const dispatcher = recordingDispatcher();
     const engine = track(
-      createEngine({ storage, provider: createOfflineProvider({ size: 32, pollsBeforeReady: 0 }), imageStore: createMemoryImageStore(), dispatcher, leaseMs: 5_000, now: () => clock, logger: quiet }),
+      createEngine({
+        storage,
+        provider: createOfflineProvider({ size: 32, pollsBeforeReady: 0 }),
+        imageStore: createMemoryImageStore(),
+        dispatcher,
+        leaseMs: 5_000,
+        now: () => clock,
+        logger: quiet,
+      }),
     );
     await engine.credits.grant('lia', 1, { idempotencyKey: 'g' });
     const { batch } = await engine.batches.submit('lia', { prompts: ['x'] });
@@ -105,7 +126,12 @@ describe('leases', () => {
 
   it('a running task renews its lease, so a slow run is never taken for dead', async () => {
     const storage = createMemoryStorage();
-    const engine = track(testEngine({ latencyMs: 400, pollsBeforeReady: 1 }, { storage, leaseMs: 90, progressWriteIntervalMs: 10_000, pollPolicy: { pollIntervalMs: 50, maxPolls: 40 } }));
+    const engine = track(
+      testEngine(
+        { latencyMs: 400, pollsBeforeReady: 1 },
+        { storage, leaseMs: 90, progressWriteIntervalMs: 10_000, pollPolicy: { pollIntervalMs: 50, maxPolls: 40 } },
+      ),
+    );
     await engine.start();
     await engine.credits.grant('ron', 1, { idempotencyKey: 'g' });
     const { batch } = await engine.batches.submit('ron', { prompts: ['slow'] });
@@ -125,14 +151,20 @@ describe('leases', () => {
     let cancels = 0;
     const cancel = provider.cancel!.bind(provider);
     provider.cancel = (id) => (cancels++, cancel(id));
-    const engine = track(testEngine({}, { storage, provider, leaseMs: 60, progressWriteIntervalMs: 10_000, pollPolicy: { pollIntervalMs: 50, maxPolls: 40 } }));
+    const engine = track(
+      testEngine({}, { storage, provider, leaseMs: 60, progressWriteIntervalMs: 10_000, pollPolicy: { pollIntervalMs: 50, maxPolls: 40 } }),
+    );
     await engine.start();
     await engine.credits.grant('tom', 1, { idempotencyKey: 'g' });
     const { batch } = await engine.batches.submit('tom', { prompts: ['contested'] });
     await new Promise((r) => setTimeout(r, 50));
     const running = (await storage.getTask(batch.batchId, 0))!;
     // Another worker takes the claim over (as after a stall) and fails it on its own terms.
-    const other = await storage.claimTask(batch.batchId, 0, { expect: { status: 'processing', attempts: running.attempts }, now: Date.now(), leaseExpiresAt: Date.now() + 60_000 });
+    const other = await storage.claimTask(batch.batchId, 0, {
+      expect: { status: 'processing', attempts: running.attempts },
+      now: Date.now(),
+      leaseExpiresAt: Date.now() + 60_000,
+    });
     await storage.failTask(batch.batchId, 0, other!.attempts, 'taken over', Date.now());
     const since = Date.now();
     await engine.onIdle();
@@ -194,7 +226,17 @@ describe('event relay', () => {
     const [apiRelay, workerRelay] = pair();
     const dispatcher = recordingDispatcher();
     const storage = createMemoryStorage();
-    const api = track(createEngine({ storage, provider: createOfflineProvider({ size: 32 }), imageStore: createMemoryImageStore(), dispatcher, role: 'api', eventRelay: apiRelay, logger: quiet }));
+    const api = track(
+      createEngine({
+        storage,
+        provider: createOfflineProvider({ size: 32 }),
+        imageStore: createMemoryImageStore(),
+        dispatcher,
+        role: 'api',
+        eventRelay: apiRelay,
+        logger: quiet,
+      }),
+    );
     const worker = track(testEngine({ pollsBeforeReady: 1 }, { storage, eventRelay: workerRelay }));
     await api.start();
     await worker.start();

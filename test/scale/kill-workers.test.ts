@@ -53,7 +53,9 @@ describe.runIf(redisUp)('3 worker processes, one killed with SIGKILL again and a
 
       // Kill worker 0 at random points of the run (by tasks ended so far), restarting it each time
       // and letting it take jobs for a random while before the next kill.
-      const thresholds = Array.from({ length: KILLS }, () => Math.floor(BATCHES * 10 * (0.05 + Math.random() * 0.65))).sort((a, b) => a - b);
+      const thresholds = Array.from({ length: KILLS }, () => Math.floor(BATCHES * 10 * (0.05 + Math.random() * 0.65))).sort(
+        (a, b) => a - b,
+      );
       let kills = 0;
       let midRunKills = 0;
       for (const threshold of thresholds) {

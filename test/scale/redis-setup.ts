@@ -11,7 +11,12 @@ import { REDIS_URL } from '../storage/redis-server.js';
 /** ioredis options from REDIS_URL, as BullMQ workers need them. */
 export function redisOptions(): RedisOptions {
   const url = new URL(REDIS_URL);
-  return { host: url.hostname, port: Number(url.port || 6379), maxRetriesPerRequest: null, ...(url.password ? { password: url.password } : {}) };
+  return {
+    host: url.hostname,
+    port: Number(url.port || 6379),
+    maxRetriesPerRequest: null,
+    ...(url.password ? { password: url.password } : {}),
+  };
 }
 
 export interface ClusterNames {
@@ -30,7 +35,12 @@ export function clusterNames(prefix: string): ClusterNames {
 /** One engine of a cluster: Redis storage, BullMQ dispatcher and Redis event relay. */
 export function clusterEngine(
   names: ClusterNames,
-  options: { role: 'api' | 'worker' | 'both'; provider?: OfflineProviderOptions; dispatcher?: Partial<BullMQDispatcherOptions>; engine?: Partial<EngineOptions> },
+  options: {
+    role: 'api' | 'worker' | 'both';
+    provider?: OfflineProviderOptions;
+    dispatcher?: Partial<BullMQDispatcherOptions>;
+    engine?: Partial<EngineOptions>;
+  },
 ): Engine & { bull: ReturnType<typeof createBullMQDispatcher>; redis: Redis; provider: ReturnType<typeof createOfflineProvider> } {
   const redis = new Redis(redisOptions());
   const provider = createOfflineProvider({ size: 16, pollsBeforeReady: 1, ...options.provider });

@@ -23,21 +23,36 @@ describe('reference server configuration (IMAGEGEN_ROLE)', () => {
     for (const role of ['api', 'worker', 'both']) {
       expect(() => readServerConfig({ IMAGEGEN_ROLE: role })).toThrow(/IMAGEGEN_ROLE=\w+ needs REDIS_URL/);
     }
-    expect(() => readServerConfig({ IMAGEGEN_ROLE: 'cook', REDIS_URL: 'redis://x' })).toThrow(/IMAGEGEN_ROLE must be one of api, worker, both/);
-    expect(readServerConfig({ IMAGEGEN_ROLE: 'Worker', REDIS_URL: 'redis://h:1', IMAGEGEN_DATA_DIR: '/shared', IMAGEGEN_HEALTH_PORT: '9000' })).toEqual({
+    expect(() => readServerConfig({ IMAGEGEN_ROLE: 'cook', REDIS_URL: 'redis://x' })).toThrow(
+      /IMAGEGEN_ROLE must be one of api, worker, both/,
+    );
+    expect(
+      readServerConfig({ IMAGEGEN_ROLE: 'Worker', REDIS_URL: 'redis://h:1', IMAGEGEN_DATA_DIR: '/shared', IMAGEGEN_HEALTH_PORT: '9000' }),
+    ).toEqual({
       dataDir: '/shared',
       port: 3000,
       healthPort: 9000,
       graceMs: 20_000,
       cluster: { role: 'worker', redisUrl: 'redis://h:1', prefix: 'imagegen:' },
     });
-    expect(readServerConfig({ IMAGEGEN_ROLE: 'api', REDIS_URL: 'redis://h', IMAGEGEN_REDIS_PREFIX: 'shop:' }).cluster?.prefix).toBe('shop:');
-    expect(() => readServerConfig({ IMAGEGEN_ROLE: 'api', REDIS_URL: 'redis://h', IMAGEGEN_REDIS_PREFIX: 'a{b}:' })).toThrow(/IMAGEGEN_REDIS_PREFIX/);
+    expect(readServerConfig({ IMAGEGEN_ROLE: 'api', REDIS_URL: 'redis://h', IMAGEGEN_REDIS_PREFIX: 'shop:' }).cluster?.prefix).toBe(
+      'shop:',
+    );
+    expect(() => readServerConfig({ IMAGEGEN_ROLE: 'api', REDIS_URL: 'redis://h', IMAGEGEN_REDIS_PREFIX: 'a{b}:' })).toThrow(
+      /IMAGEGEN_REDIS_PREFIX/,
+    );
     expect(() => readServerConfig({ PORT: 'eighty' })).toThrow(/PORT must be a port number/);
   });
 
   it('reads REDIS_URL into connection options without echoing a password', () => {
-    expect(redisOptionsFromUrl('rediss://me:s%40cret@cache.internal:6380/2')).toEqual({ host: 'cache.internal', port: 6380, db: 2, username: 'me', password: 's@cret', tls: {} });
+    expect(redisOptionsFromUrl('rediss://me:s%40cret@cache.internal:6380/2')).toEqual({
+      host: 'cache.internal',
+      port: 6380,
+      db: 2,
+      username: 'me',
+      password: 's@cret',
+      tls: {},
+    });
     expect(redisOptionsFromUrl('redis://[::1]')).toEqual({ host: '::1', port: 6379, db: 0 });
     expect(() => redisOptionsFromUrl('http://me:hunter2@h')).toThrow(/redis:\/\/ or rediss:\/\//);
     expect(() => redisOptionsFromUrl('me:hunter2@@')).not.toThrow(/hunter2/);
@@ -70,7 +85,10 @@ describe.runIf(redisUp)('reference server as an api process and a worker process
       const worker = startChild(SERVER, [], { ...env, IMAGEGEN_ROLE: 'worker', IMAGEGEN_HEALTH_PORT: '0' });
       const api = startChild(SERVER, [], { ...env, IMAGEGEN_ROLE: 'api' });
       children.push(worker, api);
-      const [healthLine, apiLine] = await Promise.all([worker.waitFor((l) => l.startsWith('health: ')), api.waitFor((l) => l.includes('reference server'))]);
+      const [healthLine, apiLine] = await Promise.all([
+        worker.waitFor((l) => l.startsWith('health: ')),
+        api.waitFor((l) => l.includes('reference server')),
+      ]);
       await worker.waitFor((l) => l.includes('ready'));
       expect(apiLine).toContain('role: api');
       const base = /http:\/\/localhost:\d+/.exec(apiLine)![0];
@@ -78,14 +96,20 @@ describe.runIf(redisUp)('reference server as an api process and a worker process
       expect(health.status).toBe(200);
       expect(await health.json()).toEqual({ status: 'ok', role: 'worker' });
 
-      const signIn = await fetch(`${base}/auth/sign-in`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'rolf', password: 'two processes' }) });
+      const signIn = await fetch(`${base}/auth/sign-in`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'rolf', password: 'two processes' }),
+      });
       expect(signIn.status).toBe(200);
       const { token } = (await signIn.json()) as { token: string };
       const client = createClient({ baseUrl: `${base}/api`, token });
       const { batch_id: batchId } = await client.submitBatch({ prompts: ['a lighthouse', 'a fox', 'a paper boat'] });
 
       // The stream on the api process: progress of tasks the worker runs arrives through the relay.
-      const stream = await fetch(`${base}/api/batch/events?batch_id=${encodeURIComponent(batchId)}`, { headers: { authorization: `Bearer ${token}` } });
+      const stream = await fetch(`${base}/api/batch/events?batch_id=${encodeURIComponent(batchId)}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
       expect(stream.headers.get('content-type')).toMatch(/^text\/event-stream/);
       const progress = new Map<number, number[]>();
       let completed: { tasks: Array<{ status: string; result?: { imageUrl: string } }> } | null = null;
@@ -104,14 +128,20 @@ describe.runIf(redisUp)('reference server as an api process and a worker process
       expect(completed!.tasks.map((t) => t.status)).toEqual(['completed', 'completed', 'completed']);
 
       // The worker ran them all (the api runs none), and wrote the images where the api reads them.
-      for (const line of await Promise.all([0, 1, 2].map((i) => worker.waitFor((l) => l === `completed ${batchId}:${i}`, 2_000).catch(() => `missing #${i}`)))) {
+      for (const line of await Promise.all(
+        [0, 1, 2].map((i) => worker.waitFor((l) => l === `completed ${batchId}:${i}`, 2_000).catch(() => `missing #${i}`)),
+      )) {
         expect(line).toMatch(/^completed /);
       }
       for (const task of completed!.tasks) {
         const image = await fetch(`${base}${task.result!.imageUrl}`, { headers: { authorization: `Bearer ${token}` } });
         expect(image.status).toBe(200);
         expect(image.headers.get('content-type')).toBe('image/png');
-        expect(Buffer.from(await image.arrayBuffer()).subarray(1, 4).toString()).toBe('PNG');
+        expect(
+          Buffer.from(await image.arrayBuffer())
+            .subarray(1, 4)
+            .toString(),
+        ).toBe('PNG');
         expect((await fetch(`${base}${task.result!.imageUrl}`)).status).toBe(401);
       }
       expect((await client.credits()).balance).toBe(17);

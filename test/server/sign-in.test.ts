@@ -13,7 +13,11 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const start = () => createServerApp({ dataDir: join(dir, 'data'), provider: createOfflineProvider({ size: 32 }) });
 const signIn = (app: Awaited<ReturnType<typeof start>>['app'], username: string, password: string) =>
-  app.request('/auth/sign-in', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
+  app.request('/auth/sign-in', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
 
 describe('reference server sign-in', () => {
   it('creates the user on first sign-in, grants the starting credits once, and rejects a wrong password', async () => {
@@ -34,7 +38,9 @@ describe('reference server sign-in', () => {
     expect(await wrong.json()).toMatchObject({ code: 'unauthorized' });
     expect((await signIn(server.app, 'bad:name', 'a good password')).status).toBe(400);
     expect((await signIn(server.app, 'dave', 'short')).status).toBe(400);
-    expect((await server.app.request('/api/credits', { headers: { authorization: 'Bearer not-a-real-token-at-all-123' } })).status).toBe(401);
+    expect((await server.app.request('/api/credits', { headers: { authorization: 'Bearer not-a-real-token-at-all-123' } })).status).toBe(
+      401,
+    );
 
     // Neither the password nor the token is in the database file.
     const db = readFileSync(join(dir, 'data', 'users.sqlite'));
@@ -43,7 +49,13 @@ describe('reference server sign-in', () => {
 
     // A batch, to find again after the restart.
     const auth = { authorization: `Bearer ${again.token}`, 'content-type': 'application/json' };
-    const submitted = (await (await server.app.request('/api/batch/generate', { method: 'POST', headers: auth, body: JSON.stringify({ prompts: ['a kept picture'] }) })).json()) as { batch_id: string };
+    const submitted = (await (
+      await server.app.request('/api/batch/generate', {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify({ prompts: ['a kept picture'] }),
+      })
+    ).json()) as { batch_id: string };
     await server.engine.batches.waitFor('carol', submitted.batch_id);
 
     const out = await server.app.request('/auth/sign-out', { method: 'POST', headers: { authorization: `Bearer ${token}` } });
@@ -57,7 +69,9 @@ describe('reference server sign-in', () => {
     expect(kept.status).toBe(200);
     expect(((await kept.json()) as { balance: number }).balance).toBe(19);
     await signIn(restarted.app, 'carol', 'a good password');
-    const batch = (await (await restarted.app.request(`/api/batch/status?batch_id=${submitted.batch_id}`, { headers: auth })).json()) as { tasks: Array<{ result: { imageUrl: string } }> };
+    const batch = (await (await restarted.app.request(`/api/batch/status?batch_id=${submitted.batch_id}`, { headers: auth })).json()) as {
+      tasks: Array<{ result: { imageUrl: string } }>;
+    };
     const image = await restarted.app.request(batch.tasks[0]!.result.imageUrl, { headers: auth });
     expect(image.status).toBe(200);
     expect(image.headers.get('content-type')).toBe('image/png');

@@ -16,7 +16,11 @@ async function agingEngine(retainMs?: number) {
 /** What a process that crashed mid-request leaves: the key pending and (already) its charge. */
 async function crashedRun(engine: Awaited<ReturnType<typeof testEngine>>['engine'], at: number, key: string, fingerprint: string) {
   await engine.storage.beginIdempotent(`text_to_image:alice:${key}`, fingerprint, at);
-  await engine.credits.charge('alice', 1, { idempotencyKey: `charge:record:alice:${at}`, reference: `record:alice:${at}`, reason: 'text_to_image' });
+  await engine.credits.charge('alice', 1, {
+    idempotencyKey: `charge:record:alice:${at}`,
+    reference: `record:alice:${at}`,
+    reason: 'text_to_image',
+  });
 }
 
 describe('idempotency keys over time (text-to-image)', () => {
@@ -24,7 +28,9 @@ describe('idempotency keys over time (text-to-image)', () => {
     const { engine, advance, now } = await agingEngine();
     await crashedRun(engine, now(), 'k1', 'fp');
     advance(59_999);
-    const error = await engine.textToImage.run('alice', { prompt: 'fox' }, { idempotencyKey: 'k1', fingerprint: 'fp' }).catch((e: unknown) => e);
+    const error = await engine.textToImage
+      .run('alice', { prompt: 'fox' }, { idempotencyKey: 'k1', fingerprint: 'fp' })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConflictError);
     expect(error).toMatchObject({ status: 409, reason: 'idempotency_in_progress' });
     expect(await ledgerLines(engine)).toEqual(['grant 10', 'charge -1']);
@@ -51,7 +57,9 @@ describe('idempotency keys over time (text-to-image)', () => {
       Array.from({ length: 5 }, () => engine.textToImage.run('alice', { prompt: 'fox' }, { idempotencyKey: 'k3', fingerprint: 'fp' })),
     );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-    expect(results.filter((r) => r.status === 'rejected' && (r.reason as ConflictError).reason === 'idempotency_in_progress')).toHaveLength(4);
+    expect(results.filter((r) => r.status === 'rejected' && (r.reason as ConflictError).reason === 'idempotency_in_progress')).toHaveLength(
+      4,
+    );
     expect(await engine.credits.balance('alice')).toBe(8);
   });
 

@@ -121,32 +121,94 @@ describe('image-to-image', () => {
 
   describe('bad input charges nothing and stores nothing', () => {
     const jpegHeaderHtml = () =>
-      b64(new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, ...new TextEncoder().encode('JFIF\0<html><script>alert(1)</script></html>')]));
+      b64(
+        new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, ...new TextEncoder().encode('JFIF\0<html><script>alert(1)</script></html>')]),
+      );
     const cases: [string, () => unknown, new (...args: never[]) => Error, string?][] = [
       ['no prompt', () => ({ input_image: dataUrl }), ValidationError, 'prompt'],
       ['an empty prompt', () => ({ prompt: '   ', input_image: dataUrl }), ValidationError, 'prompt'],
       ['a prompt over 2000 characters', () => ({ prompt: 'x'.repeat(2001), input_image: dataUrl }), ValidationError, 'prompt'],
       ['no input image', () => ({ prompt: 'x' }), ValidationError, 'input_image'],
-      ['strength above 1', () => ({ prompt: 'x', input_image: dataUrl, image_prompt_strength: 1.01 }), ValidationError, 'image_prompt_strength'],
-      ['strength below 0', () => ({ prompt: 'x', input_image: dataUrl, image_prompt_strength: -0.1 }), ValidationError, 'image_prompt_strength'],
-      ['strength as text', () => ({ prompt: 'x', input_image: dataUrl, image_prompt_strength: '0.5' }), ValidationError, 'image_prompt_strength'],
+      [
+        'strength above 1',
+        () => ({ prompt: 'x', input_image: dataUrl, image_prompt_strength: 1.01 }),
+        ValidationError,
+        'image_prompt_strength',
+      ],
+      [
+        'strength below 0',
+        () => ({ prompt: 'x', input_image: dataUrl, image_prompt_strength: -0.1 }),
+        ValidationError,
+        'image_prompt_strength',
+      ],
+      [
+        'strength as text',
+        () => ({ prompt: 'x', input_image: dataUrl, image_prompt_strength: '0.5' }),
+        ValidationError,
+        'image_prompt_strength',
+      ],
       ['an unknown aspect ratio', () => ({ prompt: 'x', input_image: dataUrl, aspect_ratio: '5:4' }), ValidationError, 'aspect_ratio'],
       ['a fractional seed', () => ({ prompt: 'x', input_image: dataUrl, seed: 1.5 }), ValidationError, 'seed'],
       ['an unknown output format', () => ({ prompt: 'x', input_image: dataUrl, output_format: 'gif' }), ValidationError, 'output_format'],
       ['plain base64 without data:', () => ({ prompt: 'x', input_image: b64(png) }), ValidationError, 'input_image'],
-      ['whitespace in the data URL', () => ({ prompt: 'x', input_image: `${dataUrl.slice(0, 40)}\n${dataUrl.slice(40)}` }), ValidationError, 'input_image'],
-      ['base64url in the data URL', () => ({ prompt: 'x', input_image: dataUrl.replaceAll('+', '-').replaceAll('/', '_') }), ValidationError, 'input_image'],
+      [
+        'whitespace in the data URL',
+        () => ({ prompt: 'x', input_image: `${dataUrl.slice(0, 40)}\n${dataUrl.slice(40)}` }),
+        ValidationError,
+        'input_image',
+      ],
+      [
+        'base64url in the data URL',
+        () => ({ prompt: 'x', input_image: dataUrl.replaceAll('+', '-').replaceAll('/', '_') }),
+        ValidationError,
+        'input_image',
+      ],
       ['bad padding in the data URL', () => ({ prompt: 'x', input_image: `${dataUrl}=` }), ValidationError, 'input_image'],
-      ['a charset parameter', () => ({ prompt: 'x', input_image: dataUrl.replace(';base64', ';charset=utf-8;base64') }), ValidationError, 'input_image'],
-      ['non-base64 payload', () => ({ prompt: 'x', input_image: 'data:image/png;base64,<svg onload=alert(1)>' }), ValidationError, 'input_image'],
-      ['a PNG sent as image/jpeg', () => ({ prompt: 'x', input_image: dataUrl.replace('image/png', 'image/jpeg') }), UnsupportedMediaTypeError],
-      ['HTML behind a JPEG header', () => ({ prompt: 'x', input_image: `data:image/jpeg;base64,${jpegHeaderHtml()}` }), UnsupportedMediaTypeError],
-      ['an SVG data URL', () => ({ prompt: 'x', input_image: `data:image/svg+xml;base64,${b64(new TextEncoder().encode('<svg/>'))}` }), UnsupportedMediaTypeError],
-      ['10 MiB + 1 byte', () => ({ prompt: 'x', input_image: `data:image/png;base64,${b64(padTo(png, 10 * 1024 * 1024 + 1))}` }), PayloadTooLargeError],
-      ['a 14000×14000 PNG', () => ({ prompt: 'x', input_image: `data:image/png;base64,${b64(pngHeader(14000, 14000, 400))}` }), PayloadTooLargeError],
+      [
+        'a charset parameter',
+        () => ({ prompt: 'x', input_image: dataUrl.replace(';base64', ';charset=utf-8;base64') }),
+        ValidationError,
+        'input_image',
+      ],
+      [
+        'non-base64 payload',
+        () => ({ prompt: 'x', input_image: 'data:image/png;base64,<svg onload=alert(1)>' }),
+        ValidationError,
+        'input_image',
+      ],
+      [
+        'a PNG sent as image/jpeg',
+        () => ({ prompt: 'x', input_image: dataUrl.replace('image/png', 'image/jpeg') }),
+        UnsupportedMediaTypeError,
+      ],
+      [
+        'HTML behind a JPEG header',
+        () => ({ prompt: 'x', input_image: `data:image/jpeg;base64,${jpegHeaderHtml()}` }),
+        UnsupportedMediaTypeError,
+      ],
+      [
+        'an SVG data URL',
+        () => ({ prompt: 'x', input_image: `data:image/svg+xml;base64,${b64(new TextEncoder().encode('<svg/>'))}` }),
+        UnsupportedMediaTypeError,
+      ],
+      [
+        '10 MiB + 1 byte',
+        () => ({ prompt: 'x', input_image: `data:image/png;base64,${b64(padTo(png, 10 * 1024 * 1024 + 1))}` }),
+        PayloadTooLargeError,
+      ],
+      [
+        'a 14000×14000 PNG',
+        () => ({ prompt: 'x', input_image: `data:image/png;base64,${b64(pngHeader(14000, 14000, 400))}` }),
+        PayloadTooLargeError,
+      ],
       ['a file: URL', () => ({ prompt: 'x', input_image: 'file:///etc/passwd' }), ValidationError, 'input_image'],
       ['a gopher: URL', () => ({ prompt: 'x', input_image: 'gopher://127.0.0.1:6379/_FLUSHALL' }), ValidationError, 'input_image'],
-      ['a data: URL of HTML', () => ({ prompt: 'x', input_image: 'data:text/html,<script>alert(1)</script>' }), ValidationError, 'input_image'],
+      [
+        'a data: URL of HTML',
+        () => ({ prompt: 'x', input_image: 'data:text/html,<script>alert(1)</script>' }),
+        ValidationError,
+        'input_image',
+      ],
     ];
     it.each(cases)('%s', async (_, body, errorClass, field) => {
       const { engine, provider, imageStore } = await testEngine();
@@ -158,7 +220,9 @@ describe('image-to-image', () => {
 
     it('a URL when the host configured no fetcher', async () => {
       const { engine, provider, imageStore } = await testEngine();
-      const error = await engine.imageToImage.run('alice', { prompt: 'x', input_image: `https://images.example/a.png` }).catch((e: unknown) => e);
+      const error = await engine.imageToImage
+        .run('alice', { prompt: 'x', input_image: `https://images.example/a.png` })
+        .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ValidationError);
       expect((error as ValidationError).message).toMatch(/data URL/);
       await expectNothingHappened(engine, provider, imageStore);
@@ -184,14 +248,20 @@ describe('image-to-image', () => {
 
     it('an over-size body at a URL (guarded fetcher)', async () => {
       const { engine, provider, imageStore } = await testEngine({ fetchInputImage: guardedFetcher() });
-      const error = await engine.imageToImage.run('alice', { prompt: 'x', input_image: `http://images.test:${port}/big` }).catch((e: unknown) => e);
+      const error = await engine.imageToImage
+        .run('alice', { prompt: 'x', input_image: `http://images.test:${port}/big` })
+        .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(PayloadTooLargeError);
       await expectNothingHappened(engine, provider, imageStore);
     });
 
     it('a prompt the host moderation rejects, with its reason', async () => {
-      const { engine, provider, imageStore } = await testEngine({ moderatePrompt: (prompt) => (prompt.includes('forbidden') ? 'not allowed here' : null) });
-      const error = await engine.imageToImage.run('alice', { prompt: 'something forbidden', input_image: dataUrl }).catch((e: unknown) => e);
+      const { engine, provider, imageStore } = await testEngine({
+        moderatePrompt: (prompt) => (prompt.includes('forbidden') ? 'not allowed here' : null),
+      });
+      const error = await engine.imageToImage
+        .run('alice', { prompt: 'something forbidden', input_image: dataUrl })
+        .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ValidationError);
       expect((error as ValidationError).message).toBe('prompt: rejected: not allowed here');
       await expectNothingHappened(engine, provider, imageStore);
@@ -306,7 +376,9 @@ describe('image-to-image', () => {
     it('same key and another body is a 409 conflict that charges nothing', async () => {
       const { engine } = await testEngine();
       await engine.imageToImage.run('alice', { prompt: 'x', input_image: dataUrl }, { idempotencyKey: 'k2' });
-      const error = await engine.imageToImage.run('alice', { prompt: 'y', input_image: dataUrl }, { idempotencyKey: 'k2' }).catch((e: unknown) => e);
+      const error = await engine.imageToImage
+        .run('alice', { prompt: 'y', input_image: dataUrl }, { idempotencyKey: 'k2' })
+        .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ConflictError);
       expect(error).toMatchObject({ status: 409, reason: 'idempotency_mismatch' });
       expect(await engine.credits.balance('alice')).toBe(8);
@@ -335,7 +407,9 @@ describe('image-to-image', () => {
 
     it('after a refunded failure the same key may be tried again (and is charged again)', async () => {
       let failures = 0;
-      const { engine } = await testEngine({ provider: { failWhen: () => (failures++ === 0 ? { reason: 'provider_error', message: 'boom' } : null) } });
+      const { engine } = await testEngine({
+        provider: { failWhen: () => (failures++ === 0 ? { reason: 'provider_error', message: 'boom' } : null) },
+      });
       const body = { prompt: 'x', input_image: dataUrl };
       await expect(engine.imageToImage.run('alice', body, { idempotencyKey: 'k5' })).rejects.toBeInstanceOf(ProviderError);
       const second = await engine.imageToImage.run('alice', body, { idempotencyKey: 'k5' });

@@ -49,45 +49,48 @@ const kinds = [
 ] as const;
 
 describe('generations interrupted by a dying process', () => {
-  it.each(kinds)('$service: a later engine start refunds a charged generation whose process died, exactly once', async ({ service, body, price }) => {
-    const storage = createMemoryStorage();
-    const crashed = engineOn(storage, { provider: hangingProvider() });
-    await crashed.credits.grant('alice', 10, { idempotencyKey: 'welcome' });
-    const running = crashed[service].run('alice', body()).catch((error: unknown) => error);
-    await until(async () => (await ledgerLines(crashed)).length === 2);
-    expect(await storage.listPendingGenerations(EVERYTHING, 10)).toHaveLength(1);
+  it.each(kinds)(
+    '$service: a later engine start refunds a charged generation whose process died, exactly once',
+    async ({ service, body, price }) => {
+      const storage = createMemoryStorage();
+      const crashed = engineOn(storage, { provider: hangingProvider() });
+      await crashed.credits.grant('alice', 10, { idempotencyKey: 'welcome' });
+      const running = crashed[service].run('alice', body()).catch((error: unknown) => error);
+      await until(async () => (await ledgerLines(crashed)).length === 2);
+      expect(await storage.listPendingGenerations(EVERYTHING, 10)).toHaveLength(1);
 
-    // A restart within the staleness window leaves the (possibly live) generation alone.
-    const tooSoon = engineOn(storage);
-    await tooSoon.recoverGenerations();
-    expect(await ledgerLines(crashed)).toEqual(['grant 10', `charge -${price}`]);
+      // A restart within the staleness window leaves the (possibly live) generation alone.
+      const tooSoon = engineOn(storage);
+      await tooSoon.recoverGenerations();
+      expect(await ledgerLines(crashed)).toEqual(['grant 10', `charge -${price}`]);
 
-    // Past it, the generation is presumed dead: the next engine's start gives the credits back.
-    const later = () => Date.now() + crashed.idempotency.staleAfterMs + 1;
-    const restarted = engineOn(storage, { now: later });
-    const changes: Array<{ delta: number; kind: string }> = [];
-    restarted.events.on('credits:changed', (event) => changes.push({ delta: event.delta, kind: event.kind }));
-    await restarted.start();
-    expect(await ledgerLines(restarted)).toEqual(['grant 10', `charge -${price}`, `refund ${price}`]);
-    expect(await restarted.credits.balance('alice')).toBe(10);
-    expect(changes).toEqual([{ delta: price, kind: 'refund' }]);
-    const [refund] = (await restarted.credits.history('alice', { limit: 1 })).items;
-    expect(refund).toMatchObject({ reason: INTERRUPTED_REASON, idempotencyKey: expect.stringMatching(/^refund:charge:record:alice:/) });
-    expect(await storage.listPendingGenerations(EVERYTHING, 10)).toEqual([]);
+      // Past it, the generation is presumed dead: the next engine's start gives the credits back.
+      const later = () => Date.now() + crashed.idempotency.staleAfterMs + 1;
+      const restarted = engineOn(storage, { now: later });
+      const changes: Array<{ delta: number; kind: string }> = [];
+      restarted.events.on('credits:changed', (event) => changes.push({ delta: event.delta, kind: event.kind }));
+      await restarted.start();
+      expect(await ledgerLines(restarted)).toEqual(['grant 10', `charge -${price}`, `refund ${price}`]);
+      expect(await restarted.credits.balance('alice')).toBe(10);
+      expect(changes).toEqual([{ delta: price, kind: 'refund' }]);
+      const [refund] = (await restarted.credits.history('alice', { limit: 1 })).items;
+      expect(refund).toMatchObject({ reason: INTERRUPTED_REASON, idempotencyKey: expect.stringMatching(/^refund:charge:record:alice:/) });
+      expect(await storage.listPendingGenerations(EVERYTHING, 10)).toEqual([]);
 
-    // Another start (or sweep) finds nothing more to do.
-    const again = engineOn(storage, { now: later });
-    await again.start();
-    expect(await again.recoverGenerations()).toEqual({ refunded: 0, completed: 0, uncharged: 0 });
-    expect(await ledgerLines(again)).toEqual(['grant 10', `charge -${price}`, `refund ${price}`]);
-    await Promise.all([restarted.stop({ graceMs: 0 }), again.stop({ graceMs: 0 })]);
+      // Another start (or sweep) finds nothing more to do.
+      const again = engineOn(storage, { now: later });
+      await again.start();
+      expect(await again.recoverGenerations()).toEqual({ refunded: 0, completed: 0, uncharged: 0 });
+      expect(await ledgerLines(again)).toEqual(['grant 10', `charge -${price}`, `refund ${price}`]);
+      await Promise.all([restarted.stop({ graceMs: 0 }), again.stop({ graceMs: 0 })]);
 
-    // The frozen original wakes up and fails: its own refund replays the sweep's, nothing is paid twice.
-    await crashed.stop({ graceMs: 0 });
-    await running;
-    expect(await ledgerLines(crashed)).toEqual(['grant 10', `charge -${price}`, `refund ${price}`]);
-    expect((await crashed.records.list('alice')).items).toEqual([]);
-  });
+      // The frozen original wakes up and fails: its own refund replays the sweep's, nothing is paid twice.
+      await crashed.stop({ graceMs: 0 });
+      await running;
+      expect(await ledgerLines(crashed)).toEqual(['grant 10', `charge -${price}`, `refund ${price}`]);
+      expect((await crashed.records.list('alice')).items).toEqual([]);
+    },
+  );
 
   it('drops the marker of a generation whose record was written (it died before dropping it): no refund', async () => {
     const storage = createMemoryStorage();
@@ -119,7 +122,12 @@ describe('generations interrupted by a dying process', () => {
     const storage = createMemoryStorage();
     const engine = engineOn(storage);
     await engine.credits.grant('alice', 10, { idempotencyKey: 'welcome' });
-    await storage.putPendingGeneration({ recordId: 'record:alice:1000', username: 'alice', chargeKey: 'charge:record:alice:1000', startedAt: 1000 });
+    await storage.putPendingGeneration({
+      recordId: 'record:alice:1000',
+      username: 'alice',
+      chargeKey: 'charge:record:alice:1000',
+      startedAt: 1000,
+    });
     await engine.start();
     expect(await ledgerLines(engine)).toEqual(['grant 10']);
     expect(await storage.listPendingGenerations(EVERYTHING, 10)).toEqual([]);
@@ -129,13 +137,20 @@ describe('generations interrupted by a dying process', () => {
 
   it('leaves no marker behind after a success, a refunded failure or a refusal for too few credits', async () => {
     const storage = createMemoryStorage();
-    const failing = createOfflineProvider({ size: 64, pollsBeforeReady: 1, pollPolicy: { pollIntervalMs: 1 }, failWhen: (input) => (input.prompt === 'bad' ? { reason: 'moderated_input', message: 'no' } : null) });
+    const failing = createOfflineProvider({
+      size: 64,
+      pollsBeforeReady: 1,
+      pollPolicy: { pollIntervalMs: 1 },
+      failWhen: (input) => (input.prompt === 'bad' ? { reason: 'moderated_input', message: 'no' } : null),
+    });
     const engine = engineOn(storage, { provider: failing });
     await engine.credits.grant('alice', 3, { idempotencyKey: 'welcome' });
     await engine.textToImage.run('alice', { prompt: 'fox' });
     await expect(engine.textToImage.run('alice', { prompt: 'bad' })).rejects.toThrow();
     await expect(engine.imageToImage.run('alice', { prompt: 'fox', input_image: dataUrl })).resolves.toBeDefined();
-    await expect(engine.imageToImage.run('alice', { prompt: 'fox', input_image: dataUrl })).rejects.toMatchObject({ code: 'insufficient_credits' });
+    await expect(engine.imageToImage.run('alice', { prompt: 'fox', input_image: dataUrl })).rejects.toMatchObject({
+      code: 'insufficient_credits',
+    });
     expect(await ledgerLines(engine)).toEqual(['grant 3', 'charge -1', 'charge -1', 'refund 1', 'charge -2']);
     expect(await storage.listPendingGenerations(EVERYTHING, 10)).toEqual([]);
   });

@@ -7,7 +7,12 @@ import { ledgerLines, testEngine } from './helpers.js';
 describe('text-to-image', () => {
   it('charges 1 and records type text_to_image with the image in the store', async () => {
     const { engine, imageStore } = await testEngine();
-    const { record, creditsRemaining } = await engine.textToImage.run('alice', { prompt: 'a red fox', aspect_ratio: '9:16', seed: 7, output_format: 'jpeg' });
+    const { record, creditsRemaining } = await engine.textToImage.run('alice', {
+      prompt: 'a red fox',
+      aspect_ratio: '9:16',
+      seed: 7,
+      output_format: 'jpeg',
+    });
     expect(creditsRemaining).toBe(9);
     expect(record).toMatchObject({ type: 'text_to_image', prompt: 'a red fox', aspectRatio: '9:16', seed: 7, imagePromptStrength: null });
     const stored = await imageStore.get(imageStore.keyFromUrl(record.imageUrl)!);
@@ -17,7 +22,9 @@ describe('text-to-image', () => {
   });
 
   it('refunds 1 exactly once when the provider fails', async () => {
-    const { engine } = await testEngine({ provider: { failWhen: () => ({ reason: 'moderated_input', message: 'prompt flagged by provider' }) } });
+    const { engine } = await testEngine({
+      provider: { failWhen: () => ({ reason: 'moderated_input', message: 'prompt flagged by provider' }) },
+    });
     await expect(engine.textToImage.run('alice', { prompt: 'x' })).rejects.toBeInstanceOf(ProviderError);
     expect(await ledgerLines(engine)).toEqual(['grant 10', 'charge -1', 'refund 1']);
   });
@@ -35,7 +42,9 @@ describe('text-to-image', () => {
     const { engine } = await testEngine({ prices: { textToImage: 0, imageToImage: 3 } });
     expect((await engine.textToImage.run('alice', { prompt: 'x' })).creditsRemaining).toBe(10);
     const png = await makeImage('png');
-    expect((await engine.imageToImage.run('alice', { prompt: 'x', input_image: `data:image/png;base64,${b64(png)}` })).creditsRemaining).toBe(7);
+    expect(
+      (await engine.imageToImage.run('alice', { prompt: 'x', input_image: `data:image/png;base64,${b64(png)}` })).creditsRemaining,
+    ).toBe(7);
   });
 });
 

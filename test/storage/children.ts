@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-
 export interface Child {
   process: ChildProcess;
   /** Resolves with each stdout line matching `predicate`. */
@@ -47,7 +46,10 @@ export function startChild(script: string, args: string[], env: Record<string, s
       const seen = lines.find(predicate);
       if (seen !== undefined) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`child ${script} did not print the expected line in ${timeoutMs} ms; stderr:\n${err}`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`child ${script} did not print the expected line in ${timeoutMs} ms; stderr:\n${err}`)),
+          timeoutMs,
+        );
         waiters.push({
           predicate,
           resolve: (line) => {

@@ -117,7 +117,10 @@ describe.runIf(available)('Redis storage keys and scripts', () => {
   });
 
   it('creates and closes its own connection from options', async () => {
-    const own = createRedisStorage({ options: { host: new URL(REDIS_URL).hostname, port: Number(new URL(REDIS_URL).port || 6379) } }, { prefix });
+    const own = createRedisStorage(
+      { options: { host: new URL(REDIS_URL).hostname, port: Number(new URL(REDIS_URL).port || 6379) } },
+      { prefix },
+    );
     expect(await own.getBalance('nobody')).toBe(0);
     await own.close();
   });

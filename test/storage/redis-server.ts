@@ -15,7 +15,9 @@ export async function redisAvailable(): Promise<boolean> {
     return true;
   } catch (error) {
     if (process.env.CI) throw new Error(`Redis is required in CI but ${REDIS_URL} does not answer: ${String(error)}`);
-    console.warn(`\n[imagegen-kit tests] SKIPPING Redis tests: no Redis answers on ${REDIS_URL}. Start one (or run .ci/run) to run them.\n`);
+    console.warn(
+      `\n[imagegen-kit tests] SKIPPING Redis tests: no Redis answers on ${REDIS_URL}. Start one (or run .ci/run) to run them.\n`,
+    );
     return false;
   } finally {
     probe.disconnect();

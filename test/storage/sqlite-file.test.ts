@@ -46,9 +46,21 @@ describe('SQLite storage on a file', () => {
     expect(await again.getBalance('alice')).toBe(8);
     expect(await journalSum(again, 'alice')).toEqual({ sum: 8, count: 2 });
     expect(await again.getBatch(batchId)).toEqual(before);
-    expect(await again.getTask(batchId, 0)).toMatchObject({ status: 'completed', progress: 100, providerRequestId: 'req-0', result: { imageUrl: '/img/0.png' } });
+    expect(await again.getTask(batchId, 0)).toMatchObject({
+      status: 'completed',
+      progress: 100,
+      providerRequestId: 'req-0',
+      result: { imageUrl: '/img/0.png' },
+    });
     expect(await again.listOpenTasks(100)).toEqual([
-      { batchId, username: 'alice', index: 1, status: 'processing', attempts: processing.attempts, leaseExpiresAt: processing.leaseExpiresAt },
+      {
+        batchId,
+        username: 'alice',
+        index: 1,
+        status: 'processing',
+        attempts: processing.attempts,
+        leaseExpiresAt: processing.leaseExpiresAt,
+      },
     ]);
     expect(await again.getRecord(record.recordId)).toEqual(record);
     expect(await again.beginIdempotent('alice:k', 'x', tick())).toEqual({ state: 'done', fingerprint: 'fp', response: { status: 200 } });
@@ -105,9 +117,16 @@ describe('SQLite storage on a file', () => {
 
     const storage = createSqliteStorage({ path });
     const day = 24 * 60 * 60 * 1000;
-    expect(await storage.beginIdempotent('ida:done', 'fp', 1_000 + day - 1)).toEqual({ state: 'done', fingerprint: 'fp', response: { status: 200 } });
+    expect(await storage.beginIdempotent('ida:done', 'fp', 1_000 + day - 1)).toEqual({
+      state: 'done',
+      fingerprint: 'fp',
+      response: { status: 200 },
+    });
     expect(await storage.beginIdempotent('ida:done', 'fp', 1_000 + day)).toEqual({ state: 'new' });
-    expect(await storage.beginIdempotent('ida:pending', 'fp2', 1_500, { staleAfterMs: 1_000 })).toEqual({ state: 'pending', fingerprint: 'fp' });
+    expect(await storage.beginIdempotent('ida:pending', 'fp2', 1_500, { staleAfterMs: 1_000 })).toEqual({
+      state: 'pending',
+      fingerprint: 'fp',
+    });
     expect(await storage.beginIdempotent('ida:pending', 'fp2', 2_000, { staleAfterMs: 1_000 })).toEqual({ state: 'new' });
     await storage.close();
     const db = new BetterSqlite3(path);
@@ -119,9 +138,13 @@ describe('SQLite storage on a file', () => {
     const db = new BetterSqlite3(file());
     const storage = createSqliteStorage({ database: db });
     const st = prepareStatements(db);
-    expect(db.prepare(`EXPLAIN QUERY PLAN ${st.pruneIdempotency.source}`).all(1).map((r: any) => r.detail).join(' | ')).toMatch(
-      /USING (COVERING )?INDEX idempotency_expiry/,
-    );
+    expect(
+      db
+        .prepare(`EXPLAIN QUERY PLAN ${st.pruneIdempotency.source}`)
+        .all(1)
+        .map((r: any) => r.detail)
+        .join(' | '),
+    ).toMatch(/USING (COVERING )?INDEX idempotency_expiry/);
     for (let i = 0; i < 5; i++) {
       await storage.beginIdempotent(`old:${i}`, 'fp', 1_000);
       await storage.completeIdempotent(`old:${i}`, i, 1_000, { retainMs: 10 });
@@ -159,7 +182,9 @@ describe('SQLite storage on a file', () => {
     createSqliteStorage({ database: db });
     const st = prepareStatements(db);
     const plan = (sql: string) =>
-      (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...Array<number>(sql.split('?').length - 1).fill(1)) as Array<{ detail: string }>).map((r) => r.detail).join(' | ');
+      (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...Array<number>(sql.split('?').length - 1).fill(1)) as Array<{ detail: string }>)
+        .map((r) => r.detail)
+        .join(' | ');
     expect(plan(st.batch.source)).toMatch(/SEARCH batches USING PRIMARY KEY/);
     expect(plan(st.tasks.source)).toMatch(/SEARCH tasks USING PRIMARY KEY/);
     for (const page of [st.batchPage, st.recordPage, st.ledgerPage]) {

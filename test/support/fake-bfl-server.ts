@@ -54,7 +54,12 @@ export async function startFakeBfl(options: FakeBflOptions) {
         stats.submits++;
         active.set(key, running + 1);
         stats.maxActivePerKey = Math.max(stats.maxActivePerKey, running + 1);
-        const task: Task = { key, readyAt: Date.now() + options.latencyMs, webhookUrl: body.webhook_url, webhookSecret: body.webhook_secret };
+        const task: Task = {
+          key,
+          readyAt: Date.now() + options.latencyMs,
+          webhookUrl: body.webhook_url,
+          webhookSecret: body.webhook_secret,
+        };
         tasks.set(id, task);
         setTimeout(() => {
           active.set(key, (active.get(key) ?? 1) - 1);
@@ -81,11 +86,17 @@ export async function startFakeBfl(options: FakeBflOptions) {
 
   async function pushWebhook(id: string, task: Task): Promise<void> {
     const body = JSON.stringify({ id, status: 'Ready', result: { sample: `${base}/results/${id}.png` } });
-    const signature = createHmac('sha256', task.webhookSecret ?? '').update(body).digest('hex');
+    const signature = createHmac('sha256', task.webhookSecret ?? '')
+      .update(body)
+      .digest('hex');
     stats.webhooksSent++;
     // Like real providers, retry a failed delivery a few times.
     for (let attempt = 0; attempt < 3; attempt++) {
-      const ok = await fetch(task.webhookUrl!, { method: 'POST', headers: { 'content-type': 'application/json', 'x-bfl-signature': `sha256=${signature}` }, body })
+      const ok = await fetch(task.webhookUrl!, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-bfl-signature': `sha256=${signature}` },
+        body,
+      })
         .then((r) => r.ok)
         .catch(() => false);
       if (ok) return;

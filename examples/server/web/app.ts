@@ -205,7 +205,9 @@ for (const button of batchForm.querySelectorAll<HTMLButtonElement>('.segmented b
 function batchSize(): number {
   const form = new FormData(batchForm);
   if (mode === 'count') return Number(form.get('count')) || 0;
-  return String(form.get('prompts') ?? '').split('\n').filter((line) => line.trim()).length;
+  return String(form.get('prompts') ?? '')
+    .split('\n')
+    .filter((line) => line.trim()).length;
 }
 function updateBatchButton(): void {
   const n = batchSize();
@@ -219,7 +221,13 @@ batchForm.addEventListener('submit', async (event) => {
   const aspect_ratio = String(form.get('aspect_ratio')) as '1:1';
   const body =
     mode === 'prompts'
-      ? { prompts: String(form.get('prompts') ?? '').split('\n').map((p) => p.trim()).filter(Boolean), aspect_ratio }
+      ? {
+          prompts: String(form.get('prompts') ?? '')
+            .split('\n')
+            .map((p) => p.trim())
+            .filter(Boolean),
+          aspect_ratio,
+        }
       : { prompt: String(form.get('prompt') ?? ''), count: Number(form.get('count')), aspect_ratio };
   const button = $<HTMLButtonElement>('batch-submit');
   button.disabled = true;

@@ -73,7 +73,13 @@ export async function batchEventsResponse(
         const before = last.get(event.index);
         if (before && before.status === event.status && before.progress >= event.progress) return;
         last.set(event.index, { status: event.status, progress: event.progress });
-        const data: ProgressEventData = { batchId, taskId: event.taskId, index: event.index, status: event.status, progress: event.progress };
+        const data: ProgressEventData = {
+          batchId,
+          taskId: event.taskId,
+          index: event.index,
+          status: event.status,
+          progress: event.progress,
+        };
         serially(async () => send('progress', data));
       };
       const onEnded = (event: TaskCompletedEvent | TaskFailedEvent) => {

@@ -29,7 +29,14 @@ export async function chargingPost(
   }
   const fingerprint = await fingerprintOf(ctx.request.method, ctx.url.pathname, bytes);
   const { response, replayed } = await runIdempotent(
-    { storage: settings.engine.storage, username: user.username, key, fingerprint, waitMs: settings.idempotencyWaitMs, policy: settings.idempotency },
+    {
+      storage: settings.engine.storage,
+      username: user.username,
+      key,
+      fingerprint,
+      waitMs: settings.idempotencyWaitMs,
+      policy: settings.idempotency,
+    },
     async (engineKey) => {
       await settings.checkRate(user.username);
       return run(body, { idempotencyKey: engineKey, fingerprint });

@@ -103,7 +103,10 @@ export function createRequestHandler(options: RequestHandlerOptions): RequestHan
       const ctx: RouteContext = { request, url, params, user, settings, extraHeaders: cors };
       return withHeaders(await route.handle(ctx), cors);
     } catch (error) {
-      return withHeaders(errorResponse(error, (e) => report(e, request)), cors);
+      return withHeaders(
+        errorResponse(error, (e) => report(e, request)),
+        cors,
+      );
     }
   };
 }

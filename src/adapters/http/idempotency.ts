@@ -70,9 +70,13 @@ export async function runIdempotent(
     // A key pending for longer than staleAfterMs was left by a crashed process: this request takes it over.
     const state = await call.storage.beginIdempotent(storageKey, call.fingerprint, Date.now(), { staleAfterMs: call.policy.staleAfterMs });
     if (state.state !== 'new' && state.fingerprint !== call.fingerprint) {
-      throw new ConflictError('idempotency_mismatch', 'This Idempotency-Key was already used with a different request body; use a new key', {
-        field: 'Idempotency-Key',
-      });
+      throw new ConflictError(
+        'idempotency_mismatch',
+        'This Idempotency-Key was already used with a different request body; use a new key',
+        {
+          field: 'Idempotency-Key',
+        },
+      );
     }
     if (state.state === 'done') return { response: state.response as StoredResponse, replayed: true };
     if (state.state === 'new') break;

@@ -9,7 +9,12 @@ import {
   uploadResponseSchema,
 } from '../../core/schemas/responses.js';
 import { batchRecordSchema, batchTaskSchema } from '../../core/schemas/records.js';
-import { batchGenerateRequestSchema, generateRequestSchema, imageToImageRequestSchema, taskRefRequestSchema } from '../../core/schemas/requests.js';
+import {
+  batchGenerateRequestSchema,
+  generateRequestSchema,
+  imageToImageRequestSchema,
+  taskRefRequestSchema,
+} from '../../core/schemas/requests.js';
 import { progressEventSchema, recordListResponseSchema, retryResponseSchema } from '../../core/schemas/wire.js';
 
 type JsonSchema = Record<string, unknown>;
@@ -52,7 +57,13 @@ const pageParams = [
 ];
 const batchIdParam = { name: 'batch_id', in: 'query', required: true, schema: { type: 'string' }, example: 'batch:alice:1707654321000' };
 
-function op(summary: string, body: { schema: unknown; multipart?: boolean } | null, ok: unknown, codes: string[], extra: Record<string, unknown> = {}) {
+function op(
+  summary: string,
+  body: { schema: unknown; multipart?: boolean } | null,
+  ok: unknown,
+  codes: string[],
+  extra: Record<string, unknown> = {},
+) {
   return {
     summary,
     ...(body
@@ -89,25 +100,56 @@ export function buildOpenApiDocument(options: OpenApiOptions = {}): Record<strin
     '/upload-image': {
       post: op(
         'Upload an image (JPEG, PNG or WebP, decided by its bytes) and get it back as a data URL',
-        { multipart: true, schema: { type: 'object', required: ['image'], properties: { image: { type: 'string', contentMediaType: 'application/octet-stream' } } } },
+        {
+          multipart: true,
+          schema: {
+            type: 'object',
+            required: ['image'],
+            properties: { image: { type: 'string', contentMediaType: 'application/octet-stream' } },
+          },
+        },
         ref('UploadResponse'),
         ['400', '413', '415'],
       ),
     },
     '/image-to-image': {
-      post: op('Image-to-image (2 credits, refunded if it fails)', { schema: ref('ImageToImageRequest') }, ref('ImageToImageResponse'), ['400', '402', '409', '413', '429', '502', '504'], charging),
+      post: op(
+        'Image-to-image (2 credits, refunded if it fails)',
+        { schema: ref('ImageToImageRequest') },
+        ref('ImageToImageResponse'),
+        ['400', '402', '409', '413', '429', '502', '504'],
+        charging,
+      ),
     },
     '/generate': {
-      post: op('Text-to-image (1 credit, refunded if it fails)', { schema: ref('GenerateRequest') }, ref('GenerateResponse'), ['400', '402', '409', '413', '429', '502', '504'], charging),
+      post: op(
+        'Text-to-image (1 credit, refunded if it fails)',
+        { schema: ref('GenerateRequest') },
+        ref('GenerateResponse'),
+        ['400', '402', '409', '413', '429', '502', '504'],
+        charging,
+      ),
     },
     '/batch/generate': {
-      post: op('Create a batch (1 credit per task, charged at submit)', { schema: ref('BatchGenerateRequest') }, ref('BatchCreatedResponse'), ['400', '402', '409', '413', '429'], charging),
+      post: op(
+        'Create a batch (1 credit per task, charged at submit)',
+        { schema: ref('BatchGenerateRequest') },
+        ref('BatchCreatedResponse'),
+        ['400', '402', '409', '413', '429'],
+        charging,
+      ),
     },
     '/batch/status': { get: op('The batch record', null, ref('BatchRecord'), ['400', '404'], { parameters: [batchIdParam] }) },
     '/batch/list': { get: op("The user's batches, newest first", null, ref('BatchListResponse'), ['400'], { parameters: pageParams }) },
     '/batch/process': { post: op('Run one task now and return it', { schema: ref('TaskRef') }, ref('BatchTask'), ['400', '404']) },
     '/batch/retry': {
-      post: op('Queue a failed task again (charges again)', { schema: ref('TaskRef') }, ref('RetryResponse'), ['400', '402', '404', '409', '429'], charging),
+      post: op(
+        'Queue a failed task again (charges again)',
+        { schema: ref('TaskRef') },
+        ref('RetryResponse'),
+        ['400', '402', '404', '409', '429'],
+        charging,
+      ),
     },
     '/batch/events': {
       get: {
@@ -115,7 +157,8 @@ export function buildOpenApiDocument(options: OpenApiOptions = {}): Record<strin
         parameters: [batchIdParam],
         responses: {
           '200': {
-            description: 'An event stream; `progress` data is ProgressEvent, `task` data is BatchTask, `snapshot` and `completed` data is BatchRecord',
+            description:
+              'An event stream; `progress` data is ProgressEvent, `task` data is BatchTask, `snapshot` and `completed` data is BatchRecord',
             content: { 'text/event-stream': { schema: { type: 'string' } } },
           },
           ...errors('400', '401', '404'),
@@ -135,7 +178,11 @@ export function buildOpenApiDocument(options: OpenApiOptions = {}): Record<strin
       },
     },
     '/openapi.json': {
-      get: { summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.1', content: jsonContent({ type: 'object' }) } } },
+      get: {
+        summary: 'This document',
+        security: [],
+        responses: { '200': { description: 'OpenAPI 3.1', content: jsonContent({ type: 'object' }) } },
+      },
     },
   };
 

@@ -27,7 +27,10 @@ export function rateCheck(option: { max: number; windowMs: number } | RateLimite
   return async (username) => {
     const decision = await limiter.take(username, 1);
     if (!decision.allowed) {
-      throw new RateLimitedError('Too many generation requests: wait a moment and try again', Math.max(1, Math.ceil(decision.retryAfterMs / 1000)));
+      throw new RateLimitedError(
+        'Too many generation requests: wait a moment and try again',
+        Math.max(1, Math.ceil(decision.retryAfterMs / 1000)),
+      );
     }
   };
 }

@@ -23,13 +23,7 @@ export class ImageGenError extends Error {
   readonly details: Record<string, unknown>;
   readonly [brand] = true;
 
-  constructor(
-    code: ErrorCode,
-    status: number,
-    message: string,
-    details: Record<string, unknown> = {},
-    options?: { cause?: unknown },
-  ) {
+  constructor(code: ErrorCode, status: number, message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'ImageGenError';
     this.code = code;

@@ -33,10 +33,16 @@ export function checkImage(bytes: Uint8Array, declaredType?: string | null, limi
   const declared = normaliseDeclaredType(declaredType);
   const type = sniffImageType(bytes);
   if (!type) {
-    throw new UnsupportedMediaTypeError('Unsupported image: the file is not a JPEG, PNG or WebP image', declared ? { declared_type: declared } : {});
+    throw new UnsupportedMediaTypeError(
+      'Unsupported image: the file is not a JPEG, PNG or WebP image',
+      declared ? { declared_type: declared } : {},
+    );
   }
   if (declared !== null && declared !== type) {
-    throw new UnsupportedMediaTypeError(`The file was declared as ${declared} but its content is ${type}`, { declared_type: declared, detected_type: type });
+    throw new UnsupportedMediaTypeError(`The file was declared as ${declared} but its content is ${type}`, {
+      declared_type: declared,
+      detected_type: type,
+    });
   }
   const dimensions = readImageDimensions(bytes, type);
   if (!dimensions) throw new UnsupportedMediaTypeError(`The file starts like ${type} but its header is malformed`, { detected_type: type });

@@ -18,10 +18,7 @@ const HEADER = /^data:([a-z]+\/[a-z0-9.+-]+);base64,/i;
  * @throws PayloadTooLargeError when the payload would decode to more than `maxBytes`.
  * @throws UnsupportedMediaTypeError when the declared type is not an accepted image type.
  */
-export function parseDataUrl(
-  text: string,
-  options: { maxBytes?: number; field?: string } = {},
-): { type: ImageType; bytes: Uint8Array } {
+export function parseDataUrl(text: string, options: { maxBytes?: number; field?: string } = {}): { type: ImageType; bytes: Uint8Array } {
   const field = options.field ?? 'input_image';
   const maxBytes = options.maxBytes ?? DEFAULT_IMAGE_LIMITS.maxBytes;
   const header = HEADER.exec(text.slice(0, 200));

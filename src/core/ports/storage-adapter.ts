@@ -1,12 +1,4 @@
-import type {
-  BatchRecord,
-  BatchSummary,
-  BatchTask,
-  GenerationRecord,
-  LedgerEntry,
-  LedgerKind,
-  TaskResult,
-} from '../schemas/records.js';
+import type { BatchRecord, BatchSummary, BatchTask, GenerationRecord, LedgerEntry, LedgerKind, TaskResult } from '../schemas/records.js';
 
 /** A request for one journal entry. `amount` is signed: negative for charges. */
 export interface LedgerEntryInput {

@@ -17,12 +17,7 @@ export function batchGenerateRequestSchema(maxTasks = DEFAULT_MAX_BATCH_TASKS) {
         .max(maxTasks, `must hold at most ${maxTasks} prompts`)
         .optional(),
       prompt: promptSchema.optional(),
-      count: z
-        .number()
-        .int()
-        .min(1, 'must be at least 1')
-        .max(maxTasks, `must be at most ${maxTasks}`)
-        .optional(),
+      count: z.number().int().min(1, 'must be at least 1').max(maxTasks, `must be at most ${maxTasks}`).optional(),
       ...generationParamsRequestShape,
     })
     .superRefine((body, ctx) => {

@@ -55,7 +55,5 @@ export const creditsResponseSchema = z.object({
 });
 export type CreditsResponse = z.infer<typeof creditsResponseSchema>;
 
-export const errorBodySchema = z
-  .object({ error: z.string(), code: z.string() })
-  .catchall(z.unknown());
+export const errorBodySchema = z.object({ error: z.string(), code: z.string() }).catchall(z.unknown());
 export type ErrorBody = z.infer<typeof errorBodySchema>;

@@ -333,7 +333,9 @@ export class BatchEngine {
       if (isShutdown(error)) {
         // Hand the task on: the next worker to get the job takes it over at once and resumes the
         // provider request saved above instead of paying for a new one.
-        await storage.updateTaskProgress(batchId, index, attempt, { progress: lastProgress, leaseExpiresAt: now(), now: now() }).catch(() => false);
+        await storage
+          .updateTaskProgress(batchId, index, attempt, { progress: lastProgress, leaseExpiresAt: now(), now: now() })
+          .catch(() => false);
         return { state: 'interrupted' };
       }
       const message = isImageGenError(error) ? error.message : 'The task failed unexpectedly';
@@ -359,7 +361,9 @@ export class BatchEngine {
   }
 
   async #enqueue(batch: BatchRecord): Promise<void> {
-    await this.deps.dispatcher.enqueue(batch.tasks.map((_, index) => ({ batchId: batch.batchId, index, username: batch.username, attempt: 0 })));
+    await this.deps.dispatcher.enqueue(
+      batch.tasks.map((_, index) => ({ batchId: batch.batchId, index, username: batch.username, attempt: 0 })),
+    );
   }
 }
 

@@ -74,12 +74,7 @@ export class CreditLedger {
     });
   }
 
-  private async write(
-    username: string,
-    kind: LedgerEntry['kind'],
-    amount: number,
-    options: LedgerCallOptions,
-  ): Promise<LedgerWriteResult> {
+  private async write(username: string, kind: LedgerEntry['kind'], amount: number, options: LedgerCallOptions): Promise<LedgerWriteResult> {
     assertUsername(username);
     assertKey(options.idempotencyKey);
     const result = await this.storage.applyLedgerEntry(

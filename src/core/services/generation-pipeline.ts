@@ -96,7 +96,12 @@ export class GenerationPipeline {
         });
       } catch (error) {
         if (isImageGenError(error)) throw error;
-        throw new ProviderError('store_failed', 'The image was generated but could not be stored', { request_id: requestId }, { cause: error });
+        throw new ProviderError(
+          'store_failed',
+          'The image was generated but could not be stored',
+          { request_id: requestId },
+          { cause: error },
+        );
       }
       return { requestId, url: stored.url, image: stored };
     } finally {

@@ -1,13 +1,7 @@
 import { isImageGenError } from '../errors/image-gen-error.js';
 import { ProviderError } from '../errors/provider-error.js';
 import { TimeoutError } from '../errors/timeout-error.js';
-import type {
-  GenerationInput,
-  ImageBytes,
-  PollPolicy,
-  ProviderAdapter,
-  ProviderStatus,
-} from '../ports/provider-adapter.js';
+import type { GenerationInput, ImageBytes, PollPolicy, ProviderAdapter, ProviderStatus } from '../ports/provider-adapter.js';
 import { ShutdownSignal } from './shutdown-signal.js';
 import { sleep } from './sleep.js';
 
@@ -76,7 +70,12 @@ export async function runGeneration(run: GenerationRun): Promise<{ requestId: st
 }
 
 /** Sleeps one poll interval, or returns early with a status a webhook pushed meanwhile. */
-async function waitBeforePoll(provider: ProviderAdapter, requestId: string, ms: number, signal: AbortSignal): Promise<ProviderStatus | null> {
+async function waitBeforePoll(
+  provider: ProviderAdapter,
+  requestId: string,
+  ms: number,
+  signal: AbortSignal,
+): Promise<ProviderStatus | null> {
   if (provider.waitForStatus) return provider.waitForStatus(requestId, ms, { signal });
   if (ms > 0) await sleep(ms, signal);
   return null;
@@ -98,8 +97,12 @@ function asGenerationError(error: unknown, signal: AbortSignal, requestId: strin
   if (isImageGenError(error)) return error;
   if (signal.aborted) {
     const reason: unknown = signal.reason;
-    return reason instanceof Error && reason.name !== 'AbortError' ? reason : new TimeoutError('The generation was stopped before it finished', requestId ? { request_id: requestId } : {});
+    return reason instanceof Error && reason.name !== 'AbortError'
+      ? reason
+      : new TimeoutError('The generation was stopped before it finished', requestId ? { request_id: requestId } : {});
   }
   const message = error instanceof Error ? error.message : String(error);
-  return new ProviderError('provider_error', `The image provider failed: ${message}`, requestId ? { request_id: requestId } : {}, { cause: error });
+  return new ProviderError('provider_error', `The image provider failed: ${message}`, requestId ? { request_id: requestId } : {}, {
+    cause: error,
+  });
 }

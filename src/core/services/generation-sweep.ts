@@ -43,7 +43,11 @@ export async function recoverPendingGenerations(
         result.completed++;
       } else if (await storage.getLedgerEntry(pending.username, pending.chargeKey)) {
         const refund = await ledger.refund(pending.username, pending.chargeKey, INTERRUPTED_REASON);
-        if (!refund.replayed) deps.logger.warn('refunded a generation interrupted by a process restart', { recordId: pending.recordId, username: pending.username });
+        if (!refund.replayed)
+          deps.logger.warn('refunded a generation interrupted by a process restart', {
+            recordId: pending.recordId,
+            username: pending.username,
+          });
         result.refunded++;
       } else {
         result.uncharged++;

@@ -31,9 +31,13 @@ export async function resolveInputImage(
     });
   }
   if (!deps.fetcher) {
-    throw new ValidationError('input_image', 'URLs are not accepted by this server: send the image as a data URL (POST /api/upload-image returns one)', {
-      reason: 'urls_disabled',
-    });
+    throw new ValidationError(
+      'input_image',
+      'URLs are not accepted by this server: send the image as a data URL (POST /api/upload-image returns one)',
+      {
+        reason: 'urls_disabled',
+      },
+    );
   }
   const fetched = await deps.fetcher(url.href, { signal: deps.signal });
   const image = checkImage(fetched.bytes, fetched.contentType, deps.limits);

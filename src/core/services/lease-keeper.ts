@@ -49,7 +49,10 @@ export class LeaseKeeper {
     for (const run of this.#runs) {
       this.storage
         .updateTaskProgress(run.batchId, run.index, run.attempt, { progress: run.progress, leaseExpiresAt: at + this.leaseMs, now: at })
-        .then((held) => held || run.lose(), () => {});
+        .then(
+          (held) => held || run.lose(),
+          () => {},
+        );
     }
   }
 }

@@ -12,7 +12,10 @@ export function assertProviderSupports(
 ): void {
   const formats = provider.capabilities.outputFormats;
   if (!formats.includes(request.outputFormat)) {
-    throw new ValidationError('output_format', `the ${provider.name} provider cannot make ${request.outputFormat} images; use ${formats.join(', ')}`);
+    throw new ValidationError(
+      'output_format',
+      `the ${provider.name} provider cannot make ${request.outputFormat} images; use ${formats.join(', ')}`,
+    );
   }
   if (request.imageToImage && !provider.capabilities.imageToImage) {
     throw new ValidationError('input_image', `the ${provider.name} provider does not support image-to-image`);

@@ -97,14 +97,24 @@ export async function runSingleGeneration(
   }
   if (idempotency) {
     // The generation is paid and recorded; failing to remember the key must not lose the result.
-    await deps.storage.completeIdempotent(idempotency, result satisfies StoredResponse, now(), { retainMs: policy.retainMs }).catch((error: unknown) => {
-      deps.logger.error('could not store an idempotent response', { key: idempotency, error: error instanceof Error ? error.message : String(error) });
-    });
+    await deps.storage
+      .completeIdempotent(idempotency, result satisfies StoredResponse, now(), { retainMs: policy.retainMs })
+      .catch((error: unknown) => {
+        deps.logger.error('could not store an idempotent response', {
+          key: idempotency,
+          error: error instanceof Error ? error.message : String(error),
+        });
+      });
   }
   return { ...result, replayed: false };
 }
 
-async function generate(deps: SingleGenerationDeps, job: SingleGenerationJob, signal: AbortSignal, input: GenerationInput): Promise<StoredResponse> {
+async function generate(
+  deps: SingleGenerationDeps,
+  job: SingleGenerationJob,
+  signal: AbortSignal,
+  input: GenerationInput,
+): Promise<StoredResponse> {
   const { username } = job;
   let timestamp = deps.clock.next();
   let id = makeRecordId(username, timestamp);
@@ -174,7 +184,12 @@ async function generate(deps: SingleGenerationDeps, job: SingleGenerationJob, si
           continue;
         }
         if (isImageGenError(error)) throw error;
-        throw new ProviderError('store_failed', 'The image was generated but its record could not be saved', { request_id: generated.requestId }, { cause: error });
+        throw new ProviderError(
+          'store_failed',
+          'The image was generated but its record could not be saved',
+          { request_id: generated.requestId },
+          { cause: error },
+        );
       }
     }
   } catch (error) {
@@ -192,7 +207,10 @@ async function generate(deps: SingleGenerationDeps, job: SingleGenerationJob, si
 async function clearMarkers(deps: SingleGenerationDeps, markers: string[]): Promise<void> {
   for (const recordId of markers) {
     await deps.storage.deletePendingGeneration(recordId).catch((error: unknown) => {
-      deps.logger.warn('could not drop a pending-generation marker', { recordId, error: error instanceof Error ? error.message : String(error) });
+      deps.logger.warn('could not drop a pending-generation marker', {
+        recordId,
+        error: error instanceof Error ? error.message : String(error),
+      });
     });
   }
 }
@@ -213,7 +231,11 @@ async function refundOnce(deps: SingleGenerationDeps, job: SingleGenerationJob, 
     } catch (error) {
       if (attempt >= 3) {
         // The charge stays for now; its marker lets the engine's sweep give it back exactly once.
-        deps.logger.error('refund failed', { username: job.username, chargeKey, error: error instanceof Error ? error.message : String(error) });
+        deps.logger.error('refund failed', {
+          username: job.username,
+          chargeKey,
+          error: error instanceof Error ? error.message : String(error),
+        });
         return false;
       }
     }

@@ -8,10 +8,7 @@ import type { LedgerEntry } from '../schemas/records.js';
  */
 export function assertSameEntry(stored: LedgerEntry, storedFingerprint: string | null, input: LedgerEntryInput): void {
   if (stored.kind !== input.kind || stored.amount !== input.amount || (storedFingerprint ?? null) !== (input.fingerprint ?? null)) {
-    throw new ConflictError(
-      'idempotency_mismatch',
-      `Idempotency key "${input.idempotencyKey}" was already used for a different request`,
-    );
+    throw new ConflictError('idempotency_mismatch', `Idempotency key "${input.idempotencyKey}" was already used for a different request`);
   }
 }
 

@@ -46,7 +46,10 @@ export function idempotentRequestsSuite(ctx: () => ConformanceContext): void {
       const winner = `retry-${winners[0]}`;
       expect(states.filter((s) => s.state === 'pending' && s.fingerprint === winner)).toHaveLength(19);
       // The winner's run is fresh: it is not taken over again at the same moment, and it completes normally.
-      expect(await storage.beginIdempotent(key, 'x', later + 999, { staleAfterMs: 1000 })).toEqual({ state: 'pending', fingerprint: winner });
+      expect(await storage.beginIdempotent(key, 'x', later + 999, { staleAfterMs: 1000 })).toEqual({
+        state: 'pending',
+        fingerprint: winner,
+      });
       await storage.completeIdempotent(key, { status: 200 }, later + 999);
       expect(await storage.beginIdempotent(key, 'x', later + 5000, { staleAfterMs: 1000 })).toEqual({
         state: 'done',
@@ -65,7 +68,10 @@ export function idempotentRequestsSuite(ctx: () => ConformanceContext): void {
       );
       expect(states).toEqual(Array.from({ length: 20 }, () => ({ state: 'pending', fingerprint: 'running' })));
       // Without staleAfterMs a pending key never goes stale.
-      expect(await storage.beginIdempotent(key, 'retry', began + 10 * 365 * 86_400_000)).toEqual({ state: 'pending', fingerprint: 'running' });
+      expect(await storage.beginIdempotent(key, 'retry', began + 10 * 365 * 86_400_000)).toEqual({
+        state: 'pending',
+        fingerprint: 'running',
+      });
     });
 
     it('replays a completed response until its retention ends, then treats the key as new', async () => {

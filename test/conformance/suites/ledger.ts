@@ -15,7 +15,11 @@ export function ledgerSuite(ctx: () => ConformanceContext): void {
       const { storage, user } = ctx();
       const u = user();
       const g = await storage.applyLedgerEntry(grant(u, 10, 'g1'), tick());
-      expect(g).toMatchObject({ balance: 10, replayed: false, entry: { kind: 'grant', amount: 10, balanceAfter: 10, idempotencyKey: 'g1' } });
+      expect(g).toMatchObject({
+        balance: 10,
+        replayed: false,
+        entry: { kind: 'grant', amount: 10, balanceAfter: 10, idempotencyKey: 'g1' },
+      });
       const c = await storage.applyLedgerEntry(charge(u, 3, 'c1', { reference: 'thing', reason: 'why' }), tick());
       expect(c).toMatchObject({ balance: 7, entry: { kind: 'charge', amount: -3, balanceAfter: 7, reference: 'thing', reason: 'why' } });
       expect(await storage.getBalance(u)).toBe(7);

@@ -57,7 +57,7 @@ export function pendingGenerationsSuite(ctx: () => ConformanceContext): void {
       expect(await listed(storage, [m], m.startedAt + 1)).toEqual([]);
     });
 
-    it('deletes only the marker named, leaving the user\'s others', async () => {
+    it("deletes only the marker named, leaving the user's others", async () => {
       const { storage, user } = ctx();
       const u = user('pd');
       const t = tick();

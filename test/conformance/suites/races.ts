@@ -60,7 +60,9 @@ export function racesSuite(ctx: () => ConformanceContext): void {
       const batch = await seededBatch(storage, user());
       const now = tick();
       const claims = await Promise.all(
-        Array.from({ length: 20 }, () => storage.claimTask(batch.batchId, 0, { expect: { status: 'pending' }, now, leaseExpiresAt: now + 1 })),
+        Array.from({ length: 20 }, () =>
+          storage.claimTask(batch.batchId, 0, { expect: { status: 'pending' }, now, leaseExpiresAt: now + 1 }),
+        ),
       );
       expect(claims.filter(Boolean)).toHaveLength(1);
       expect((await storage.getTask(batch.batchId, 0))!.attempts).toBe(1);

@@ -19,8 +19,14 @@ export function tasksSuite(ctx: () => ConformanceContext): void {
       const batch = await seededBatch(storage, user());
       await claimPending(storage, batch.batchId, 0);
       const now = tick();
-      expect(await storage.claimTask(batch.batchId, 0, { expect: { status: 'processing', attempts: 2 }, now, leaseExpiresAt: now })).toBeNull();
-      const taken = await storage.claimTask(batch.batchId, 0, { expect: { status: 'processing', attempts: 1 }, now, leaseExpiresAt: now + 5 });
+      expect(
+        await storage.claimTask(batch.batchId, 0, { expect: { status: 'processing', attempts: 2 }, now, leaseExpiresAt: now }),
+      ).toBeNull();
+      const taken = await storage.claimTask(batch.batchId, 0, {
+        expect: { status: 'processing', attempts: 1 },
+        now,
+        leaseExpiresAt: now + 5,
+      });
       expect(taken).toMatchObject({ status: 'processing', attempts: 2 });
     });
 
@@ -28,7 +34,9 @@ export function tasksSuite(ctx: () => ConformanceContext): void {
       const { storage, user } = ctx();
       const batch = await seededBatch(storage, user());
       const task = await claimPending(storage, batch.batchId, 1);
-      expect(await storage.updateTaskProgress(batch.batchId, 1, task.attempts, { progress: 30, providerRequestId: 'req-1', now: tick() })).toBe(true);
+      expect(
+        await storage.updateTaskProgress(batch.batchId, 1, task.attempts, { progress: 30, providerRequestId: 'req-1', now: tick() }),
+      ).toBe(true);
       expect(await storage.updateTaskProgress(batch.batchId, 1, task.attempts, { progress: 20, now: tick() })).toBe(true);
       expect(await storage.updateTaskProgress(batch.batchId, 1, task.attempts + 1, { progress: 80, now: tick() })).toBe(false);
       expect(await storage.getTask(batch.batchId, 1)).toMatchObject({ progress: 30, providerRequestId: 'req-1' });
@@ -41,7 +49,11 @@ export function tasksSuite(ctx: () => ConformanceContext): void {
       const task = await claimPending(storage, batch.batchId, 0);
       const result = { imageUrl: '/img/1.png', requestId: 'r1' };
       const end = await storage.completeTask(batch.batchId, 0, task.attempts, result, tick());
-      expect(end).toMatchObject({ task: { status: 'completed', progress: 100, result }, batch: { completedTasks: 1 }, batchCompleted: false });
+      expect(end).toMatchObject({
+        task: { status: 'completed', progress: 100, result },
+        batch: { completedTasks: 1 },
+        batchCompleted: false,
+      });
       expect(await storage.completeTask(batch.batchId, 0, task.attempts, { imageUrl: 'x', requestId: 'y' }, tick())).toBeNull();
       expect(await storage.failTask(batch.batchId, 0, task.attempts, 'late', tick())).toBeNull();
       const stored = await storage.getBatch(batch.batchId);
@@ -54,7 +66,11 @@ export function tasksSuite(ctx: () => ConformanceContext): void {
       const batch = await seededBatch(storage, user());
       const first = await claimPending(storage, batch.batchId, 0);
       const now = tick();
-      const second = await storage.claimTask(batch.batchId, 0, { expect: { status: 'processing', attempts: first.attempts }, now, leaseExpiresAt: now });
+      const second = await storage.claimTask(batch.batchId, 0, {
+        expect: { status: 'processing', attempts: first.attempts },
+        now,
+        leaseExpiresAt: now,
+      });
       expect(await storage.completeTask(batch.batchId, 0, first.attempts, { imageUrl: 'old', requestId: 'old' }, tick())).toBeNull();
       expect(await storage.completeTask(batch.batchId, 0, second!.attempts, { imageUrl: 'new', requestId: 'new' }, tick())).not.toBeNull();
       expect((await storage.getTask(batch.batchId, 0))!.result!.imageUrl).toBe('new');
@@ -82,7 +98,11 @@ export function tasksSuite(ctx: () => ConformanceContext): void {
       await storage.failTask(batch.batchId, 0, t.attempts, 'boom', tick());
       await storage.applyLedgerEntry(grant(u, 2, 'more'), tick());
       const retried = await storage.retryTask(batch.batchId, 0, charge(u, 1, 'retry-1'), tick());
-      expect(retried).toMatchObject({ balance: 1, replayed: false, task: { status: 'pending', progress: 0, error: null, result: null, providerRequestId: null, attempts: 1 } });
+      expect(retried).toMatchObject({
+        balance: 1,
+        replayed: false,
+        task: { status: 'pending', progress: 0, error: null, result: null, providerRequestId: null, attempts: 1 },
+      });
       expect(await storage.getBatch(batch.batchId)).toMatchObject({ status: 'processing', failedTasks: 0 });
       const replay = await storage.retryTask(batch.batchId, 0, charge(u, 1, 'retry-1'), tick());
       expect(replay.replayed).toBe(true);

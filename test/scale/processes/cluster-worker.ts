@@ -12,7 +12,10 @@ const [prefix, label] = process.argv.slice(2) as [string, string];
 const names = clusterNames(prefix);
 const engine = clusterEngine(names, {
   role: 'worker',
-  provider: { latencyMs: Number(process.env.IGK_LATENCY_MS ?? 50), failWhen: (input) => (input.prompt.includes('#fail') ? { reason: 'provider_error', message: 'injected' } : null) },
+  provider: {
+    latencyMs: Number(process.env.IGK_LATENCY_MS ?? 50),
+    failWhen: (input) => (input.prompt.includes('#fail') ? { reason: 'provider_error', message: 'injected' } : null),
+  },
   dispatcher: { concurrency: Number(process.env.IGK_CONCURRENCY ?? 8) },
 });
 const stats = engine.redis;

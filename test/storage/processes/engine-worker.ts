@@ -28,7 +28,8 @@ if (mode === 'submit') {
   const count = Number(batches);
   await engine.credits.grant(username!, count * 10, { idempotencyKey: 'starting-grant' });
   const ids: string[] = [];
-  for (let i = 0; i < count; i++) ids.push((await engine.batches.submit(username!, { prompt: `restart test ${i}`, count: 10 })).batch.batchId);
+  for (let i = 0; i < count; i++)
+    ids.push((await engine.batches.submit(username!, { prompt: `restart test ${i}`, count: 10 })).batch.batchId);
   process.stdout.write(`submitted ${JSON.stringify(ids)}\n`);
   // Runs until the parent kills this process.
   await new Promise(() => {});

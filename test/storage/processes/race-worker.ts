@@ -37,7 +37,13 @@ async function run(): Promise<unknown> {
   }
   if (mode === 'complete') {
     const [batchId, index, attempts, label] = rest as [string, string, string, string];
-    const ended = await storage.completeTask(batchId, Number(index), Number(attempts), { imageUrl: `/img/${label}.png`, requestId: label }, Date.now());
+    const ended = await storage.completeTask(
+      batchId,
+      Number(index),
+      Number(attempts),
+      { imageUrl: `/img/${label}.png`, requestId: label },
+      Date.now(),
+    );
     return { won: ended !== null };
   }
   throw new Error(`unknown mode ${mode}`);

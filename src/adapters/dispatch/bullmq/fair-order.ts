@@ -62,7 +62,10 @@ export class FairOrder {
   readonly #tags: string;
   /** The highest round this process has seen (a lower bound of the shared one). */
   #seen = 0;
-  constructor(private readonly client: Client, keyBase: string) {
+  constructor(
+    private readonly client: Client,
+    keyBase: string,
+  ) {
     this.#round = `${keyBase}:{igk-fair}:round`;
     this.#tags = `${keyBase}:{igk-fair}:tags`;
     const c = client as Scripted;

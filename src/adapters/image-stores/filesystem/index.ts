@@ -42,7 +42,11 @@ export function createFilesystemImageStore(options: FilesystemImageStoreOptions)
     ));
 
   const assertKey = (key: string) => {
-    if (!isValidImageKey(key)) throw new ValidationError('key', 'must be 1–200 characters of letters, digits and . _ @ + - starting with a letter or digit, without ".."');
+    if (!isValidImageKey(key))
+      throw new ValidationError(
+        'key',
+        'must be 1–200 characters of letters, digits and . _ @ + - starting with a letter or digit, without ".."',
+      );
   };
   const sidecarPath = (key: string) => join(directory, META, `${key}.json`);
 
@@ -73,7 +77,11 @@ export function createFilesystemImageStore(options: FilesystemImageStoreOptions)
       try {
         const sidecar = JSON.parse(await readFile(sidecarPath(key), 'utf8')) as Sidecar;
         const bytes = await readFile(join(directory, key));
-        return { bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), contentType: sidecar.contentType, owner: sidecar.owner };
+        return {
+          bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+          contentType: sidecar.contentType,
+          owner: sidecar.owner,
+        };
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
         throw error;

@@ -85,7 +85,9 @@ export function createGuardedFetcher(options: GuardedFetcherOptions = {}): Input
         }
         if (!response.statusCode || response.statusCode < 200 || response.statusCode > 299) {
           response.destroy();
-          throw fetchRefused('http_status', `could not be fetched: the server answered ${response.statusCode}`, { status: response.statusCode });
+          throw fetchRefused('http_status', `could not be fetched: the server answered ${response.statusCode}`, {
+            status: response.statusCode,
+          });
         }
         const bytes = await readCapped(response, limits.maxBytes);
         const image = checkImage(bytes, response.headers['content-type'] ?? null, limits);
@@ -105,7 +107,10 @@ export function createGuardedFetcher(options: GuardedFetcherOptions = {}): Input
     const trusted = allowHosts.has(host);
     let connectTimer: ReturnType<typeof setTimeout> | undefined;
     const connectTimedOut = new Promise<never>((_, reject) => {
-      connectTimer = setTimeout(() => reject(fetchRefused('connect_timeout', `could not connect to ${host} within ${connectTimeoutMs} ms`)), connectTimeoutMs);
+      connectTimer = setTimeout(
+        () => reject(fetchRefused('connect_timeout', `could not connect to ${host} within ${connectTimeoutMs} ms`)),
+        connectTimeoutMs,
+      );
     });
     connectTimedOut.catch(() => {});
     try {
@@ -123,7 +128,12 @@ export function createGuardedFetcher(options: GuardedFetcherOptions = {}): Input
             port: url.port ? Number(url.port) : secure ? 443 : 80,
             path: `${url.pathname}${url.search}`,
             method: 'GET',
-            headers: { host: url.host, 'user-agent': userAgent, accept: 'image/jpeg, image/png, image/webp', 'accept-encoding': 'gzip, deflate, br' },
+            headers: {
+              host: url.host,
+              'user-agent': userAgent,
+              accept: 'image/jpeg, image/png, image/webp',
+              'accept-encoding': 'gzip, deflate, br',
+            },
             ...(secure && !isIP(host) ? { servername: host } : {}),
             agent: false,
             signal,
@@ -133,7 +143,8 @@ export function createGuardedFetcher(options: GuardedFetcherOptions = {}): Input
               clearTimeout(connectTimer);
               // The peer actually connected to, checked again.
               const peer = socket.remoteAddress;
-              if (!trusted && (!peer || blockedReason(peer))) request.destroy(fetchRefused('blocked_address', `must not point to a private or local address (${peer})`));
+              if (!trusted && (!peer || blockedReason(peer)))
+                request.destroy(fetchRefused('blocked_address', `must not point to a private or local address (${peer})`));
             });
           });
           request.once('response', resolveResponse);
@@ -152,7 +163,9 @@ export function createGuardedFetcher(options: GuardedFetcherOptions = {}): Input
     try {
       addresses = await resolve(host);
     } catch (error) {
-      throw fetchRefused('dns', `could not be fetched: the host ${host} was not found`, { cause_code: (error as NodeJS.ErrnoException).code });
+      throw fetchRefused('dns', `could not be fetched: the host ${host} was not found`, {
+        cause_code: (error as NodeJS.ErrnoException).code,
+      });
     }
     if (addresses.length === 0) throw fetchRefused('dns', `could not be fetched: the host ${host} has no address`);
     return addresses;
@@ -162,7 +175,10 @@ export function createGuardedFetcher(options: GuardedFetcherOptions = {}): Input
 function assertPublic(address: string, host: string): void {
   const reason = blockedReason(address);
   if (reason) {
-    throw fetchRefused('blocked_address', `must not point to a private or local address (${host} is ${address}: ${reason})`, { address, range: reason });
+    throw fetchRefused('blocked_address', `must not point to a private or local address (${host} is ${address}: ${reason})`, {
+      address,
+      range: reason,
+    });
   }
 }
 
@@ -175,7 +191,9 @@ function parseUrl(text: string, allowHttp: boolean): URL {
     throw fetchRefused('scheme', 'must be a data URL or an https URL');
   }
   if (url.protocol !== 'https:' && !(allowHttp && url.protocol === 'http:')) {
-    throw fetchRefused('scheme', `must be an https URL (${url.protocol.replace(/:$/, '')}: is not fetched)`, { scheme: url.protocol.replace(/:$/, '') });
+    throw fetchRefused('scheme', `must be an https URL (${url.protocol.replace(/:$/, '')}: is not fetched)`, {
+      scheme: url.protocol.replace(/:$/, ''),
+    });
   }
   if (url.username || url.password) throw fetchRefused('credentials', 'must not carry a user name or password');
   return url;
@@ -183,7 +201,9 @@ function parseUrl(text: string, allowHttp: boolean): URL {
 
 /** The body, decoded, counted while it streams; destroyed as soon as it passes `maxBytes`. */
 async function readCapped(response: IncomingMessage, maxBytes: number): Promise<Uint8Array> {
-  const encoding = String(response.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+  const encoding = String(response.headers['content-encoding'] ?? 'identity')
+    .trim()
+    .toLowerCase();
   const decoder =
     encoding === 'gzip' || encoding === 'x-gzip'
       ? createGunzip()
@@ -223,7 +243,12 @@ async function readCapped(response: IncomingMessage, maxBytes: number): Promise<
 function asFetchError(error: unknown, signal: AbortSignal): Error {
   if (signal.aborted && isImageGenError(signal.reason)) return signal.reason;
   if (isImageGenError(error)) return error;
-  if (signal.aborted) return signal.reason instanceof Error ? signal.reason : fetchRefused('timeout', 'was not fetched: the request was cancelled');
+  if (signal.aborted)
+    return signal.reason instanceof Error ? signal.reason : fetchRefused('timeout', 'was not fetched: the request was cancelled');
   const code = (error as NodeJS.ErrnoException).code;
-  return fetchRefused('network', `could not be fetched (${code ?? (error instanceof Error ? error.message : 'network error')})`, code ? { cause_code: code } : {});
+  return fetchRefused(
+    'network',
+    `could not be fetched (${code ?? (error instanceof Error ? error.message : 'network error')})`,
+    code ? { cause_code: code } : {},
+  );
 }

@@ -67,11 +67,16 @@ export function createAiSdkProvider(options: AiSdkProviderOptions): ProviderAdap
     unsupported: ['image_prompt_strength', 'output_format (the model decides; set it in providerOptions)'],
     ...(options.pollPolicy ? { pollPolicy: options.pollPolicy } : {}),
     async submit(input, ctx): Promise<SubmitResult> {
-      if (input.inputImage && options.imageToImage === false) throw new ProviderError('provider_error', `${name} is configured without image-to-image`);
+      if (input.inputImage && options.imageToImage === false)
+        throw new ProviderError('provider_error', `${name} is configured without image-to-image`);
       return { requestId: `${name}-${randomUUID()}`, status: await run(input, ctx.signal) };
     },
     async poll(requestId): Promise<ProviderStatus> {
-      return { state: 'failed', reason: 'not_found', message: `${name} answers synchronously; the result of the interrupted request ${requestId} cannot be fetched again` };
+      return {
+        state: 'failed',
+        reason: 'not_found',
+        message: `${name} answers synchronously; the result of the interrupted request ${requestId} cannot be fetched again`,
+      };
     },
   };
 }

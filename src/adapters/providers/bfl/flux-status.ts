@@ -22,7 +22,10 @@ const fluxStatusSchema = z.object({
 export function mapFluxStatus(provider: string, body: unknown): ProviderStatus {
   const parsed = fluxStatusSchema.safeParse(body);
   if (!parsed.success) {
-    throw new ProviderError('invalid_response', `${provider} answered a status without a "status" word: ${JSON.stringify(body)?.slice(0, 200)}`);
+    throw new ProviderError(
+      'invalid_response',
+      `${provider} answered a status without a "status" word: ${JSON.stringify(body)?.slice(0, 200)}`,
+    );
   }
   const { status, result, progress, details, error } = parsed.data;
   switch (status) {
@@ -31,9 +34,17 @@ export function mapFluxStatus(provider: string, body: unknown): ProviderStatus {
     case 'Pending':
       return progress == null ? { state: 'running' } : { state: 'running', progress: progress > 1 ? progress / 100 : progress };
     case 'Request Moderated':
-      return { state: 'failed', reason: 'moderated_input', message: `${provider} refused the request: the prompt or input image was flagged by its moderation${why(details)}` };
+      return {
+        state: 'failed',
+        reason: 'moderated_input',
+        message: `${provider} refused the request: the prompt or input image was flagged by its moderation${why(details)}`,
+      };
     case 'Content Moderated':
-      return { state: 'failed', reason: 'moderated_output', message: `${provider} withheld the generated image: it was flagged by its moderation${why(details)}` };
+      return {
+        state: 'failed',
+        reason: 'moderated_output',
+        message: `${provider} withheld the generated image: it was flagged by its moderation${why(details)}`,
+      };
     case 'Task not found':
       return { state: 'failed', reason: 'not_found', message: `${provider} does not know this request (expired or never created)` };
     case 'Error':
@@ -54,7 +65,8 @@ function resultOutput(provider: string, result: unknown): ProviderOutput {
   if (/^https?:\/\//.test(text)) return { url: text };
   const bytes = fromBase64(text);
   const contentType = sniffImageType(bytes);
-  if (!contentType) throw new ProviderError('invalid_response', `${provider} answered Ready with a result that is neither a URL nor an image`);
+  if (!contentType)
+    throw new ProviderError('invalid_response', `${provider} answered Ready with a result that is neither a URL nor an image`);
   return { bytes, contentType };
 }
 

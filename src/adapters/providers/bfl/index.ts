@@ -3,7 +3,15 @@ import { z } from 'zod';
 import { ProviderError } from '../../../core/errors/provider-error.js';
 import type { GenerationInput, ProviderStatus, SubmitResult } from '../../../core/ports/provider-adapter.js';
 import { sizeFor } from '../http/aspect-ratio.js';
-import { assertOutputFormat, warnOnce, resultDownloader, providerHttpFor, type CommonProviderOptions, type HttpProviderAdapter, type WebhookSettings } from '../http/adapter-kit.js';
+import {
+  assertOutputFormat,
+  warnOnce,
+  resultDownloader,
+  providerHttpFor,
+  type CommonProviderOptions,
+  type HttpProviderAdapter,
+  type WebhookSettings,
+} from '../http/adapter-kit.js';
 import { decodeRef, encodeRef } from '../http/request-ref.js';
 import { sendRequest } from '../http/send-request.js';
 import { mapFluxStatus } from './flux-status.js';
@@ -101,9 +109,18 @@ export function createBflProvider(options: BflProviderOptions): HttpProviderAdap
       const target = input.inputImage ? editModel : model;
       const payload = body(input);
       const { value, lease } = await http.start(ctx.signal, async (lease) => {
-        const response = await sendRequest(`${baseUrl}/v1/${target}`, { provider: name, headers: headers(lease.key), body: payload, signal: ctx.signal });
+        const response = await sendRequest(`${baseUrl}/v1/${target}`, {
+          provider: name,
+          headers: headers(lease.key),
+          body: payload,
+          signal: ctx.signal,
+        });
         const parsed = submitSchema.safeParse(response.json);
-        if (!parsed.success) throw new ProviderError('invalid_response', `bfl answered the submit without an id: ${JSON.stringify(response.json)?.slice(0, 200)}`);
+        if (!parsed.success)
+          throw new ProviderError(
+            'invalid_response',
+            `bfl answered the submit without an id: ${JSON.stringify(response.json)?.slice(0, 200)}`,
+          );
         return parsed.data;
       });
       const requestId = encodeRef({ id: value.id, key: lease.fingerprint, url: value.polling_url });

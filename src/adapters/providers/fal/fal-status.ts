@@ -19,7 +19,8 @@ const falResultSchema = z.object({
 /** The status word of fal's queue, mapped once; COMPLETED needs the result fetched (null here). */
 export function mapFalQueueStatus(body: unknown): ProviderStatus | null {
   const parsed = falQueueStatusSchema.safeParse(body);
-  if (!parsed.success) throw new ProviderError('invalid_response', `fal answered a status without a "status" word: ${JSON.stringify(body)?.slice(0, 200)}`);
+  if (!parsed.success)
+    throw new ProviderError('invalid_response', `fal answered a status without a "status" word: ${JSON.stringify(body)?.slice(0, 200)}`);
   switch (parsed.data.status) {
     case 'IN_QUEUE':
       return { state: 'pending' };
@@ -41,9 +42,14 @@ export function mapFalQueueStatus(body: unknown): ProviderStatus | null {
 /** The result body (or a webhook's `payload`) as a final status. */
 export function mapFalResult(body: unknown): ProviderStatus {
   const parsed = falResultSchema.safeParse(body);
-  if (!parsed.success) throw new ProviderError('invalid_response', `fal answered a result without images: ${JSON.stringify(body)?.slice(0, 200)}`);
+  if (!parsed.success)
+    throw new ProviderError('invalid_response', `fal answered a result without images: ${JSON.stringify(body)?.slice(0, 200)}`);
   if (parsed.data.has_nsfw_concepts?.[0] === true) {
-    return { state: 'failed', reason: 'moderated_output', message: 'fal withheld the generated image: its safety checker flagged it (has_nsfw_concepts)' };
+    return {
+      state: 'failed',
+      reason: 'moderated_output',
+      message: 'fal withheld the generated image: its safety checker flagged it (has_nsfw_concepts)',
+    };
   }
   const image = parsed.data.images[0]!;
   return { state: 'succeeded', output: image.content_type ? { url: image.url, contentType: image.content_type } : { url: image.url } };

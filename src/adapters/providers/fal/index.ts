@@ -1,7 +1,15 @@
 import { z } from 'zod';
 import { ProviderError } from '../../../core/errors/provider-error.js';
 import type { GenerationInput, ProviderStatus, SubmitResult } from '../../../core/ports/provider-adapter.js';
-import { assertOutputFormat, warnOnce, resultDownloader, providerHttpFor, type CommonProviderOptions, type HttpProviderAdapter, type WebhookSettings } from '../http/adapter-kit.js';
+import {
+  assertOutputFormat,
+  warnOnce,
+  resultDownloader,
+  providerHttpFor,
+  type CommonProviderOptions,
+  type HttpProviderAdapter,
+  type WebhookSettings,
+} from '../http/adapter-kit.js';
 import { HttpStatusError } from '../http/http-status-error.js';
 import { toDataUrl } from '../http/image-type.js';
 import { decodeRef, encodeRef } from '../http/request-ref.js';
@@ -52,7 +60,8 @@ export function createFalProvider(options: FalProviderOptions): HttpProviderAdap
     if (input.inputImage) {
       // fal accepts data URIs wherever it takes a file URL.
       out.image_url = toDataUrl(input.inputImage.bytes, input.inputImage.contentType);
-      if (input.imagePromptStrength !== undefined) warnOnce(options.logger, warned, name, 'image_prompt_strength (Kontext follows the prompt)');
+      if (input.imagePromptStrength !== undefined)
+        warnOnce(options.logger, warned, name, 'image_prompt_strength (Kontext follows the prompt)');
     }
     return out;
   }
@@ -60,7 +69,8 @@ export function createFalProvider(options: FalProviderOptions): HttpProviderAdap
   /** The request's response URL: stored, or rebuilt from the endpoint's app (owner/name). */
   function responseUrl(ref: { id: string; url?: string | undefined; extra?: string | undefined }): string {
     if (ref.url) {
-      if (new URL(ref.url).origin !== queue.origin) throw new ProviderError('invalid_response', 'fal gave a response_url on another host; the key is not sent there');
+      if (new URL(ref.url).origin !== queue.origin)
+        throw new ProviderError('invalid_response', 'fal gave a response_url on another host; the key is not sent there');
       return ref.url;
     }
     const app = (ref.extra ?? model).split('/').slice(0, 2).join('/');
@@ -73,7 +83,14 @@ export function createFalProvider(options: FalProviderOptions): HttpProviderAdap
       return mapFalResult(response.json);
     } catch (error) {
       // A failed generation answers its result URL with 4xx and a `detail`.
-      if (error instanceof HttpStatusError && error.status >= 400 && error.status < 500 && error.status !== 429 && error.status !== 401 && error.status !== 403) {
+      if (
+        error instanceof HttpStatusError &&
+        error.status >= 400 &&
+        error.status < 500 &&
+        error.status !== 429 &&
+        error.status !== 401 &&
+        error.status !== 403
+      ) {
         return mapFalError(error.bodySnippet);
       }
       throw error;
@@ -95,7 +112,11 @@ export function createFalProvider(options: FalProviderOptions): HttpProviderAdap
       const { value, lease } = await http.start(ctx.signal, async (lease) => {
         const response = await sendRequest(url, { provider: name, headers: auth(lease.key), body: payload, signal: ctx.signal });
         const parsed = submitSchema.safeParse(response.json);
-        if (!parsed.success) throw new ProviderError('invalid_response', `fal answered the submit without a request_id: ${JSON.stringify(response.json)?.slice(0, 200)}`);
+        if (!parsed.success)
+          throw new ProviderError(
+            'invalid_response',
+            `fal answered the submit without a request_id: ${JSON.stringify(response.json)?.slice(0, 200)}`,
+          );
         return parsed.data;
       });
       const requestId = encodeRef({ id: value.request_id, key: lease.fingerprint, url: value.response_url, extra: endpoint });
@@ -118,7 +139,9 @@ export function createFalProvider(options: FalProviderOptions): HttpProviderAdap
       const ref = decodeRef(requestId);
       const signal = AbortSignal.timeout(10_000);
       try {
-        await http.follow(requestId, ref.key ?? null, signal, (lease) => sendRequest(`${responseUrl(ref)}/cancel`, { provider: name, method: 'PUT', headers: auth(lease.key), signal }));
+        await http.follow(requestId, ref.key ?? null, signal, (lease) =>
+          sendRequest(`${responseUrl(ref)}/cancel`, { provider: name, method: 'PUT', headers: auth(lease.key), signal }),
+        );
       } finally {
         http.finish(requestId, 'failure');
       }

@@ -2,7 +2,14 @@ import { encodeBase64 } from '../../../core/image-input/base64.js';
 import { z } from 'zod';
 import { ProviderError } from '../../../core/errors/provider-error.js';
 import type { GenerationInput, ProviderStatus, SubmitResult } from '../../../core/ports/provider-adapter.js';
-import { assertOutputFormat, warnOnce, resultDownloader, providerHttpFor, type CommonProviderOptions, type HttpProviderAdapter } from '../http/adapter-kit.js';
+import {
+  assertOutputFormat,
+  warnOnce,
+  resultDownloader,
+  providerHttpFor,
+  type CommonProviderOptions,
+  type HttpProviderAdapter,
+} from '../http/adapter-kit.js';
 import { decodeRef, encodeRef } from '../http/request-ref.js';
 import { sendRequest } from '../http/send-request.js';
 import { mapFluxStatus } from '../bfl/flux-status.js';
@@ -46,7 +53,8 @@ export function createFireworksProvider(options: FireworksProviderOptions): Http
     if (input.inputImage) {
       // "Base64 encoded image or URL to use with Kontext."
       out.input_image = encodeBase64(input.inputImage.bytes);
-      if (input.imagePromptStrength !== undefined) warnOnce(options.logger, warned, name, 'image_prompt_strength (Kontext follows the prompt)');
+      if (input.imagePromptStrength !== undefined)
+        warnOnce(options.logger, warned, name, 'image_prompt_strength (Kontext follows the prompt)');
     }
     return out;
   }
@@ -62,9 +70,18 @@ export function createFireworksProvider(options: FireworksProviderOptions): Http
       assertOutputFormat(name, input, formats);
       const payload = body(input);
       const { value, lease } = await http.start(ctx.signal, async (lease) => {
-        const response = await sendRequest(`${baseUrl}/${model}`, { provider: name, headers: auth(lease.key), body: payload, signal: ctx.signal });
+        const response = await sendRequest(`${baseUrl}/${model}`, {
+          provider: name,
+          headers: auth(lease.key),
+          body: payload,
+          signal: ctx.signal,
+        });
         const parsed = submitSchema.safeParse(response.json);
-        if (!parsed.success) throw new ProviderError('invalid_response', `fireworks answered the submit without a request_id: ${JSON.stringify(response.json)?.slice(0, 200)}`);
+        if (!parsed.success)
+          throw new ProviderError(
+            'invalid_response',
+            `fireworks answered the submit without a request_id: ${JSON.stringify(response.json)?.slice(0, 200)}`,
+          );
         return parsed.data;
       });
       const requestId = encodeRef({ id: value.request_id, key: lease.fingerprint, extra: model });
@@ -75,7 +92,12 @@ export function createFireworksProvider(options: FireworksProviderOptions): Http
     async poll(requestId, ctx): Promise<ProviderStatus> {
       const ref = decodeRef(requestId);
       const status = await http.follow(requestId, ref.key ?? null, ctx.signal, async (lease) => {
-        const response = await sendRequest(`${baseUrl}/${ref.extra ?? model}/get_result`, { provider: name, headers: auth(lease.key), body: { id: ref.id }, signal: ctx.signal });
+        const response = await sendRequest(`${baseUrl}/${ref.extra ?? model}/get_result`, {
+          provider: name,
+          headers: auth(lease.key),
+          body: { id: ref.id },
+          signal: ctx.signal,
+        });
         return mapFluxStatus(name, response.json);
       });
       http.finishIfFinal(requestId, status);

@@ -49,15 +49,29 @@ export async function providerFromEnv(options: ProviderFromEnvOptions = {}): Pro
   switch (chosen) {
     case 'bfl': {
       const { createBflProvider } = await import('../bfl/index.js');
-      return { name: chosen, provider: createBflProvider({ apiKeys: need('BFL_API_KEYS'), model: env.BFL_MODEL || undefined, region: env.BFL_REGION || undefined, logger }) };
+      return {
+        name: chosen,
+        provider: createBflProvider({
+          apiKeys: need('BFL_API_KEYS'),
+          model: env.BFL_MODEL || undefined,
+          region: env.BFL_REGION || undefined,
+          logger,
+        }),
+      };
     }
     case 'fireworks': {
       const { createFireworksProvider } = await import('../fireworks/index.js');
-      return { name: chosen, provider: createFireworksProvider({ apiKeys: need('FIREWORKS_API_KEYS'), model: env.FIREWORKS_MODEL || undefined, logger }) };
+      return {
+        name: chosen,
+        provider: createFireworksProvider({ apiKeys: need('FIREWORKS_API_KEYS'), model: env.FIREWORKS_MODEL || undefined, logger }),
+      };
     }
     case 'openai': {
       const { createOpenAiProvider } = await import('../openai/index.js');
-      return { name: chosen, provider: createOpenAiProvider({ apiKeys: need('OPENAI_API_KEY'), model: env.OPENAI_IMAGE_MODEL || undefined, logger }) };
+      return {
+        name: chosen,
+        provider: createOpenAiProvider({ apiKeys: need('OPENAI_API_KEY'), model: env.OPENAI_IMAGE_MODEL || undefined, logger }),
+      };
     }
     case 'fal': {
       const { createFalProvider } = await import('../fal/index.js');
@@ -65,7 +79,10 @@ export async function providerFromEnv(options: ProviderFromEnvOptions = {}): Pro
     }
     case 'replicate': {
       const { createReplicateProvider } = await import('../replicate/index.js');
-      return { name: chosen, provider: createReplicateProvider({ apiKeys: need('REPLICATE_API_TOKEN'), model: env.REPLICATE_MODEL || undefined, logger }) };
+      return {
+        name: chosen,
+        provider: createReplicateProvider({ apiKeys: need('REPLICATE_API_TOKEN'), model: env.REPLICATE_MODEL || undefined, logger }),
+      };
     }
     case 'offline': {
       const { createOfflineProvider } = await import('../offline/index.js');

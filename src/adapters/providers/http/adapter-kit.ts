@@ -1,6 +1,12 @@
 import { ValidationError } from '../../../core/errors/validation-error.js';
 import type { Logger } from '../../../core/options.js';
-import type { GenerationInput, ImageBytes, PollPolicy, ProviderAdapter, ProviderCallContext } from '../../../core/ports/provider-adapter.js';
+import type {
+  GenerationInput,
+  ImageBytes,
+  PollPolicy,
+  ProviderAdapter,
+  ProviderCallContext,
+} from '../../../core/ports/provider-adapter.js';
 import { downloadImage } from './download.js';
 import { KeyPool } from './key-pool.js';
 import { ProviderHttp } from './provider-http.js';
@@ -87,7 +93,12 @@ export function resultDownloader(
 /** The key pool and retry layer of one adapter, from the options every adapter shares. */
 export function providerHttpFor(provider: string, options: CommonProviderOptions, defaultConcurrencyPerKey: number): ProviderHttp {
   return new ProviderHttp({
-    pool: new KeyPool({ provider, keys: keyList(options.apiKeys), concurrencyPerKey: options.concurrencyPerKey ?? defaultConcurrencyPerKey, logger: options.logger }),
+    pool: new KeyPool({
+      provider,
+      keys: keyList(options.apiKeys),
+      concurrencyPerKey: options.concurrencyPerKey ?? defaultConcurrencyPerKey,
+      logger: options.logger,
+    }),
     retries: options.retries,
     minTimeoutMs: options.retryMinTimeoutMs,
     logger: options.logger,

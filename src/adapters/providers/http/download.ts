@@ -43,7 +43,12 @@ export async function downloadImage(url: string, options: DownloadOptions): Prom
     response = await fetch(target, { headers, signal, redirect: 'follow' });
   } catch (error) {
     if (options.signal.aborted) throw options.signal.reason;
-    throw new ProviderError('provider_error', `The result image from ${provider} could not be downloaded: ${describe(error, timeoutMs)}`, {}, { cause: error });
+    throw new ProviderError(
+      'provider_error',
+      `The result image from ${provider} could not be downloaded: ${describe(error, timeoutMs)}`,
+      {},
+      { cause: error },
+    );
   }
   if (!response.ok) {
     await response.body?.cancel().catch(() => {});
@@ -60,7 +65,13 @@ export async function downloadImage(url: string, options: DownloadOptions): Prom
   return { bytes, contentType };
 }
 
-async function readResult(response: Response, maxBytes: number, provider: string, taskSignal: AbortSignal, timeoutMs: number): Promise<Uint8Array> {
+async function readResult(
+  response: Response,
+  maxBytes: number,
+  provider: string,
+  taskSignal: AbortSignal,
+  timeoutMs: number,
+): Promise<Uint8Array> {
   try {
     return await readCapped(response.body, maxBytes);
   } catch (error) {
@@ -68,11 +79,17 @@ async function readResult(response: Response, maxBytes: number, provider: string
     if (error instanceof StreamTooLargeError) {
       throw new ProviderError('invalid_response', `The result image from ${provider} is larger than ${maxBytes} bytes`);
     }
-    throw new ProviderError('provider_error', `The result image from ${provider} could not be downloaded: ${describe(error, timeoutMs)}`, {}, { cause: error });
+    throw new ProviderError(
+      'provider_error',
+      `The result image from ${provider} could not be downloaded: ${describe(error, timeoutMs)}`,
+      {},
+      { cause: error },
+    );
   }
 }
 
 function describe(error: unknown, timeoutMs: number): string {
-  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) return `no complete answer within ${timeoutMs} ms`;
+  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError'))
+    return `no complete answer within ${timeoutMs} ms`;
   return error instanceof Error ? error.message : String(error);
 }

@@ -161,7 +161,9 @@ export class KeyPool {
   }
 
   #usable(state: KeyState, at: number): boolean {
-    return state.disabledReason === null && (state.coolingUntil === null || state.coolingUntil <= at) && state.inFlight < this.concurrencyPerKey;
+    return (
+      state.disabledReason === null && (state.coolingUntil === null || state.coolingUntil <= at) && state.inFlight < this.concurrencyPerKey
+    );
   }
 
   #tryTake(): KeyLease | null {
@@ -207,12 +209,17 @@ export class KeyPool {
   #schedule(): void {
     if (this.#timer || this.#waiters.length === 0) return;
     const at = this.#now();
-    const ends = this.#keys.filter((k) => k.disabledReason === null && k.coolingUntil !== null && k.coolingUntil > at).map((k) => k.coolingUntil!);
+    const ends = this.#keys
+      .filter((k) => k.disabledReason === null && k.coolingUntil !== null && k.coolingUntil > at)
+      .map((k) => k.coolingUntil!);
     if (ends.length === 0) return;
-    this.#timer = setTimeout(() => {
-      this.#timer = null;
-      this.#drain();
-    }, Math.min(...ends) - at + 1);
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = null;
+        this.#drain();
+      },
+      Math.min(...ends) - at + 1,
+    );
     this.#timer.unref?.();
   }
 

@@ -92,14 +92,20 @@ export class ProviderHttp {
 
   /** Releases the key held for a request once its status is final; a pending status keeps it. */
   finishIfFinal(requestRef: string, status: ProviderStatus): void {
-    if (status.state === 'succeeded' || status.state === 'failed') this.finish(requestRef, status.state === 'succeeded' ? 'success' : 'failure');
+    if (status.state === 'succeeded' || status.state === 'failed')
+      this.finish(requestRef, status.state === 'succeeded' ? 'success' : 'failure');
   }
 
   /**
    * The port's `waitForStatus` for adapters that take webhooks: waits on the inbox for the
    * provider's own request id (or sleeps without an inbox) and frees the key on a final status.
    */
-  async waitForWebhook(inbox: StatusInbox | undefined, requestRef: string, ms: number, signal: AbortSignal): Promise<ProviderStatus | null> {
+  async waitForWebhook(
+    inbox: StatusInbox | undefined,
+    requestRef: string,
+    ms: number,
+    signal: AbortSignal,
+  ): Promise<ProviderStatus | null> {
     const status = await waitOnInbox(inbox, this.provider, decodeRef(requestRef).id, ms, signal);
     if (status) this.finishIfFinal(requestRef, status);
     return status;
@@ -119,7 +125,12 @@ export class ProviderHttp {
    * Runs a follow-up call (poll, result, cancel) of a request with the key that created it: the
    * held one, or — after a restart — the key with that fingerprint, adopted without waiting.
    */
-  async follow<T>(requestRef: string, keyFingerprint: string | null, signal: AbortSignal, call: (lease: KeyLease) => Promise<T>): Promise<T> {
+  async follow<T>(
+    requestRef: string,
+    keyFingerprint: string | null,
+    signal: AbortSignal,
+    call: (lease: KeyLease) => Promise<T>,
+  ): Promise<T> {
     let hold = this.#holds.get(requestRef);
     if (!hold) {
       const lease = await this.pool.adopt(keyFingerprint, signal);
@@ -152,11 +163,14 @@ export class ProviderHttp {
     if (isImageGenError(error)) return error;
     const provider = this.provider;
     if (error instanceof HttpStatusError) {
-      if (error.status === 401 || error.status === 403) return new ProviderError('unauthorized', `${provider} rejected the API key (HTTP ${error.status})`);
+      if (error.status === 401 || error.status === 403)
+        return new ProviderError('unauthorized', `${provider} rejected the API key (HTTP ${error.status})`);
       if (error.status === 402) return new ProviderError('provider_error', `${provider} reports the account is out of credits (HTTP 402)`);
       if (error.status === 404) return new ProviderError('not_found', `${provider} does not know this request (HTTP 404)`);
-      if (error.status === 429) return new ProviderError('provider_error', `${provider} kept rate limiting the request (HTTP 429) after retries`);
-      if (error.status >= 500) return new ProviderError('provider_error', `${provider} failed (HTTP ${error.status}) after retries: ${error.bodySnippet}`);
+      if (error.status === 429)
+        return new ProviderError('provider_error', `${provider} kept rate limiting the request (HTTP 429) after retries`);
+      if (error.status >= 500)
+        return new ProviderError('provider_error', `${provider} failed (HTTP ${error.status}) after retries: ${error.bodySnippet}`);
       return new ProviderError('provider_error', `${provider} rejected the request (HTTP ${error.status}): ${error.bodySnippet}`);
     }
     if (error instanceof NetworkError) return new ProviderError('provider_error', `${error.message} (after retries)`, {}, { cause: error });

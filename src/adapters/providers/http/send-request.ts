@@ -40,7 +40,13 @@ export async function sendRequest(url: string, options: SendRequestOptions): Pro
   }
   let response: Response;
   try {
-    response = await fetch(url, { method: options.method ?? (body === undefined ? 'GET' : 'POST'), headers, body: payload, signal, redirect: 'error' });
+    response = await fetch(url, {
+      method: options.method ?? (body === undefined ? 'GET' : 'POST'),
+      headers,
+      body: payload,
+      signal,
+      redirect: 'error',
+    });
   } catch (error) {
     if (options.signal.aborted) throw options.signal.reason;
     if (timeout.aborted) throw new NetworkError(options.provider, new Error(`no answer within ${options.timeoutMs ?? 30_000} ms`));

@@ -52,7 +52,9 @@ const MIME: Record<OutputFormat, string> = { png: 'image/png', jpeg: 'image/jpeg
  * Request ids carry the text-to-image input, so a restarted process can still poll a request
  * another process submitted.
  */
-export function createOfflineProvider(options: OfflineProviderOptions = {}): ProviderAdapter & { readonly calls: { submit: number; poll: number } } {
+export function createOfflineProvider(
+  options: OfflineProviderOptions = {},
+): ProviderAdapter & { readonly calls: { submit: number; poll: number } } {
   const size = options.size ?? 512;
   const latencyMs = options.latencyMs ?? 0;
   const pollsBeforeReady = options.pollsBeforeReady ?? 2;
@@ -69,7 +71,12 @@ export function createOfflineProvider(options: OfflineProviderOptions = {}): Pro
       pixels = blendInto(pixels, source, input.imagePromptStrength);
     }
     const image = sharp(pixels, { raw: { width, height, channels: 3 } });
-    const bytes = await (input.outputFormat === 'jpeg' ? image.jpeg({ quality: 85 }) : input.outputFormat === 'webp' ? image.webp({ quality: 80 }) : image.png()).toBuffer();
+    const bytes = await (input.outputFormat === 'jpeg'
+      ? image.jpeg({ quality: 85 })
+      : input.outputFormat === 'webp'
+        ? image.webp({ quality: 80 })
+        : image.png()
+    ).toBuffer();
     return { bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), contentType: MIME[input.outputFormat] };
   }
 

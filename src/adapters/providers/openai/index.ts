@@ -48,7 +48,10 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): HttpProvid
   const baseUrl = (options.baseUrl ?? 'https://api.openai.com/v1').replace(/\/+$/, '');
   const http = providerHttpFor(name, options, 8);
   const warned = new Set<string>();
-  const headers = (key: string) => ({ authorization: `Bearer ${key}`, ...(options.organization ? { 'openai-organization': options.organization } : {}) });
+  const headers = (key: string) => ({
+    authorization: `Bearer ${key}`,
+    ...(options.organization ? { 'openai-organization': options.organization } : {}),
+  });
 
   function fields(input: GenerationInput): Record<string, string> {
     const out: Record<string, string> = {
@@ -59,7 +62,8 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): HttpProvid
       output_format: input.outputFormat,
       quality: options.quality ?? 'auto',
     };
-    if (!['1:1', '3:2', '2:3'].includes(input.aspectRatio)) warnOnce(options.logger, warned, name, `aspect_ratio ${input.aspectRatio} (nearest size ${out.size} is used)`);
+    if (!['1:1', '3:2', '2:3'].includes(input.aspectRatio))
+      warnOnce(options.logger, warned, name, `aspect_ratio ${input.aspectRatio} (nearest size ${out.size} is used)`);
     if (input.seed !== null) warnOnce(options.logger, warned, name, 'seed');
     return out;
   }
@@ -82,16 +86,31 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): HttpProvid
       body = { ...base, n: 1, moderation: options.moderation ?? 'auto' };
     }
     try {
-      const response = await sendRequest(url, { provider: name, headers: headers(key), body, signal, timeoutMs: options.requestTimeoutMs ?? 180_000, maxBodyBytes: 64 * 1024 * 1024 });
+      const response = await sendRequest(url, {
+        provider: name,
+        headers: headers(key),
+        body,
+        signal,
+        timeoutMs: options.requestTimeoutMs ?? 180_000,
+        maxBodyBytes: 64 * 1024 * 1024,
+      });
       const parsed = imagesSchema.safeParse(response.json);
-      if (!parsed.success) throw new ProviderError('invalid_response', `openai answered without data[0].b64_json: ${JSON.stringify(response.json)?.slice(0, 200)}`);
+      if (!parsed.success)
+        throw new ProviderError(
+          'invalid_response',
+          `openai answered without data[0].b64_json: ${JSON.stringify(response.json)?.slice(0, 200)}`,
+        );
       const bytes = fromBase64(parsed.data.data[0]!.b64_json);
       const contentType = sniffImageType(bytes);
       if (!contentType) throw new ProviderError('invalid_response', 'openai answered b64_json that is not a PNG, JPEG or WebP image');
       return { state: 'succeeded', output: { bytes, contentType } };
     } catch (error) {
       if (error instanceof HttpStatusError && error.status === 400 && /moderation_blocked|safety system/i.test(error.bodySnippet)) {
-        return { state: 'failed', reason: 'moderated_input', message: `openai refused the request: its safety system flagged the prompt or image (${error.bodySnippet})` };
+        return {
+          state: 'failed',
+          reason: 'moderated_input',
+          message: `openai refused the request: its safety system flagged the prompt or image (${error.bodySnippet})`,
+        };
       }
       throw error;
     }
@@ -100,7 +119,11 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): HttpProvid
   return {
     name,
     capabilities: { imageToImage: true, seed: false, outputFormats: ['png', 'jpeg', 'webp'] },
-    unsupported: ['seed', 'aspect_ratio other than 1:1, 3:2, 2:3 (nearest size)', 'image_prompt_strength (mapped to input_fidelity high/low)'],
+    unsupported: [
+      'seed',
+      'aspect_ratio other than 1:1, 3:2, 2:3 (nearest size)',
+      'image_prompt_strength (mapped to input_fidelity high/low)',
+    ],
     ...(options.pollPolicy ? { pollPolicy: options.pollPolicy } : {}),
     keyStats: () => http.pool.stats(),
 
@@ -111,7 +134,11 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): HttpProvid
     },
 
     async poll(requestId): Promise<ProviderStatus> {
-      return { state: 'failed', reason: 'not_found', message: `openai answers synchronously; the result of the interrupted request ${requestId} cannot be fetched again` };
+      return {
+        state: 'failed',
+        reason: 'not_found',
+        message: `openai answers synchronously; the result of the interrupted request ${requestId} cannot be fetched again`,
+      };
     },
   };
 }

@@ -2,7 +2,15 @@ import { z } from 'zod';
 import { ProviderError } from '../../../core/errors/provider-error.js';
 import type { GenerationInput, ProviderStatus, SubmitResult } from '../../../core/ports/provider-adapter.js';
 import type { OutputFormat } from '../../../core/schemas/params.js';
-import { assertOutputFormat, warnOnce, resultDownloader, providerHttpFor, type CommonProviderOptions, type HttpProviderAdapter, type WebhookSettings } from '../http/adapter-kit.js';
+import {
+  assertOutputFormat,
+  warnOnce,
+  resultDownloader,
+  providerHttpFor,
+  type CommonProviderOptions,
+  type HttpProviderAdapter,
+  type WebhookSettings,
+} from '../http/adapter-kit.js';
 import { toDataUrl } from '../http/image-type.js';
 import type { KeyLease } from '../http/key-pool.js';
 import { decodeRef, encodeRef } from '../http/request-ref.js';
@@ -68,7 +76,8 @@ export function createReplicateProvider(options: ReplicateProviderOptions): Http
     if (input.seed !== null) out.seed = input.seed;
     if (input.inputImage) {
       out[options.imageInputName ?? 'input_image'] = await imageInput(input, lease, signal);
-      if (input.imagePromptStrength !== undefined) warnOnce(options.logger, warned, name, 'image_prompt_strength (set a model-specific field in extraInput)');
+      if (input.imagePromptStrength !== undefined)
+        warnOnce(options.logger, warned, name, 'image_prompt_strength (set a model-specific field in extraInput)');
       if (input.aspectRatio !== '1:1') warnOnce(options.logger, warned, name, 'aspect_ratio on edits (the output matches the input image)');
     }
     return out;
@@ -77,7 +86,11 @@ export function createReplicateProvider(options: ReplicateProviderOptions): Http
   return {
     name,
     capabilities: { imageToImage: true, seed: true, outputFormats: formats },
-    unsupported: ['image_prompt_strength', 'aspect_ratio on edits', ...(['png', 'jpeg', 'webp'] as const).filter((f) => !formats.includes(f)).map((f) => `output_format ${f}`)],
+    unsupported: [
+      'image_prompt_strength',
+      'aspect_ratio on edits',
+      ...(['png', 'jpeg', 'webp'] as const).filter((f) => !formats.includes(f)).map((f) => `output_format ${f}`),
+    ],
     ...(options.pollPolicy ? { pollPolicy: options.pollPolicy } : {}),
     keyStats: () => http.pool.stats(),
 
@@ -93,7 +106,11 @@ export function createReplicateProvider(options: ReplicateProviderOptions): Http
         const url = options.version ? `${baseUrl}/predictions` : `${baseUrl}/models/${model}/predictions`;
         const response = await sendRequest(url, { provider: name, headers: auth(lease.key), body, signal: ctx.signal });
         const id = (response.json as { id?: unknown } | undefined)?.id;
-        if (typeof id !== 'string' || id === '') throw new ProviderError('invalid_response', `replicate answered the create without an id: ${JSON.stringify(response.json)?.slice(0, 200)}`);
+        if (typeof id !== 'string' || id === '')
+          throw new ProviderError(
+            'invalid_response',
+            `replicate answered the create without an id: ${JSON.stringify(response.json)?.slice(0, 200)}`,
+          );
         return { id, status: mapPrediction(response.json) };
       });
       const requestId = encodeRef({ id: value.id, key: lease.fingerprint });
@@ -105,7 +122,11 @@ export function createReplicateProvider(options: ReplicateProviderOptions): Http
     async poll(requestId, ctx): Promise<ProviderStatus> {
       const ref = decodeRef(requestId);
       const status = await http.follow(requestId, ref.key ?? null, ctx.signal, async (lease) => {
-        const response = await sendRequest(`${baseUrl}/predictions/${encodeURIComponent(ref.id)}`, { provider: name, headers: auth(lease.key), signal: ctx.signal });
+        const response = await sendRequest(`${baseUrl}/predictions/${encodeURIComponent(ref.id)}`, {
+          provider: name,
+          headers: auth(lease.key),
+          signal: ctx.signal,
+        });
         return mapPrediction(response.json);
       });
       http.finishIfFinal(requestId, status);
@@ -117,7 +138,12 @@ export function createReplicateProvider(options: ReplicateProviderOptions): Http
       const signal = AbortSignal.timeout(10_000);
       try {
         await http.follow(requestId, ref.key ?? null, signal, (lease) =>
-          sendRequest(`${baseUrl}/predictions/${encodeURIComponent(ref.id)}/cancel`, { provider: name, method: 'POST', headers: auth(lease.key), signal }),
+          sendRequest(`${baseUrl}/predictions/${encodeURIComponent(ref.id)}/cancel`, {
+            provider: name,
+            method: 'POST',
+            headers: auth(lease.key),
+            signal,
+          }),
         );
       } finally {
         http.finish(requestId, 'failure');

@@ -18,7 +18,11 @@ export const predictionSchema = z.object({
  */
 export function mapPrediction(body: unknown): ProviderStatus {
   const parsed = predictionSchema.safeParse(body);
-  if (!parsed.success) throw new ProviderError('invalid_response', `replicate answered a prediction without id/status: ${JSON.stringify(body)?.slice(0, 200)}`);
+  if (!parsed.success)
+    throw new ProviderError(
+      'invalid_response',
+      `replicate answered a prediction without id/status: ${JSON.stringify(body)?.slice(0, 200)}`,
+    );
   const { status, output, error } = parsed.data;
   switch (status) {
     case 'starting':
@@ -27,7 +31,8 @@ export function mapPrediction(body: unknown): ProviderStatus {
       return { state: 'running' };
     case 'succeeded': {
       const url = Array.isArray(output) ? output[0] : output;
-      if (typeof url !== 'string' || url === '') throw new ProviderError('invalid_response', 'replicate answered succeeded without an output URL');
+      if (typeof url !== 'string' || url === '')
+        throw new ProviderError('invalid_response', 'replicate answered succeeded without an output URL');
       return { state: 'succeeded', output: { url } };
     }
     case 'failed': {

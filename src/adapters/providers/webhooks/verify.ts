@@ -25,7 +25,12 @@ export function verifyBflSignature(rawBody: Uint8Array, headers: Headers, secret
  * HMAC-SHA256 keyed with the base64 part of `whsec_…` over `<webhook-id>.<webhook-timestamp>.<body>`;
  * `webhook-signature` lists space-separated `v1,<base64>` signatures; the timestamp must be recent.
  */
-export function verifyReplicateSignature(rawBody: Uint8Array, headers: Headers, secret: string, options: { toleranceSeconds?: number; now?: number } = {}): boolean {
+export function verifyReplicateSignature(
+  rawBody: Uint8Array,
+  headers: Headers,
+  secret: string,
+  options: { toleranceSeconds?: number; now?: number } = {},
+): boolean {
   const id = headers.get('webhook-id');
   const timestamp = headers.get('webhook-timestamp');
   const signatures = headers.get('webhook-signature');
@@ -56,7 +61,12 @@ export function ed25519KeyFromJwk(jwk: Jwk): KeyObject {
  * signature hex in `X-Fal-Webhook-Signature`, public keys from fal's JWKS
  * (`https://rest.alpha.fal.ai/.well-known/jwks.json`); timestamp within 5 minutes.
  */
-export function verifyFalSignature(rawBody: Uint8Array, headers: Headers, keys: readonly KeyObject[], options: { toleranceSeconds?: number; now?: number } = {}): boolean {
+export function verifyFalSignature(
+  rawBody: Uint8Array,
+  headers: Headers,
+  keys: readonly KeyObject[],
+  options: { toleranceSeconds?: number; now?: number } = {},
+): boolean {
   const requestId = headers.get('x-fal-webhook-request-id');
   const userId = headers.get('x-fal-webhook-user-id');
   const timestamp = headers.get('x-fal-webhook-timestamp');

@@ -51,7 +51,8 @@ export function createWebhookHandler(options: WebhookHandlerOptions): (request: 
   async function verified(provider: Provider, body: Uint8Array, headers: Headers): Promise<boolean> {
     const tolerance = { toleranceSeconds: options.toleranceSeconds ?? 300 };
     if (provider === 'bfl') return !!options.bfl && verifyBflSignature(body, headers, options.bfl.secret);
-    if (provider === 'replicate') return !!options.replicate && verifyReplicateSignature(body, headers, options.replicate.secret, tolerance);
+    if (provider === 'replicate')
+      return !!options.replicate && verifyReplicateSignature(body, headers, options.replicate.secret, tolerance);
     return !!options.fal && verifyFalSignature(body, headers, await falPublicKeys(), tolerance);
   }
 
@@ -68,7 +69,10 @@ export function createWebhookHandler(options: WebhookHandlerOptions): (request: 
     try {
       ok = await verified(provider, body, request.headers);
     } catch (error) {
-      options.logger?.error('webhook keys could not be loaded', { provider, error: error instanceof Error ? error.message : String(error) });
+      options.logger?.error('webhook keys could not be loaded', {
+        provider,
+        error: error instanceof Error ? error.message : String(error),
+      });
       return json(503, { error: 'Signing keys unavailable; retry later', code: 'unavailable' });
     }
     if (!ok) {
@@ -79,7 +83,10 @@ export function createWebhookHandler(options: WebhookHandlerOptions): (request: 
     try {
       parsed = parseDelivery(provider, JSON.parse(new TextDecoder().decode(body)));
     } catch (error) {
-      return json(400, { error: `Unreadable ${provider} webhook: ${error instanceof Error ? error.message : String(error)}`, code: 'validation' });
+      return json(400, {
+        error: `Unreadable ${provider} webhook: ${error instanceof Error ? error.message : String(error)}`,
+        code: 'validation',
+      });
     }
     const outcome = options.inbox.deliver(provider, parsed.requestId, parsed.status);
     return json(200, { received: true, outcome });

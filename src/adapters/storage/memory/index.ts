@@ -10,14 +10,7 @@ import type {
   TaskClaim,
   TaskEndResult,
 } from '../../../core/ports/storage-adapter.js';
-import type {
-  BatchRecord,
-  BatchSummary,
-  BatchTask,
-  GenerationRecord,
-  LedgerEntry,
-  TaskResult,
-} from '../../../core/schemas/records.js';
+import type { BatchRecord, BatchSummary, BatchTask, GenerationRecord, LedgerEntry, TaskResult } from '../../../core/schemas/records.js';
 import {
   assertSameEntry,
   copyBatch,
@@ -173,7 +166,10 @@ export function createMemoryStorage(): StorageAdapter {
       const limit = pageLimit(page.limit);
       const before = numericCursor(page.cursor) ?? entries.length + 1;
       const start = Math.min(before - 1, entries.length);
-      const items = entries.slice(Math.max(0, start - limit), start).reverse().map((e) => ({ ...e }));
+      const items = entries
+        .slice(Math.max(0, start - limit), start)
+        .reverse()
+        .map((e) => ({ ...e }));
       const last = items.at(-1);
       return { items, nextCursor: last && last.seq > 1 ? String(last.seq) : null };
     },
@@ -325,7 +321,12 @@ export function createMemoryStorage(): StorageAdapter {
     },
     async listRecords(username, page) {
       const ids = users.get(username)?.recordIds ?? [];
-      return pageNewestFirst(ids, (id) => records.get(id)!.createdAt, (id) => ({ ...records.get(id)! }), page);
+      return pageNewestFirst(
+        ids,
+        (id) => records.get(id)!.createdAt,
+        (id) => ({ ...records.get(id)! }),
+        page,
+      );
     },
 
     async beginIdempotent(key, fingerprint, now, options) {
@@ -336,8 +337,7 @@ export function createMemoryStorage(): StorageAdapter {
       }
       const stored = idempotent.get(key);
       const live =
-        stored &&
-        (stored.state === 'done' ? stored.expiresAt > now : staleAfterMs === null || stored.startedAt + staleAfterMs > now);
+        stored && (stored.state === 'done' ? stored.expiresAt > now : staleAfterMs === null || stored.startedAt + staleAfterMs > now);
       if (live) {
         return stored.state === 'done'
           ? { state: 'done', fingerprint: stored.fingerprint, response: stored.response }

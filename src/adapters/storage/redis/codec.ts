@@ -1,5 +1,13 @@
 import type { LedgerEntryInput } from '../../../core/ports/storage-adapter.js';
-import type { BatchRecord, BatchSummary, BatchTask, BatchStatus, LedgerEntry, LedgerKind, TaskStatus } from '../../../core/schemas/records.js';
+import type {
+  BatchRecord,
+  BatchSummary,
+  BatchTask,
+  BatchStatus,
+  LedgerEntry,
+  LedgerKind,
+  TaskStatus,
+} from '../../../core/schemas/records.js';
 
 /**
  * Compact forms stored in Redis. A task is two hash fields of its batch: `p{i}` the fixed part
@@ -7,7 +15,17 @@ import type { BatchRecord, BatchSummary, BatchTask, BatchStatus, LedgerEntry, Le
  * `[status, progress, attempts, startedAt, completedAt, leaseExpiresAt, providerRequestId, error, result]`
  * that the scripts compare-and-set. Batch counters are fields `n c f s ca ua`.
  */
-type TaskState = [TaskStatus, number, number, number | null, number | null, number | null, string | null, string | null, BatchTask['result']];
+type TaskState = [
+  TaskStatus,
+  number,
+  number,
+  number | null,
+  number | null,
+  number | null,
+  string | null,
+  string | null,
+  BatchTask['result'],
+];
 type TaskFixed = [string, BatchTask['params'], number];
 
 export const encodeFixed = (task: BatchTask): string => JSON.stringify([task.prompt, task.params, task.createdAt] satisfies TaskFixed);
@@ -27,7 +45,9 @@ export const encodeState = (task: BatchTask): string =>
 
 export function decodeTask(batchId: string, index: number, fixed: string, state: string): BatchTask {
   const [prompt, params, createdAt] = JSON.parse(fixed) as TaskFixed;
-  const [status, progress, attempts, startedAt, completedAt, leaseExpiresAt, providerRequestId, error, result] = JSON.parse(state) as TaskState;
+  const [status, progress, attempts, startedAt, completedAt, leaseExpiresAt, providerRequestId, error, result] = JSON.parse(
+    state,
+  ) as TaskState;
   return {
     taskId: `${batchId}:${index}`,
     prompt,
@@ -48,12 +68,18 @@ export function decodeTask(batchId: string, index: number, fixed: string, state:
 /** Field/value pairs of a new batch hash. */
 export function encodeBatch(batch: BatchRecord): string[] {
   const fields = [
-    'n', String(batch.totalTasks),
-    'c', String(batch.completedTasks),
-    'f', String(batch.failedTasks),
-    's', batch.status,
-    'ca', String(batch.createdAt),
-    'ua', String(batch.updatedAt),
+    'n',
+    String(batch.totalTasks),
+    'c',
+    String(batch.completedTasks),
+    'f',
+    String(batch.failedTasks),
+    's',
+    batch.status,
+    'ca',
+    String(batch.createdAt),
+    'ua',
+    String(batch.updatedAt),
   ];
   batch.tasks.forEach((task, i) => fields.push(`p${i}`, encodeFixed(task), `t${i}`, encodeState(task)));
   return fields;
@@ -81,12 +107,26 @@ export function decodeBatch(batchId: string, username: string, hash: Record<stri
 
 /** The request form the ledger Lua reads: `[kind, amount, key, reference, reason, fingerprint, createdAt]`. */
 export const encodeEntryRequest = (input: LedgerEntryInput, now: number): string =>
-  JSON.stringify([input.kind, input.amount, input.idempotencyKey, input.reference ?? null, input.reason ?? null, input.fingerprint ?? null, now]);
+  JSON.stringify([
+    input.kind,
+    input.amount,
+    input.idempotencyKey,
+    input.reference ?? null,
+    input.reason ?? null,
+    input.fingerprint ?? null,
+    now,
+  ]);
 
 /** A stored entry `[kind, amount, balanceAfter, key, reference, reason, createdAt, fingerprint]`. */
 export function decodeEntry(username: string, seq: number, raw: string): LedgerEntry {
   const [kind, amount, balanceAfter, idempotencyKey, reference, reason, createdAt] = JSON.parse(raw) as [
-    LedgerKind, number, number, string, string | null, string | null, number,
+    LedgerKind,
+    number,
+    number,
+    string,
+    string | null,
+    string | null,
+    number,
   ];
   return { seq, username, kind, amount, balanceAfter, idempotencyKey, reference: reference ?? null, reason: reason ?? null, createdAt };
 }

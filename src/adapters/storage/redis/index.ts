@@ -68,7 +68,10 @@ export function createRedisStorage(connection: RedisConnection, options: RedisSt
       case Code.insufficient:
         throw new InsufficientCreditsError(-input.amount, Number(reply[1]));
       case Code.mismatch:
-        throw new ConflictError('idempotency_mismatch', `Idempotency key "${input.idempotencyKey}" was already used for a different request`);
+        throw new ConflictError(
+          'idempotency_mismatch',
+          `Idempotency key "${input.idempotencyKey}" was already used for a different request`,
+        );
       case Code.idTaken:
         throw idTaken(id);
       case Code.notFailed:
@@ -170,7 +173,14 @@ export function createRedisStorage(connection: RedisConnection, options: RedisSt
       const reply = await call(
         SCRIPTS.createBatch,
         [...ledgerKeys(batch.username), k.key, u.batches, u.openBatches],
-        [encodeEntryRequest({ ...charge, reference: batch.batchId }, now), batch.batchId, k.member, batch.createdAt, open ? 1 : 0, ...encodeBatch(batch)],
+        [
+          encodeEntryRequest({ ...charge, reference: batch.batchId }, now),
+          batch.batchId,
+          k.member,
+          batch.createdAt,
+          open ? 1 : 0,
+          ...encodeBatch(batch),
+        ],
       );
       if (reply[0] === Code.written) return { ...written(batch.username, reply), batch: copyBatch(batch) };
       if (reply[0] !== Code.replayed) fail(reply, charge, batch.batchId);
@@ -190,7 +200,16 @@ export function createRedisStorage(connection: RedisConnection, options: RedisSt
       const u = keys.user(username);
       const limit = pageLimit(page.limit);
       const before = numericCursor(page.cursor);
-      const members = await client.zrange(u.batches, before === null ? '+inf' : `(${before}`, '-inf', 'BYSCORE', 'REV', 'LIMIT', 0, limit + 1);
+      const members = await client.zrange(
+        u.batches,
+        before === null ? '+inf' : `(${before}`,
+        '-inf',
+        'BYSCORE',
+        'REV',
+        'LIMIT',
+        0,
+        limit + 1,
+      );
       const pageMembers = members.slice(0, limit);
       const pipe = client.pipeline();
       for (const m of pageMembers) pipe.hmget(u.batch(m), 'n', 'c', 'f', 's', 'ca', 'ua');
@@ -205,29 +224,33 @@ export function createRedisStorage(connection: RedisConnection, options: RedisSt
       const k = batchKeys(batchId);
       if (!k) return null;
       const expected = claim.expect.status === 'processing' ? claim.expect.attempts : '';
-      const reply = await call<[string, string] | null>(SCRIPTS.claimTask, [k.key], [index, claim.expect.status, expected, claim.now, claim.leaseExpiresAt]);
+      const reply = await call<[string, string] | null>(
+        SCRIPTS.claimTask,
+        [k.key],
+        [index, claim.expect.status, expected, claim.now, claim.leaseExpiresAt],
+      );
       return reply ? decodeTask(batchId, index, reply[0], reply[1]) : null;
     },
     async updateTaskProgress(batchId, index, attempts, update) {
       const k = batchKeys(batchId);
       if (!k) return false;
       const setRequest = update.providerRequestId !== undefined;
-      const reply = await call<number>(SCRIPTS.updateTaskProgress, [k.key], [
-        index,
-        attempts,
-        update.progress,
-        setRequest ? 1 : 0,
-        update.providerRequestId ?? '',
-        update.leaseExpiresAt ?? '',
-        update.now,
-      ]);
+      const reply = await call<number>(
+        SCRIPTS.updateTaskProgress,
+        [k.key],
+        [index, attempts, update.progress, setRequest ? 1 : 0, update.providerRequestId ?? '', update.leaseExpiresAt ?? '', update.now],
+      );
       return reply === 1;
     },
     async completeTask(batchId, index, attempts, result, now) {
       const k = batchKeys(batchId);
       if (!k) return null;
       const u = keys.user(k.username);
-      const reply = await call<Reply | null>(SCRIPTS.endTask, [k.key, u.openBatches], [index, attempts, 'c', JSON.stringify(result), now, k.member]);
+      const reply = await call<Reply | null>(
+        SCRIPTS.endTask,
+        [k.key, u.openBatches],
+        [index, attempts, 'c', JSON.stringify(result), now, k.member],
+      );
       return endResult(batchId, index, reply);
     },
     async failTask(batchId, index, attempts, error, now) {
@@ -273,7 +296,14 @@ export function createRedisStorage(connection: RedisConnection, options: RedisSt
           for (const [index, task] of batch.tasks.entries()) {
             if (out.length >= max) return;
             if (task.status !== 'pending' && task.status !== 'processing') continue;
-            out.push({ batchId: batch.batchId, username: b.username, index, status: task.status, attempts: task.attempts, leaseExpiresAt: task.leaseExpiresAt });
+            out.push({
+              batchId: batch.batchId,
+              username: b.username,
+              index,
+              status: task.status,
+              attempts: task.attempts,
+              leaseExpiresAt: task.leaseExpiresAt,
+            });
           }
         });
       }
@@ -284,7 +314,11 @@ export function createRedisStorage(connection: RedisConnection, options: RedisSt
       const k = keys.record(record.recordId);
       if (!k) throw new ValidationError('recordId', 'must be record:{username}:{timestamp}');
       if (k.username !== record.username) throw new ValidationError('username', 'the record id and the record must name the same user');
-      const reply = await call(SCRIPTS.createRecord, [k.key, keys.user(k.username).records], [JSON.stringify(record), record.createdAt, k.member]);
+      const reply = await call(
+        SCRIPTS.createRecord,
+        [k.key, keys.user(k.username).records],
+        [JSON.stringify(record), record.createdAt, k.member],
+      );
       if (reply[0] === Code.idTaken) throw idTaken(record.recordId);
     },
     async getRecord(recordId) {
@@ -297,7 +331,16 @@ export function createRedisStorage(connection: RedisConnection, options: RedisSt
       const u = keys.user(username);
       const limit = pageLimit(page.limit);
       const before = numericCursor(page.cursor);
-      const members = await client.zrange(u.records, before === null ? '+inf' : `(${before}`, '-inf', 'BYSCORE', 'REV', 'LIMIT', 0, limit + 1);
+      const members = await client.zrange(
+        u.records,
+        before === null ? '+inf' : `(${before}`,
+        '-inf',
+        'BYSCORE',
+        'REV',
+        'LIMIT',
+        0,
+        limit + 1,
+      );
       const pageMembers = members.slice(0, limit);
       const raws = pageMembers.length ? await client.mget(...pageMembers.map((m) => u.record(m))) : [];
       const items = raws.filter((r): r is string => r !== null).map((r) => JSON.parse(r) as GenerationRecord);
@@ -308,12 +351,11 @@ export function createRedisStorage(connection: RedisConnection, options: RedisSt
       const staleAfterMs = staleAfterOf(options);
       // Redis drops an abandoned pending key well after any caller would have taken it over.
       const pendingTtl = staleAfterMs === null ? '' : Math.max(2 * staleAfterMs, MIN_PENDING_TTL_MS);
-      const reply = await call<Array<string | null>>(SCRIPTS.beginIdempotent, [keys.idempotency(key)], [
-        fingerprint,
-        now,
-        staleAfterMs ?? '',
-        pendingTtl,
-      ]);
+      const reply = await call<Array<string | null>>(
+        SCRIPTS.beginIdempotent,
+        [keys.idempotency(key)],
+        [fingerprint, now, staleAfterMs ?? '', pendingTtl],
+      );
       if (reply[0] === 'new') return { state: 'new' };
       if (reply[0] === 'done') return { state: 'done', fingerprint: reply[1]!, response: JSON.parse(reply[2] ?? 'null') as unknown };
       return { state: 'pending', fingerprint: reply[1]! };
@@ -361,4 +403,3 @@ export function createRedisStorage(connection: RedisConnection, options: RedisSt
     },
   };
 }
-

@@ -10,20 +10,18 @@ import type {
   TaskEndResult,
 } from '../../../core/ports/storage-adapter.js';
 import type { BatchRecord, GenerationRecord } from '../../../core/schemas/records.js';
-import { assertSameEntry, idTaken, numericCursor, pageLimit, retainOf, staleAfterOf, taskNotFailed } from '../../../core/storage-kit/index.js';
+import {
+  assertSameEntry,
+  idTaken,
+  numericCursor,
+  pageLimit,
+  retainOf,
+  staleAfterOf,
+  taskNotFailed,
+} from '../../../core/storage-kit/index.js';
 import { withBusyRetry } from './busy.js';
 import { GroupCommit } from './group-commit.js';
-import {
-  batchOf,
-  entryOf,
-  recordOf,
-  summaryOfRow,
-  taskOf,
-  taskRowOf,
-  type BatchRow,
-  type LedgerRow,
-  type TaskRow,
-} from './rows.js';
+import { batchOf, entryOf, recordOf, summaryOfRow, taskOf, taskRowOf, type BatchRow, type LedgerRow, type TaskRow } from './rows.js';
 import { migrate } from './schema.js';
 import { prepareStatements } from './statements.js';
 
@@ -164,7 +162,16 @@ export function createSqliteStorage(options: SqliteStorageOptions): StorageAdapt
       return taskOf(row);
     }),
     updateTaskProgress: write(
-      (batchId: string, index: number, attempts: number, progress: number, setRequest: boolean, requestId: string | null, lease: number | null, now: number) => {
+      (
+        batchId: string,
+        index: number,
+        attempts: number,
+        progress: number,
+        setRequest: boolean,
+        requestId: string | null,
+        lease: number | null,
+        now: number,
+      ) => {
         const changed = st.progressTask.run({
           batch_id: batchId,
           idx: index,
@@ -307,7 +314,8 @@ export function createSqliteStorage(options: SqliteStorageOptions): StorageAdapt
     async listRecords(username, page) {
       const limit = pageLimit(page.limit);
       const rows = await run(
-        () => st.recordPage.all(username, numericCursor(page.cursor) ?? MAX_CURSOR, limit + 1) as Array<{ data: string; created_at: number }>,
+        () =>
+          st.recordPage.all(username, numericCursor(page.cursor) ?? MAX_CURSOR, limit + 1) as Array<{ data: string; created_at: number }>,
       );
       const items = rows.slice(0, limit);
       return { items: items.map((r) => recordOf(r.data)), nextCursor: rows.length > limit ? String(items.at(-1)!.created_at) : null };

@@ -1,4 +1,13 @@
-import type { BatchRecord, BatchSummary, BatchTask, GenerationRecord, LedgerEntry, TaskStatus, BatchStatus, LedgerKind } from '../../../core/schemas/records.js';
+import type {
+  BatchRecord,
+  BatchSummary,
+  BatchTask,
+  GenerationRecord,
+  LedgerEntry,
+  TaskStatus,
+  BatchStatus,
+  LedgerKind,
+} from '../../../core/schemas/records.js';
 
 export interface LedgerRow {
   username: string;
