@@ -22,8 +22,7 @@ export async function* parseEventStream(body: ReadableStream<Uint8Array>): Async
       const { done, value } = await reader.read();
       if (done) break;
       buffer += decoder.decode(value, { stream: true });
-      let newline: number;
-      while ((newline = buffer.search(/\r\n|\r|\n/)) !== -1) {
+      for (let newline = buffer.search(/\r\n|\r|\n/); newline !== -1; newline = buffer.search(/\r\n|\r|\n/)) {
         const line = buffer.slice(0, newline);
         buffer = buffer.slice(newline + (buffer.startsWith('\r\n', newline) ? 2 : 1));
         if (line === '') {

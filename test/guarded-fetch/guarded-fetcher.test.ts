@@ -172,7 +172,7 @@ describe('guarded fetcher', () => {
 
   it('connects to the address it checked: the name is resolved once per hop and never again by the socket', async () => {
     let calls = 0;
-    const resolve = async (host: string) => {
+    const resolve = async (_host: string) => {
       calls++;
       // A rebinding resolver: public for the check, loopback for any later lookup.
       return calls === 1 ? [{ address: '127.0.0.1', family: 4 }] : [{ address: '10.0.0.1', family: 4 }];

@@ -58,7 +58,7 @@ export async function batchEventsResponse(
       };
       const remember = (batch: BatchRecord) => {
         lastUpdatedAt = batch.updatedAt;
-        batch.tasks.forEach((task, index) => last.set(index, { status: task.status, progress: task.progress }));
+        for (const [index, task] of batch.tasks.entries()) last.set(index, { status: task.status, progress: task.progress });
       };
       const sendBatch = (batch: BatchRecord) => {
         remember(batch);

@@ -64,7 +64,10 @@ export function createRequestHandler(options: RequestHandlerOptions): RequestHan
       method: 'GET',
       path: '/openapi.json',
       auth: false,
-      handle: async () => json((openApi ??= buildOpenApiDocument({ basePath }))),
+      handle: async () => {
+        openApi ??= buildOpenApiDocument({ basePath });
+        return json(openApi);
+      },
     },
     {
       method: 'POST',

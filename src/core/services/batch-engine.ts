@@ -1,7 +1,7 @@
 import { isImageGenError } from '../errors/image-gen-error.js';
 import { NotFoundError } from '../errors/not-found-error.js';
 import type { EngineEventBus } from '../events.js';
-import { assertUsername, batchId as makeBatchId, taskId as makeTaskId, IdClock } from '../ids.js';
+import { assertUsername, batchId as makeBatchId, taskId as makeTaskId, type IdClock } from '../ids.js';
 import type { Dispatcher, TaskJob, TaskRunOutcome } from '../ports/dispatcher.js';
 import type { RateLimiter } from '../ports/rate-limiter.js';
 import { RateLimitedError } from '../errors/rate-limited-error.js';
@@ -263,7 +263,7 @@ export class BatchEngine {
   async #takeOver(job: RecoveryJob): Promise<BatchTask | { retryAt: number } | null> {
     const task = await this.deps.storage.getTask(job.batchId, job.index);
     const at = this.deps.now();
-    if (!task || task.status !== 'processing') return null;
+    if (task?.status !== 'processing') return null;
     const expired = task.leaseExpiresAt !== null && task.leaseExpiresAt <= at;
     if (job.takeOverAttempts !== task.attempts && !expired) return { retryAt: task.leaseExpiresAt ?? at + this.deps.leaseMs };
     return this.deps.storage.claimTask(job.batchId, job.index, {

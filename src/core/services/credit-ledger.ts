@@ -42,7 +42,7 @@ export class CreditLedger {
    */
   async refund(username: string, chargeKey: string, reason: string): Promise<LedgerWriteResult> {
     const charge = await this.storage.getLedgerEntry(username, chargeKey);
-    if (!charge || charge.kind !== 'charge') throw new NotFoundError('Charge', chargeKey);
+    if (charge?.kind !== 'charge') throw new NotFoundError('Charge', chargeKey);
     return this.write(username, 'refund', -charge.amount, {
       idempotencyKey: refundKeyOf(chargeKey),
       reference: chargeKey,

@@ -2,7 +2,7 @@ import { ConflictError } from '../errors/conflict-error.js';
 import { isImageGenError } from '../errors/image-gen-error.js';
 import { ProviderError } from '../errors/provider-error.js';
 import type { EngineEventBus } from '../events.js';
-import { IdClock, recordId as makeRecordId } from '../ids.js';
+import { type IdClock, recordId as makeRecordId } from '../ids.js';
 import type { IdempotencyPolicy, Logger } from '../options.js';
 import type { ImageStore } from '../ports/image-store.js';
 import type { GenerationInput } from '../ports/provider-adapter.js';

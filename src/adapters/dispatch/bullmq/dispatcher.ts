@@ -146,7 +146,7 @@ export class BullMQDispatcher implements Dispatcher {
       await Promise.all(
         [...byUser].map(async ([username, list]) => {
           const rounds = await fair.take(username, list.length);
-          list.forEach((job, i) => priorities.set(job, rounds[i]!));
+          for (const [i, job] of list.entries()) priorities.set(job, rounds[i]!);
         }),
       );
     }

@@ -11,7 +11,7 @@ const METADATA = new Set(['169.254.169.254', 'fd00:ec2::254', '100.100.100.200',
  */
 export function blockedReason(address: string): string | null {
   if (!ipaddr.isValid(address)) return 'invalid';
-  let parsed = ipaddr.parse(address);
+  const parsed = ipaddr.parse(address);
   if (METADATA.has(parsed.toNormalizedString()) || METADATA.has(parsed.toString())) return 'cloud metadata';
   if (parsed.kind() === 'ipv6') {
     const v6 = parsed as ipaddr.IPv6;

@@ -81,7 +81,10 @@ export class StatusInbox {
       };
       signal.addEventListener('abort', onAbort, { once: true });
       let set = this.#waiters.get(key);
-      if (!set) this.#waiters.set(key, (set = new Set()));
+      if (!set) {
+        set = new Set();
+        this.#waiters.set(key, set);
+      }
       set.add(waiter);
     });
   }

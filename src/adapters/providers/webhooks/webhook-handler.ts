@@ -94,6 +94,7 @@ export function createWebhookHandler(options: WebhookHandlerOptions): (request: 
 }
 
 /** Maps a verified delivery to the provider's request id and a status, with the adapters' own mappers. */
+// biome-ignore lint/suspicious/noExplicitAny: a verified but untyped delivery; each branch checks the fields it reads
 function parseDelivery(provider: Provider, body: any): { requestId: string; status: ProviderStatus } {
   if (provider === 'bfl') {
     const requestId = body?.id ?? body?.task_id;

@@ -134,7 +134,7 @@ export function createMemoryStorage(): StorageAdapter {
     apply: (task: BatchTask, batch: BatchRecord) => void,
   ): TaskEndResult | null {
     const found = openTask(batchId, index);
-    if (!found || found.task.status !== 'processing' || found.task.attempts !== attempts) return null;
+    if (found?.task.status !== 'processing' || found.task.attempts !== attempts) return null;
     const { batch, task } = found;
     apply(task, batch);
     task.completedAt = now;
@@ -231,7 +231,7 @@ export function createMemoryStorage(): StorageAdapter {
     },
     async updateTaskProgress(batchId, index, attempts, update) {
       const found = openTask(batchId, index);
-      if (!found || found.task.status !== 'processing' || found.task.attempts !== attempts) return false;
+      if (found?.task.status !== 'processing' || found.task.attempts !== attempts) return false;
       const { task, batch } = found;
       if (update.progress > task.progress) task.progress = Math.min(update.progress, 99);
       if (update.providerRequestId !== undefined) task.providerRequestId = update.providerRequestId;

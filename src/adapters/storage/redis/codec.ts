@@ -81,7 +81,7 @@ export function encodeBatch(batch: BatchRecord): string[] {
     'ua',
     String(batch.updatedAt),
   ];
-  batch.tasks.forEach((task, i) => fields.push(`p${i}`, encodeFixed(task), `t${i}`, encodeState(task)));
+  for (const [i, task] of batch.tasks.entries()) fields.push(`p${i}`, encodeFixed(task), `t${i}`, encodeState(task));
   return fields;
 }
 

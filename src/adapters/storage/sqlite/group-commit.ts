@@ -18,6 +18,8 @@ interface Pending {
  * When another process holds the write lock beyond `busy_timeout`, the group waits (yielding the
  * event loop) and runs again; after `giveUpMs` its writes reject with the SQLITE_BUSY error.
  */
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
 export class GroupCommit {
   #queue: Pending[] = [];
   #scheduled = false;
@@ -31,7 +33,7 @@ export class GroupCommit {
     private readonly maxGroup = 256,
   ) {
     this.#group = db.transaction((ops: Pending[]) => {
-      const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+      const outcomes: Outcome[] = [];
       for (const op of ops) {
         try {
           outcomes.push({ ok: true, value: op.run() });
@@ -72,12 +74,13 @@ export class GroupCommit {
     this.#scheduled = false;
     const ops = this.#queue.splice(0, this.maxGroup);
     if (ops.length === 0) return;
-    let outcomes;
+    let outcomes: Outcome[];
     try {
       outcomes = this.#group.immediate(ops);
     } catch (error) {
       if (isBusy(error)) {
-        const since = (this.#busySince ??= Date.now());
+        this.#busySince ??= Date.now();
+        const since = this.#busySince;
         if (Date.now() - since <= this.giveUpMs) {
           this.#queue.unshift(...ops);
           this.#schedule(5 + Math.random() * 20);
@@ -90,7 +93,10 @@ export class GroupCommit {
       return;
     }
     this.#busySince = null;
-    outcomes.forEach((outcome, i) => (outcome.ok ? ops[i]!.resolve(outcome.value) : ops[i]!.reject(outcome.error)));
+    for (const [i, outcome] of outcomes.entries()) {
+      if (outcome.ok) ops[i]!.resolve(outcome.value);
+      else ops[i]!.reject(outcome.error);
+    }
     if (this.#queue.length) this.#schedule(0);
   };
 }

@@ -151,7 +151,7 @@ export function createSqliteStorage(options: SqliteStorageOptions): StorageAdapt
         created_at: batch.createdAt,
         updated_at: batch.updatedAt,
       });
-      batch.tasks.forEach((task, idx) => st.insertTask.run(taskRowOf(batch.batchId, idx, task)));
+      for (const [idx, task] of batch.tasks.entries()) st.insertTask.run(taskRowOf(batch.batchId, idx, task));
       return { ...written, batch: loadBatch(batch.batchId)! };
     }),
     getBatch: read(loadBatch),
