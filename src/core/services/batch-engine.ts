@@ -12,6 +12,7 @@ import type { BatchRecord, BatchSummary, BatchTask } from '../schemas/records.js
 import { batchGenerateRequestSchema } from '../schemas/requests.js';
 import type { CreditLedger } from './credit-ledger.js';
 import { LeaseKeeper } from './lease-keeper.js';
+import { PROGRESS } from '../policy/progress.js';
 import { moderatePrompts } from './moderation.js';
 import { assertProviderSupports } from './provider-support.js';
 import { ShutdownSignal, type GenerationPipeline } from './generation-pipeline.js';
@@ -304,7 +305,12 @@ export class BatchEngine {
         onRequestId: async (providerRequestId) => {
           const at = now();
           lastWrite = at;
-          await storage.updateTaskProgress(batchId, index, attempt, { progress: 30, providerRequestId, leaseExpiresAt: lease(), now: at });
+          await storage.updateTaskProgress(batchId, index, attempt, {
+            progress: PROGRESS.submitted,
+            providerRequestId,
+            leaseExpiresAt: lease(),
+            now: at,
+          });
         },
         onProgress: (progress) => {
           held.setProgress(progress);
@@ -322,7 +328,7 @@ export class BatchEngine {
       held.release();
       const ended = await storage.completeTask(batchId, index, attempt, { imageUrl: url, requestId }, now());
       if (!ended) return DONE;
-      events.emit('task:progress', { ...base, status: 'completed', progress: 100 });
+      events.emit('task:progress', { ...base, status: 'completed', progress: PROGRESS.done });
       events.emit('task:completed', { ...base, result: ended.task.result! });
       this.#announceBatch(ended.batch, username, ended.batchCompleted);
       return DONE;
@@ -373,7 +379,7 @@ function newTask(batchId: string, index: number, prompt: string, params: BatchTa
     prompt,
     params: { ...params },
     status: 'pending',
-    progress: 0,
+    progress: PROGRESS.queued,
     result: null,
     error: null,
     createdAt,

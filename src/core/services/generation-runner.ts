@@ -4,12 +4,10 @@ import { TimeoutError } from '../errors/timeout-error.js';
 import type { GenerationInput, ImageBytes, PollPolicy, ProviderAdapter, ProviderStatus } from '../ports/provider-adapter.js';
 import { ShutdownSignal } from './shutdown-signal.js';
 import { sleep } from './sleep.js';
+import { PROGRESS, pollProgress } from '../policy/progress.js';
 
 /** The contract's default: 40 polls, 0.8 s apart. */
 export const DEFAULT_POLL_POLICY: PollPolicy = { maxPolls: 40, pollIntervalMs: 800 };
-
-/** Progress milestones of the contract. */
-export const PROGRESS = { received: 10, submitted: 30, pollingCeiling: 90, done: 100 } as const;
 
 export interface GenerationRun {
   provider: ProviderAdapter;
@@ -47,7 +45,7 @@ export async function runGeneration(run: GenerationRun): Promise<{ requestId: st
       }
       const pushed = await waitBeforePoll(provider, requestId, policy.pollIntervalMs, signal);
       status = pushed && isFinal(pushed) ? pushed : await provider.poll(requestId, { signal });
-      if (!isFinal(status)) run.onProgress?.(pollProgress(poll, policy.maxPolls, status));
+      if (!isFinal(status)) run.onProgress?.(pollProgress(poll, policy.maxPolls, status.state === 'running' ? status.progress : undefined));
     }
     if (status.state === 'failed') {
       throw new ProviderError(status.reason, status.message, { request_id: requestId });
@@ -83,14 +81,6 @@ async function waitBeforePoll(
 
 function isFinal(status: ProviderStatus | undefined): status is Extract<ProviderStatus, { state: 'succeeded' | 'failed' }> {
   return status?.state === 'succeeded' || status?.state === 'failed';
-}
-
-/** 30 → 90 with each poll; the provider's own hint when it is further along. */
-function pollProgress(poll: number, maxPolls: number, status: ProviderStatus): number {
-  const span = PROGRESS.pollingCeiling - PROGRESS.submitted;
-  const byPolls = PROGRESS.submitted + Math.floor((span * poll) / (maxPolls + 1));
-  const hint = status.state === 'running' && status.progress !== undefined ? PROGRESS.submitted + Math.floor(span * status.progress) : 0;
-  return Math.min(PROGRESS.pollingCeiling, Math.max(byPolls, hint));
 }
 
 function asGenerationError(error: unknown, signal: AbortSignal, requestId: string | null): Error {

@@ -12,7 +12,7 @@ import { DEFAULT_IDEMPOTENCY_RETAIN_MS } from '../storage-kit/idempotency-window
 import type { CreditLedger } from './credit-ledger.js';
 import { fingerprintOf } from './fingerprint.js';
 import type { GenerationPipeline } from './generation-pipeline.js';
-import { PROGRESS } from './generation-runner.js';
+import { PROGRESS } from '../policy/progress.js';
 import type { SingleGenerationOptions, SingleGenerationResult } from './single-generation.js';
 
 export interface SingleGenerationDeps {
