@@ -3,7 +3,7 @@ import { defineConfig } from 'tsup';
 
 /**
  * One entry per file the `exports` map points at, so adding a subpath there is the only step.
- * Two subpaths may name the same file (an alias such as `./adapters/sqlite`): it is built once.
+ * Two subpaths naming the same file would build it once.
  */
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as {
   exports: Record<string, string | { import: { default: string } }>;
