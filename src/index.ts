@@ -1,31 +1,19 @@
 /**
- * imagegen-kit: the core (schemas, errors, events, ports, services). Adapters live in subpaths
- * such as `imagegen-kit/adapters/storage/memory`; this entry pulls in none of them and no
+ * imagegen-kit: the engine, its errors, ports, events and public schemas. Adapters live in
+ * subpaths such as `imagegen-kit/adapters/storage/memory`; this entry pulls in none of them and no
  * Node-only module, so it also runs in browsers and edge runtimes.
+ *
+ * This list is the public surface: every name here is a promise. Internals are not exported
+ * (adapter authors get their helpers from `imagegen-kit/adapter-kit`).
  */
-export * from './core/errors/index.js';
-export * from './core/schemas/index.js';
-export type * from './core/ports/index.js';
-export * from './core/events.js';
-export * from './core/ids.js';
-export * from './core/options.js';
-export * from './core/engine.js';
-export * from './core/image-keys.js';
-export { CreditLedger, refundKeyOf, type LedgerCallOptions } from './core/services/credit-ledger.js';
-export { BatchEngine, type SubmitOptions, type SubmitResult as BatchSubmitResult } from './core/services/batch-engine.js';
-export { GenerationPipeline, ShutdownSignal } from './core/services/generation-pipeline.js';
-export { runGeneration, DEFAULT_POLL_POLICY } from './core/services/generation-runner.js';
-export { PROGRESS } from './core/policy/progress.js';
-export { InProcessDispatcher, type InProcessDispatcherOptions } from './core/dispatch/in-process-dispatcher.js';
-export { FairQueue } from './core/dispatch/fair-queue.js';
-export * from './core/storage-kit/index.js';
-export * from './core/image-input/index.js';
-export { ImageToImage, DEFAULT_IMAGE_PROMPT_STRENGTH, type ImageToImageDeps } from './core/services/image-to-image.js';
-export { TextToImage, type TextToImageDeps } from './core/services/text-to-image.js';
-export { StorageRecordReader } from './core/services/record-reader.js';
-export { runSingleGeneration, type SingleGenerationDeps, type SingleGenerationJob } from './core/services/single-generation-flow.js';
-export { resolveInputImage } from './core/services/input-image.js';
-export { recoverPendingGenerations, INTERRUPTED_REASON, type GenerationRecovery } from './core/services/generation-sweep.js';
+
+// ---- the engine ----
+export { createEngine, type Engine } from './core/engine.js';
+export type { EngineOptions, EngineRole, IdempotencyPolicy, Logger, Prices, PromptModerator } from './core/options.js';
+export { parseEngineRole } from './core/role.js';
+export type { CreditLedger, LedgerCallOptions } from './core/services/credit-ledger.js';
+export type { BatchEngine, SubmitOptions, SubmitResult as BatchSubmitResult } from './core/services/batch-engine.js';
+export type { GenerationRecovery } from './core/services/generation-sweep.js';
 export type {
   InputImageFetcher,
   RecordReader,
@@ -33,4 +21,89 @@ export type {
   SingleGenerationResult,
   SingleGenerationService,
 } from './core/services/single-generation.js';
-export * from './core/role.js';
+
+// ---- errors ----
+export { ImageGenError, isImageGenError, type ErrorCode } from './core/errors/image-gen-error.js';
+export { ValidationError } from './core/errors/validation-error.js';
+export { UnauthorizedError } from './core/errors/unauthorized-error.js';
+export { NotFoundError } from './core/errors/not-found-error.js';
+export { InsufficientCreditsError } from './core/errors/insufficient-credits-error.js';
+export { ConflictError } from './core/errors/conflict-error.js';
+export { PayloadTooLargeError } from './core/errors/payload-too-large-error.js';
+export { UnsupportedMediaTypeError } from './core/errors/unsupported-media-type-error.js';
+export { RateLimitedError } from './core/errors/rate-limited-error.js';
+export { ProviderError } from './core/errors/provider-error.js';
+export { TimeoutError } from './core/errors/timeout-error.js';
+
+// ---- ports and events (types only) ----
+export type * from './core/ports/index.js';
+export type {
+  BatchCompletedEvent,
+  CreditsChangedEvent,
+  EngineEventBus,
+  EngineEvents,
+  GenerationProgressEvent,
+  TaskCompletedEvent,
+  TaskEventBase,
+  TaskFailedEvent,
+  TaskProgressEvent,
+} from './core/events.js';
+
+// ---- public schemas: requests, records, responses ----
+export { ASPECT_RATIOS, OUTPUT_FORMATS, type AspectRatio, type OutputFormat, type TaskParams } from './core/schemas/params.js';
+export {
+  batchGenerateRequestSchema,
+  generateRequestSchema,
+  imageToImageRequestSchema,
+  type BatchGenerateRequest,
+  type GenerateRequest,
+  type ImageToImageRequest,
+  type PageQuery,
+  type TaskRefRequest,
+} from './core/schemas/requests.js';
+export {
+  batchRecordSchema,
+  batchSummarySchema,
+  batchTaskSchema,
+  generationRecordSchema,
+  ledgerEntrySchema,
+  type BatchRecord,
+  type BatchStatus,
+  type BatchSummary,
+  type BatchTask,
+  type GenerationRecord,
+  type LedgerEntry,
+  type LedgerKind,
+  type TaskResult,
+  type TaskStatus,
+} from './core/schemas/records.js';
+export {
+  batchCreatedResponseSchema,
+  batchListResponseSchema,
+  creditsResponseSchema,
+  errorBodySchema,
+  generateResponseSchema,
+  imageToImageResponseSchema,
+  uploadResponseSchema,
+  type BatchCreatedResponse,
+  type BatchListResponse,
+  type CreditsResponse,
+  type ErrorBody,
+  type GenerateResponse,
+  type ImageToImageResponse,
+  type Messages,
+  type UploadResponse,
+} from './core/schemas/responses.js';
+export {
+  progressEventSchema,
+  recordListResponseSchema,
+  retryResponseSchema,
+  type ProgressEvent,
+  type RecordListResponse,
+  type RetryResponse,
+} from './core/schemas/wire.js';
+
+// ---- image input and ids ----
+export { uploadImage, type UploadedImage } from './core/image-input/upload.js';
+export type { ImageLimits, ImageType } from './core/image-input/limits.js';
+export { assertUsername, batchId, parseBatchId, parseRecordId, taskId } from './core/ids.js';

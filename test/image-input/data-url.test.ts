@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../../src/core/errors/index.js';
-import { decodeBase64Strict, encodeBase64, parseDataUrl } from '../../src/index.js';
+import { decodeBase64Strict, encodeBase64 } from '../../src/core/image-input/base64.js';
+import { parseDataUrl } from '../../src/core/image-input/data-url.js';
 import { b64, makeImage } from './fixtures.js';
 
 describe('strict data URL parser', () => {

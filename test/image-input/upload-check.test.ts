@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { PayloadTooLargeError, UnsupportedMediaTypeError } from '../../src/core/errors/index.js';
-import { checkImage, readImageDimensions, sniffImageType, uploadImage, DEFAULT_IMAGE_LIMITS } from '../../src/index.js';
+import { checkImage, readImageDimensions, sniffImageType, uploadImage, DEFAULT_IMAGE_LIMITS } from '../../src/core/image-input/index.js';
 import { makeImage, pngHeader } from './fixtures.js';
 
 describe('upload check', () => {

@@ -47,6 +47,15 @@ describe('the built package', () => {
     expect(readFileSync(join(root, entry.require.types), 'utf8').length).toBeGreaterThan(0);
   });
 
+  it('exports exactly the public names from the root entry, at most 40 at run time', () => {
+    const names = JSON.parse(
+      node(['--input-type=module', '-e', `const m = await import('imagegen-kit'); console.log(JSON.stringify(Object.keys(m).sort()))`]),
+    ) as string[];
+    expect(names.length).toBeLessThanOrEqual(40);
+    // Adding a name is a promise to keep it: do it here on purpose, not by an `export *`.
+    expect(names).toEqual(ROOT_NAMES);
+  });
+
   it('keeps the root entry free of adapters and Node-only modules', () => {
     const allowed = new Set(Object.keys(pkg.dependencies).filter((d) => d !== 'ipaddr.js'));
     const seen = new Set<string>();
@@ -69,3 +78,46 @@ describe('the built package', () => {
     expect([...seen].some((f) => f.includes('adapters'))).toBe(false);
   });
 });
+
+const ROOT_NAMES = [
+  'ASPECT_RATIOS',
+  'ConflictError',
+  'ImageGenError',
+  'InsufficientCreditsError',
+  'NotFoundError',
+  'OUTPUT_FORMATS',
+  'PayloadTooLargeError',
+  'ProviderError',
+  'RateLimitedError',
+  'TimeoutError',
+  'UnauthorizedError',
+  'UnsupportedMediaTypeError',
+  'ValidationError',
+  'assertUsername',
+  'batchCreatedResponseSchema',
+  'batchGenerateRequestSchema',
+  'batchId',
+  'batchListResponseSchema',
+  'batchRecordSchema',
+  'batchSummarySchema',
+  'batchTaskSchema',
+  'createEngine',
+  'creditsResponseSchema',
+  'errorBodySchema',
+  'generateRequestSchema',
+  'generateResponseSchema',
+  'generationRecordSchema',
+  'imageToImageRequestSchema',
+  'imageToImageResponseSchema',
+  'isImageGenError',
+  'ledgerEntrySchema',
+  'parseBatchId',
+  'parseEngineRole',
+  'parseRecordId',
+  'progressEventSchema',
+  'recordListResponseSchema',
+  'retryResponseSchema',
+  'taskId',
+  'uploadImage',
+  'uploadResponseSchema',
+].sort();
