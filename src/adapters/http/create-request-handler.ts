@@ -6,7 +6,7 @@ import { corsHeaders, preflight, withHeaders } from './cors.js';
 import { errorResponse } from './error-response.js';
 import { json } from './json.js';
 import { httpIdempotencyPolicy } from './idempotency.js';
-import { buildOpenApiDocument } from './openapi.js';
+import { buildOpenApiDocument } from './openapi/build-document.js';
 import type { RequestHandlerOptions } from './options.js';
 import { rateCheck } from './rate-limit.js';
 import type { HandlerSettings, Route, RouteContext } from './route-context.js';

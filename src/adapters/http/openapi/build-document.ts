@@ -7,15 +7,15 @@ import {
   generateResponseSchema,
   imageToImageResponseSchema,
   uploadResponseSchema,
-} from '../../core/schemas/responses.js';
-import { batchRecordSchema, batchTaskSchema } from '../../core/schemas/records.js';
+} from '../../../core/schemas/responses.js';
+import { batchRecordSchema, batchTaskSchema } from '../../../core/schemas/records.js';
 import {
   batchGenerateRequestSchema,
   generateRequestSchema,
   imageToImageRequestSchema,
   taskRefRequestSchema,
-} from '../../core/schemas/requests.js';
-import { progressEventSchema, recordListResponseSchema, retryResponseSchema } from '../../core/schemas/wire.js';
+} from '../../../core/schemas/requests.js';
+import { progressEventSchema, recordListResponseSchema, retryResponseSchema } from '../../../core/schemas/wire.js';
 
 type JsonSchema = Record<string, unknown>;
 
