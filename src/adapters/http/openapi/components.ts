@@ -23,6 +23,7 @@ import {
   webhookAckSchema,
 } from '../../../core/schemas/responses.js';
 import { progressEventSchema, recordListResponseSchema, retryResponseSchema } from '../../../core/schemas/wire.js';
+import { IDEMPOTENCY_KEY_PATTERN } from '../idempotency.js';
 import type { DocOptions, DocSchema, ErrorStatus } from './route-doc.js';
 
 /** `POST /batch/generate`'s body under the handler's batch limit. */
@@ -81,5 +82,5 @@ export const IDEMPOTENCY_KEY_PARAMETER = {
   in: 'header',
   required: false,
   description: 'Same key + same body replays the first response without charging again; same key + another body is a 409.',
-  schema: { type: 'string', pattern: '^[\\x21-\\x7e]{1,200}$' },
+  schema: { type: 'string', pattern: IDEMPOTENCY_KEY_PATTERN.source },
 };

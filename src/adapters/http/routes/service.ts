@@ -6,7 +6,11 @@ import type { Route } from '../route-context.js';
 
 /** The minimum every OpenAPI document has; the rest is described by the document itself. */
 const openApiDocumentSchema = z
-  .object({ openapi: z.string(), info: z.object({ title: z.string(), version: z.string() }), paths: z.record(z.string(), z.unknown()) })
+  .object({
+    openapi: z.string(),
+    info: z.object({ title: z.string(), version: z.string() }).catchall(z.unknown()),
+    paths: z.record(z.string(), z.unknown()),
+  })
   .catchall(z.unknown());
 
 /** Routes of the handler itself rather than of the engine: its document and the provider webhooks. */
