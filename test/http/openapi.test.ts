@@ -1,6 +1,6 @@
 import { validate } from '@readme/openapi-parser';
 import { describe, expect, it } from 'vitest';
-import { buildOpenApiDocument, openApiPath } from '../../src/adapters/http/openapi/build-document.js';
+import { buildOpenApiDocument, documentOf, openApiPath } from '../../src/adapters/http/openapi/build-document.js';
 import type { Route } from '../../src/adapters/http/route-context.js';
 import { routeTable } from '../../src/adapters/http/routes/index.js';
 import { json } from '../../src/adapters/http/json.js';
@@ -83,14 +83,14 @@ describe('GET /api/openapi.json', () => {
       doc: { summary: 'A new thing', responses: {}, errors: [] },
       handle: async () => json({}),
     } as Route;
-    const document = buildOpenApiDocument({ routes: [...routeTable, undocumented] });
+    const document = documentOf([...routeTable, undocumented], {});
     expect(documentationGaps(document, [undocumented])).toEqual([
       'POST /things/:id: no request body',
       'POST /things/:id: no success response with a media type',
       'POST /things/:id: path parameter id undocumented',
     ]);
     const { doc: _doc, ...bare } = undocumented;
-    expect(documentationGaps(buildOpenApiDocument({ routes: routeTable }), [{ ...bare, path: '/nowhere' } as Route])).toEqual([
+    expect(documentationGaps(buildOpenApiDocument(), [{ ...bare, path: '/nowhere' } as Route])).toEqual([
       'POST /nowhere: not in the document',
     ]);
   });

@@ -14,8 +14,6 @@ export interface OpenApiOptions {
   maxTasksPerBatch?: number;
   /** @default 'imagegen-kit' */
   title?: string;
-  /** The routes to describe. @default every route of `createRequestHandler` */
-  routes?: readonly Route[];
 }
 
 /** `/images/:key` as OpenAPI writes it: `/images/{key}`. */
@@ -28,11 +26,16 @@ export function openApiPath(path: string): string {
  * declared documentation and the same zod schemas the handler and the client validate with.
  */
 export function buildOpenApiDocument(options: OpenApiOptions = {}): Record<string, unknown> {
+  return documentOf(routeTable, options);
+}
+
+/** The document of `routes` (the tests describe made-up routes with it). */
+export function documentOf(routes: readonly Route[], options: OpenApiOptions): Record<string, unknown> {
   const base = (options.basePath ?? '/api').replace(/\/+$/, '');
   const docOptions: DocOptions = { maxTasksPerBatch: options.maxTasksPerBatch ?? DEFAULT_MAX_BATCH_TASKS };
   const catalog = new SchemaCatalog(docOptions, REQUEST_COMPONENTS, RESPONSE_COMPONENTS);
   const paths: Record<string, Record<string, unknown>> = {};
-  for (const route of options.routes ?? routeTable) {
+  for (const route of routes) {
     const path = openApiPath(route.path);
     paths[path] = { ...paths[path], [route.method.toLowerCase()]: operationOf(route, catalog) };
   }
