@@ -36,6 +36,8 @@ export interface Engine {
   readonly imageStore: ImageStore;
   /** Limits applied to input images. */
   readonly imageLimits: ImageLimits;
+  /** The largest batch `batches.submit` accepts (the HTTP handler documents it). */
+  readonly maxTasksPerBatch: number;
   readonly storage: StorageAdapter;
   readonly dispatcher: Dispatcher;
   readonly prices: Prices;
@@ -183,6 +185,7 @@ export function createEngine(options: EngineOptions): Engine {
     records: new StorageRecordReader(options.storage),
     imageStore: options.imageStore,
     imageLimits,
+    maxTasksPerBatch: options.maxTasksPerBatch ?? DEFAULT_MAX_BATCH_TASKS,
     storage: options.storage,
     dispatcher,
     prices,

@@ -1,19 +1,17 @@
 import { NotFoundError } from '../../core/errors/not-found-error.js';
 import { UnauthorizedError } from '../../core/errors/unauthorized-error.js';
 import { ImageGenError } from '../../core/errors/image-gen-error.js';
+import { DEFAULT_MAX_BATCH_TASKS } from '../../core/schemas/requests.js';
 import { DEFAULT_MESSAGES } from '../../core/schemas/responses.js';
 import { corsHeaders, preflight, withHeaders } from './cors.js';
 import { errorResponse } from './error-response.js';
 import { json } from './json.js';
 import { httpIdempotencyPolicy } from './idempotency.js';
-import { buildOpenApiDocument } from './openapi.js';
+import { buildOpenApiDocument } from './openapi/build-document.js';
 import type { RequestHandlerOptions } from './options.js';
 import { rateCheck } from './rate-limit.js';
 import type { HandlerSettings, Route, RouteContext } from './route-context.js';
-import { accountRoutes } from './routes/account.js';
-import { batchRoutes } from './routes/batches.js';
-import { generationRoutes } from './routes/generations.js';
-import { uploadRoutes } from './routes/upload.js';
+import { routeTable } from './routes/index.js';
 
 /** A Web-standard request handler: mount it in any host that speaks `Request` and `Response`. */
 export type RequestHandler = (request: Request) => Promise<Response>;
@@ -55,31 +53,13 @@ export function createRequestHandler(options: RequestHandlerOptions): RequestHan
     eventsRecheckMs: options.eventsRecheckMs ?? 2000,
     checkRate: rateCheck(options.rateLimit),
     webhooks: options.webhooks,
+    openApiDocument: () => (openApi ??= buildOpenApiDocument({ basePath, maxTasksPerBatch })),
   };
   const report = options.onError ?? ((error: unknown) => console.error('[imagegen-kit] request failed', error));
   let openApi: Record<string, unknown> | undefined;
+  const maxTasksPerBatch = options.engine.maxTasksPerBatch ?? DEFAULT_MAX_BATCH_TASKS;
 
-  const ownRoutes: Route[] = [
-    {
-      method: 'GET',
-      path: '/openapi.json',
-      auth: false,
-      handle: async () => {
-        openApi ??= buildOpenApiDocument({ basePath });
-        return json(openApi);
-      },
-    },
-    {
-      method: 'POST',
-      path: '/webhooks/:provider',
-      auth: false,
-      handle: async (ctx) => {
-        if (!settings.webhooks) throw new NotFoundError('Route', ctx.url.pathname);
-        return settings.webhooks(ctx.request, ctx.params.provider!);
-      },
-    },
-  ];
-  const routes = [...uploadRoutes, ...generationRoutes, ...batchRoutes, ...accountRoutes, ...ownRoutes].map(compile);
+  const routes = routeTable.map(compile);
 
   return async function handle(request: Request): Promise<Response> {
     const cors = corsHeaders(options.cors, request.headers.get('origin'));

@@ -10,13 +10,14 @@ export interface StoredResponse {
   body: unknown;
 }
 
-const KEY = /^[\x21-\x7e]{1,200}$/;
+/** A valid `Idempotency-Key`: 1–200 visible ASCII characters (the OpenAPI document shows this pattern). */
+export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,200}$/;
 
 /** The `Idempotency-Key` header, checked; null when absent. */
 export function idempotencyKeyOf(request: Request): string | null {
   const key = request.headers.get('idempotency-key');
   if (key === null) return null;
-  if (!KEY.test(key)) throw new ValidationError('Idempotency-Key', 'must be 1–200 visible ASCII characters');
+  if (!IDEMPOTENCY_KEY_PATTERN.test(key)) throw new ValidationError('Idempotency-Key', 'must be 1–200 visible ASCII characters');
   return key;
 }
 

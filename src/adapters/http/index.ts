@@ -3,7 +3,7 @@
  * the contract, and its OpenAPI document.
  */
 export { createRequestHandler, type RequestHandler } from './create-request-handler.js';
-export { buildOpenApiDocument, type OpenApiOptions } from './openapi.js';
+export { buildOpenApiDocument, type OpenApiOptions } from './openapi/build-document.js';
 export type { RequestHandlerOptions, HttpEngine, AuthenticatedUser, CorsOptions } from './options.js';
 export type { ProgressEventData } from './batch-events.js';
 export { createWindowRateLimiter } from './rate-limit.js';

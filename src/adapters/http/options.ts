@@ -2,11 +2,15 @@ import type { Engine } from '../../core/engine.js';
 import type { RateLimiter } from '../../core/ports/rate-limiter.js';
 import type { Messages } from '../../core/schemas/responses.js';
 
-/** The engine members the handler uses; an {@link Engine} from `createEngine` has them all. */
+/**
+ * The engine members the handler uses; an {@link Engine} from `createEngine` has them all
+ * (`maxTasksPerBatch` only sets the batch limit the OpenAPI document shows; default 10).
+ */
 export type HttpEngine = Pick<
   Engine,
   'events' | 'credits' | 'batches' | 'storage' | 'imageToImage' | 'textToImage' | 'records' | 'imageStore' | 'imageLimits' | 'idempotency'
->;
+> &
+  Partial<Pick<Engine, 'maxTasksPerBatch'>>;
 
 /** Who sent the request, as the host's `authenticate` decides. */
 export interface AuthenticatedUser {

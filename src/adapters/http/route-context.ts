@@ -1,5 +1,6 @@
 import type { IdempotencyPolicy } from '../../core/options.js';
 import type { Messages } from '../../core/schemas/responses.js';
+import type { RouteDoc } from './openapi/route-doc.js';
 import type { AuthenticatedUser, HttpEngine, RequestHandlerOptions } from './options.js';
 
 /** Settings of one handler, with defaults applied. */
@@ -15,6 +16,8 @@ export interface HandlerSettings {
   eventsRecheckMs: number;
   checkRate(username: string): Promise<void>;
   webhooks: RequestHandlerOptions['webhooks'];
+  /** This handler's OpenAPI document (built once, with its base path and batch limit). */
+  openApiDocument(): Record<string, unknown>;
 }
 
 /** What a route sees. */
@@ -29,11 +32,14 @@ export interface RouteContext {
   extraHeaders: Record<string, string>;
 }
 
+/** One entry of the route table: where it is, what it does, and its documentation. */
 export interface Route {
   method: 'GET' | 'POST';
   /** Path below the base path; `:name` segments become `params.name`. */
   path: string;
   /** @default true */
   auth?: boolean;
+  /** What the OpenAPI document says about the route; a test fails when a part is missing. */
+  doc: RouteDoc;
   handle(ctx: RouteContext): Promise<Response>;
 }

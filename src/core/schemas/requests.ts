@@ -61,3 +61,11 @@ export const pageQuerySchema = z.object({
   cursor: z.string().min(1).optional(),
 });
 export type PageQuery = z.infer<typeof pageQuerySchema>;
+
+/** Query of `GET /api/batch/status` and `GET /api/batch/events`. */
+export const batchIdQuerySchema = z.object({
+  batch_id: z.string().min(1, 'is required (a query parameter)'),
+});
+
+/** `POST /api/upload-image`: a multipart form whose `image` field holds the file (JPEG, PNG or WebP, decided by its bytes). */
+export const uploadImageFormSchema = z.object({ image: z.file() });

@@ -57,3 +57,11 @@ export type CreditsResponse = z.infer<typeof creditsResponseSchema>;
 
 export const errorBodySchema = z.object({ error: z.string(), code: z.string() }).catchall(z.unknown());
 export type ErrorBody = z.infer<typeof errorBodySchema>;
+
+/** What `createWebhookHandler` answers to a verified provider delivery at `POST /api/webhooks/{provider}`. */
+export const webhookAckSchema = z.object({
+  received: z.literal(true),
+  /** `duplicate`: this request's final status was delivered before; `ignored`: not a final status. */
+  outcome: z.enum(['accepted', 'duplicate', 'ignored']),
+});
+export type WebhookAck = z.infer<typeof webhookAckSchema>;

@@ -1,8 +1,9 @@
+import { z } from 'zod';
 import { NotFoundError } from '../../../core/errors/not-found-error.js';
 import { isValidImageKey } from '../../../core/image-keys.js';
 import { parseOrThrow } from '../../../core/schemas/parse.js';
 import { pageQuerySchema } from '../../../core/schemas/requests.js';
-import type { CreditsResponse } from '../../../core/schemas/responses.js';
+import { type CreditsResponse, creditsResponseSchema } from '../../../core/schemas/responses.js';
 import { json } from '../json.js';
 import type { Route } from '../route-context.js';
 import { queryOf } from './batches.js';
@@ -11,6 +12,12 @@ export const accountRoutes: Route[] = [
   {
     method: 'GET',
     path: '/credits',
+    doc: {
+      summary: 'Balance and ledger entries, newest first',
+      query: pageQuerySchema,
+      responses: { 200: { description: 'The balance and one page of the journal', json: creditsResponseSchema } },
+      errors: [400],
+    },
     handle: async (ctx) => {
       const query = parseOrThrow(pageQuerySchema, queryOf(ctx.url));
       const { credits } = ctx.settings.engine;
@@ -22,6 +29,12 @@ export const accountRoutes: Route[] = [
   {
     method: 'GET',
     path: '/images/:key',
+    doc: {
+      summary: 'A stored image of the user',
+      params: z.object({ key: z.string() }),
+      responses: { 200: { description: 'The image', bytes: ['image/png', 'image/jpeg', 'image/webp'] } },
+      errors: [404],
+    },
     handle: async (ctx) => {
       const key = ctx.params.key!;
       const image = isValidImageKey(key) ? await ctx.settings.engine.imageStore.get(key) : null;

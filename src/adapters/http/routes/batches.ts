@@ -1,18 +1,25 @@
 import { ValidationError } from '../../../core/errors/validation-error.js';
 import { parseOrThrow } from '../../../core/schemas/parse.js';
-import { pageQuerySchema, taskRefRequestSchema } from '../../../core/schemas/requests.js';
-import type { BatchCreatedResponse, BatchListResponse } from '../../../core/schemas/responses.js';
-import type { RetryResponse } from '../../../core/schemas/wire.js';
+import { batchRecordSchema, batchTaskSchema } from '../../../core/schemas/records.js';
+import { batchIdQuerySchema, pageQuerySchema, taskRefRequestSchema } from '../../../core/schemas/requests.js';
+import {
+  type BatchCreatedResponse,
+  batchCreatedResponseSchema,
+  type BatchListResponse,
+  batchListResponseSchema,
+} from '../../../core/schemas/responses.js';
+import { progressEventSchema, type RetryResponse, retryResponseSchema } from '../../../core/schemas/wire.js';
 import { batchEventsResponse } from '../batch-events.js';
 import { chargingPost } from '../charging.js';
+import { batchGenerateRequestDoc } from '../openapi/components.js';
 import { json } from '../json.js';
 import { parseJson, readLimited } from '../read-body.js';
 import type { Route, RouteContext } from '../route-context.js';
 
 function batchIdParam(ctx: RouteContext): string {
-  const id = ctx.url.searchParams.get('batch_id');
-  if (!id) throw new ValidationError('batch_id', 'is required (a query parameter)');
-  return id;
+  const query = batchIdQuerySchema.safeParse({ batch_id: ctx.url.searchParams.get('batch_id') ?? '' });
+  if (!query.success) throw new ValidationError('batch_id', 'is required (a query parameter)');
+  return query.data.batch_id;
 }
 
 /** Query parameters as an object, for the page schema. */
@@ -24,6 +31,13 @@ export const batchRoutes: Route[] = [
   {
     method: 'POST',
     path: '/batch/generate',
+    doc: {
+      summary: 'Create a batch (1 credit per task, charged at submit)',
+      body: { json: batchGenerateRequestDoc },
+      idempotent: true,
+      responses: { 200: { description: 'The batch, queued', json: batchCreatedResponseSchema } },
+      errors: [400, 402, 409, 413, 429],
+    },
     handle: (ctx) =>
       chargingPost(ctx, ctx.settings.maxBodyBytes, async (body, charge) => {
         const result = await ctx.settings.engine.batches.submit(ctx.user.username, body, charge);
@@ -40,11 +54,23 @@ export const batchRoutes: Route[] = [
   {
     method: 'GET',
     path: '/batch/status',
+    doc: {
+      summary: 'The batch record',
+      query: batchIdQuerySchema,
+      responses: { 200: { description: 'The batch with its tasks', json: batchRecordSchema } },
+      errors: [400, 404],
+    },
     handle: async (ctx) => json(await ctx.settings.engine.batches.status(ctx.user.username, batchIdParam(ctx))),
   },
   {
     method: 'GET',
     path: '/batch/list',
+    doc: {
+      summary: "The user's batches, newest first",
+      query: pageQuerySchema,
+      responses: { 200: { description: 'One page of batch summaries', json: batchListResponseSchema } },
+      errors: [400],
+    },
     handle: async (ctx) => {
       const query = parseOrThrow(pageQuerySchema, queryOf(ctx.url));
       const page = await ctx.settings.engine.batches.list(ctx.user.username, query);
@@ -55,6 +81,12 @@ export const batchRoutes: Route[] = [
   {
     method: 'POST',
     path: '/batch/process',
+    doc: {
+      summary: 'Run one task now and return it',
+      body: { json: taskRefRequestSchema },
+      responses: { 200: { description: 'The task after the run', json: batchTaskSchema } },
+      errors: [400, 404, 413],
+    },
     handle: async (ctx) => {
       const ref = parseOrThrow(taskRefRequestSchema, parseJson(await readLimited(ctx.request, ctx.settings.maxBodyBytes)));
       return json(await ctx.settings.engine.batches.process(ctx.user.username, ref.batch_id, ref.task_index));
@@ -63,6 +95,13 @@ export const batchRoutes: Route[] = [
   {
     method: 'POST',
     path: '/batch/retry',
+    doc: {
+      summary: 'Queue a failed task again (charges again)',
+      body: { json: taskRefRequestSchema },
+      idempotent: true,
+      responses: { 200: { description: 'The task, queued again, and what it cost', json: retryResponseSchema } },
+      errors: [400, 402, 404, 409, 413, 429],
+    },
     handle: (ctx) =>
       chargingPost(ctx, ctx.settings.maxBodyBytes, async (body, charge) => {
         const ref = parseOrThrow(taskRefRequestSchema, body);
@@ -81,6 +120,17 @@ export const batchRoutes: Route[] = [
   {
     method: 'GET',
     path: '/batch/events',
+    doc: {
+      summary: 'Server-Sent Events of one batch: `snapshot`, `progress`, `task`, then `completed` (the stream ends)',
+      query: batchIdQuerySchema,
+      responses: {
+        200: {
+          description: 'An event stream; each event carries JSON data',
+          events: { snapshot: batchRecordSchema, progress: progressEventSchema, task: batchTaskSchema, completed: batchRecordSchema },
+        },
+      },
+      errors: [400, 404],
+    },
     handle: (ctx) =>
       batchEventsResponse(ctx.settings.engine, ctx.user.username, batchIdParam(ctx), {
         recheckMs: ctx.settings.eventsRecheckMs,

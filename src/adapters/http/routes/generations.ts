@@ -1,7 +1,12 @@
-import type { GenerateResponse, ImageToImageResponse } from '../../../core/schemas/responses.js';
+import {
+  type GenerateResponse,
+  generateResponseSchema,
+  type ImageToImageResponse,
+  imageToImageResponseSchema,
+} from '../../../core/schemas/responses.js';
 import { parseOrThrow } from '../../../core/schemas/parse.js';
-import { pageQuerySchema } from '../../../core/schemas/requests.js';
-import type { RecordListResponse } from '../../../core/schemas/wire.js';
+import { generateRequestSchema, imageToImageRequestSchema, pageQuerySchema } from '../../../core/schemas/requests.js';
+import { type RecordListResponse, recordListResponseSchema } from '../../../core/schemas/wire.js';
 import { chargingPost } from '../charging.js';
 import { json } from '../json.js';
 import type { Route } from '../route-context.js';
@@ -14,6 +19,13 @@ export const generationRoutes: Route[] = [
   {
     method: 'POST',
     path: '/image-to-image',
+    doc: {
+      summary: 'Image-to-image (2 credits, refunded if it fails)',
+      body: { json: imageToImageRequestSchema },
+      idempotent: true,
+      responses: { 200: { description: 'The generated image', json: imageToImageResponseSchema } },
+      errors: [400, 402, 409, 413, 429, 502, 504],
+    },
     handle: (ctx) =>
       chargingPost(ctx, dataUrlBodyLimit(ctx.settings.maxImageBytes, ctx.settings.maxBodyBytes), async (body, charge) => {
         const result = await ctx.settings.engine.imageToImage.run(ctx.user.username, body, { ...charge, signal: ctx.request.signal });
@@ -29,6 +41,13 @@ export const generationRoutes: Route[] = [
   {
     method: 'POST',
     path: '/generate',
+    doc: {
+      summary: 'Text-to-image (1 credit, refunded if it fails)',
+      body: { json: generateRequestSchema },
+      idempotent: true,
+      responses: { 200: { description: 'The generated image', json: generateResponseSchema } },
+      errors: [400, 402, 409, 413, 429, 502, 504],
+    },
     handle: (ctx) =>
       chargingPost(ctx, ctx.settings.maxBodyBytes, async (body, charge) => {
         const result = await ctx.settings.engine.textToImage.run(ctx.user.username, body, { ...charge, signal: ctx.request.signal });
@@ -45,6 +64,12 @@ export const generationRoutes: Route[] = [
   {
     method: 'GET',
     path: '/records',
+    doc: {
+      summary: 'Single generations, newest first',
+      query: pageQuerySchema,
+      responses: { 200: { description: 'One page of records', json: recordListResponseSchema } },
+      errors: [400],
+    },
     handle: async (ctx) => {
       const query = parseOrThrow(pageQuerySchema, queryOf(ctx.url));
       const page = await ctx.settings.engine.records.list(ctx.user.username, query);
