@@ -1,7 +1,7 @@
 import { Queue, Worker } from 'bullmq';
 import { createMemoryImageStore } from 'imagegen-kit/adapters/image-stores/memory';
 import { createOfflineProvider } from 'imagegen-kit/adapters/providers/offline';
-import { runGeneration } from 'imagegen-kit';
+import { runGeneration } from 'imagegen-kit/adapter-kit';
 import { timed } from './measure.js';
 import { BATCHES, BATCH_SIZE, CONCURRENCY, OFFLINE_OPTIONS, USERS, benchPrompt } from './shape.js';
 

@@ -2,7 +2,7 @@ import { createMemoryImageStore } from 'imagegen-kit/adapters/image-stores/memor
 import { createOfflineProvider } from 'imagegen-kit/adapters/providers/offline';
 import { createEngine } from 'imagegen-kit';
 import type { StorageAdapter } from 'imagegen-kit';
-import { runGeneration } from 'imagegen-kit';
+import { runGeneration } from 'imagegen-kit/adapter-kit';
 import { timed } from './measure.js';
 import { BATCHES, BATCH_SIZE, CONCURRENCY, OFFLINE_OPTIONS, USERS, benchPrompt } from './shape.js';
 

@@ -1,7 +1,7 @@
 import PQueue from 'p-queue';
 import { createOfflineProvider } from 'imagegen-kit/adapters/providers/offline';
 import { createMemoryStorage } from 'imagegen-kit/adapters/storage/memory';
-import { runGeneration } from 'imagegen-kit';
+import { runGeneration } from 'imagegen-kit/adapter-kit';
 import type { BenchCase } from '../case.js';
 import { runEngineOn, warmUp } from '../engine-run.js';
 import { heapUsedAfterGc, ratio, timed } from '../measure.js';

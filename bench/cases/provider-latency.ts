@@ -106,7 +106,7 @@ function latencyCase(mode: 'polling' | 'webhooks'): BenchCase {
  * loading nor opening the HTTP connections (a long-running server has them open) is timed.
  */
 async function warmUp(provider: ReturnType<typeof createBflProvider>): Promise<void> {
-  const { runGeneration } = await import('imagegen-kit');
+  const { runGeneration } = await import('imagegen-kit/adapter-kit');
   await Promise.all(
     Array.from({ length: KEYS * PER_KEY }, (_, i) =>
       runGeneration({

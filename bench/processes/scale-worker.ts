@@ -14,7 +14,7 @@ import { createMemoryImageStore } from 'imagegen-kit/adapters/image-stores/memor
 import { createOfflineProvider } from 'imagegen-kit/adapters/providers/offline';
 import { createRedisStorage } from 'imagegen-kit/adapters/storage/redis';
 import { createEngine } from 'imagegen-kit';
-import { runGeneration } from 'imagegen-kit';
+import { runGeneration } from 'imagegen-kit/adapter-kit';
 import { OFFLINE_OPTIONS } from '../shape.js';
 import { BULL_CONNECTION, scaleNames } from '../scale-out-names.js';
 

@@ -6,6 +6,9 @@
  * - Providers: the HTTP helpers the bundled provider adapters are built from.
  */
 
+// ---- the generation loop: drive a provider adapter exactly as the engine does ----
+export { DEFAULT_POLL_POLICY, runGeneration, type GenerationRun } from '../core/services/generation-runner.js';
+
 // ---- storage ----
 
 // ---- providers ----
