@@ -8,4 +8,4 @@ export * from './request-ref.js';
 export * from './provider-http.js';
 export * from './image-type.js';
 export * from './aspect-ratio.js';
-export * from './adapter-kit.js';
+export * from './http-provider-adapter.js';

@@ -6,7 +6,7 @@ import type { KeyLease, KeyPool } from './key-pool.js';
 import { withRetries } from './retry.js';
 import { sleep } from '../../../core/services/sleep.js';
 import type { ProviderStatus } from '../../../core/ports/provider-adapter.js';
-import { waitOnInbox, type StatusInbox } from '../webhooks/status-inbox.js';
+import { waitOnInbox, type StatusInbox } from './status-inbox.js';
 import { decodeRef } from './request-ref.js';
 
 export interface ProviderHttpOptions {
