@@ -32,5 +32,5 @@ export type {
   SingleGenerationOptions,
   SingleGenerationResult,
   SingleGenerationService,
-} from './core/services/single-generation.js';
+} from './core/ports/single-generation.js';
 export * from './core/role.js';
