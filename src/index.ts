@@ -20,7 +20,7 @@ export type {
   SingleGenerationOptions,
   SingleGenerationResult,
   SingleGenerationService,
-} from './core/services/single-generation.js';
+} from './core/ports/single-generation.js';
 
 // ---- errors ----
 export { ImageGenError, isImageGenError, type ErrorCode } from './core/errors/image-gen-error.js';

@@ -12,3 +12,23 @@ export { DEFAULT_POLL_POLICY, runGeneration, type GenerationRun } from '../core/
 // ---- storage ----
 
 // ---- providers ----
+export {
+  assertOutputFormat,
+  keyList,
+  providerHttpFor,
+  resultDownloader,
+  warnOnce,
+  type CommonProviderOptions,
+  type HttpProviderAdapter,
+  type WebhookSettings,
+} from '../adapters/providers/provider-kit/http-provider-adapter.js';
+export { KeyPool, keyFingerprint, type KeyLease, type KeyPoolOptions, type KeyStats } from '../adapters/providers/provider-kit/key-pool.js';
+export { ProviderHttp, type ProviderHttpOptions } from '../adapters/providers/provider-kit/provider-http.js';
+export { sendRequest, snippet, type JsonResponse, type SendRequestOptions } from '../adapters/providers/provider-kit/send-request.js';
+export { withRetries, type RetryOptions } from '../adapters/providers/provider-kit/retry.js';
+export { HttpStatusError, NetworkError, isTransient, parseRetryAfter } from '../adapters/providers/provider-kit/http-status-error.js';
+export { downloadImage, type DownloadOptions } from '../adapters/providers/provider-kit/download.js';
+export { decodeRef, encodeRef, type RequestRef } from '../adapters/providers/provider-kit/request-ref.js';
+export { StatusInbox, waitOnInbox, type StatusInboxOptions } from '../adapters/providers/provider-kit/status-inbox.js';
+export { fromBase64, sniffImageType, toDataUrl } from '../adapters/providers/provider-kit/image-type.js';
+export { sizeFor } from '../adapters/providers/provider-kit/aspect-ratio.js';

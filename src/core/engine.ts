@@ -17,7 +17,7 @@ import { resolveImageLimits, type ImageLimits } from './image-input/limits.js';
 import type { ImageStore } from './ports/image-store.js';
 import { ImageToImage } from './services/image-to-image.js';
 import { StorageRecordReader } from './services/record-reader.js';
-import type { RecordReader, SingleGenerationService } from './services/single-generation.js';
+import type { RecordReader, SingleGenerationService } from './ports/single-generation.js';
 import { TextToImage } from './services/text-to-image.js';
 
 /** The composed services of one engine. Create with {@link createEngine}. */

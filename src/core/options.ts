@@ -5,7 +5,7 @@ import type { ImageStore } from './ports/image-store.js';
 import type { PollPolicy, ProviderAdapter } from './ports/provider-adapter.js';
 import type { StorageAdapter } from './ports/storage-adapter.js';
 import type { ImageLimits } from './image-input/limits.js';
-import type { InputImageFetcher } from './services/single-generation.js';
+import type { InputImageFetcher } from './ports/single-generation.js';
 
 /** Credits each operation costs. */
 export interface Prices {

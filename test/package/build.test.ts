@@ -77,6 +77,17 @@ describe('the built package', () => {
     expect(offending).toEqual([]);
     expect([...seen].some((f) => f.includes('adapters'))).toBe(false);
   });
+
+  it('gives adapter authors the same provider classes as the adapters use, in ESM and CJS', () => {
+    const names = ['adapter-kit', 'adapters/providers/provider-kit', 'adapters/providers/webhooks'].map((s) => `imagegen-kit/${s}`);
+    const check = (load: string) =>
+      `const [kit, parts, hooks] = [${names.map((n) => `${load}(${JSON.stringify(n)})`).join(', ')}];` +
+      'console.log(JSON.stringify([kit.StatusInbox === parts.StatusInbox, kit.StatusInbox === hooks.StatusInbox, kit.KeyPool === parts.KeyPool, kit.HttpStatusError === parts.HttpStatusError]))';
+    const esm = node(['--input-type=module', '-e', check('await import')]);
+    const cjs = node(['-e', check('require')]);
+    expect(JSON.parse(esm)).toEqual([true, true, true, true]);
+    expect(JSON.parse(cjs)).toEqual([true, true, true, true]);
+  });
 });
 
 const ROOT_NAMES = [

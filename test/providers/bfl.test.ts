@@ -1,7 +1,7 @@
 import { http, HttpResponse } from 'msw';
 import { describe, expect, it } from 'vitest';
 import { createBflProvider } from '../../src/adapters/providers/bfl/index.js';
-import { decodeRef } from '../../src/adapters/providers/http/request-ref.js';
+import { decodeRef } from '../../src/adapters/providers/provider-kit/request-ref.js';
 import { EDIT_INPUT, PNG, TEXT_INPUT, generate, memoryLogger, useMsw } from './harness.js';
 
 const API = 'https://api.bfl.ai';

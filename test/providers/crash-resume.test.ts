@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
-import { decodeRef } from '../../src/adapters/providers/http/request-ref.js';
+import { decodeRef } from '../../src/adapters/providers/provider-kit/request-ref.js';
 import { createSqliteStorage } from '../../src/adapters/storage/sqlite/index.js';
 import { startFakeBfl } from '../support/fake-bfl-server.js';
 

@@ -4,3 +4,4 @@ export type * from './image-store.js';
 export type * from './dispatcher.js';
 export type * from './rate-limiter.js';
 export type * from './event-relay.js';
+export type * from './single-generation.js';

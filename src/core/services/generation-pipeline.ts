@@ -5,7 +5,7 @@ import type { ImageStore, StoredImage } from '../ports/image-store.js';
 import type { GenerationInput, PollPolicy, ProviderAdapter } from '../ports/provider-adapter.js';
 import { runGeneration } from './generation-runner.js';
 
-export { ShutdownSignal } from './shutdown-signal.js';
+export { ShutdownSignal } from '../util/shutdown-signal.js';
 
 export interface PipelineRequest {
   input: GenerationInput;

@@ -2,8 +2,8 @@ import { isImageGenError } from '../errors/image-gen-error.js';
 import { ProviderError } from '../errors/provider-error.js';
 import { TimeoutError } from '../errors/timeout-error.js';
 import type { GenerationInput, ImageBytes, PollPolicy, ProviderAdapter, ProviderStatus } from '../ports/provider-adapter.js';
-import { ShutdownSignal } from './shutdown-signal.js';
-import { sleep } from './sleep.js';
+import { ShutdownSignal } from '../util/shutdown-signal.js';
+import { sleep } from '../util/sleep.js';
 import { PROGRESS, pollProgress } from '../policy/progress.js';
 
 /** The contract's default: 40 polls, 0.8 s apart. */

@@ -7,7 +7,12 @@ import { imageToImageRequestSchema } from '../schemas/requests.js';
 import { assertProviderSupports } from './provider-support.js';
 import { resolveInputImage } from './input-image.js';
 import { moderatePrompts } from './moderation.js';
-import type { InputImageFetcher, SingleGenerationOptions, SingleGenerationResult, SingleGenerationService } from './single-generation.js';
+import type {
+  InputImageFetcher,
+  SingleGenerationOptions,
+  SingleGenerationResult,
+  SingleGenerationService,
+} from '../ports/single-generation.js';
 import { runSingleGeneration, type SingleGenerationDeps } from './single-generation-flow.js';
 
 /** Default `image_prompt_strength`: half input image, half prompt. */

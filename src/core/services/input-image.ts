@@ -3,7 +3,7 @@ import { checkImage } from '../image-input/check.js';
 import { parseDataUrl } from '../image-input/data-url.js';
 import type { ImageLimits } from '../image-input/limits.js';
 import type { ImageBytes } from '../ports/provider-adapter.js';
-import type { InputImageFetcher } from './single-generation.js';
+import type { InputImageFetcher } from '../ports/single-generation.js';
 
 /**
  * Turns `input_image` into checked bytes: a strict data URL is decoded; an http(s) URL goes to the

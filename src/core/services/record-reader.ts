@@ -2,7 +2,7 @@ import { NotFoundError } from '../errors/not-found-error.js';
 import { assertUsername } from '../ids.js';
 import type { Page, PageRequest, StorageAdapter } from '../ports/storage-adapter.js';
 import type { GenerationRecord } from '../schemas/records.js';
-import type { RecordReader } from './single-generation.js';
+import type { RecordReader } from '../ports/single-generation.js';
 
 /** A user's text-to-image and image-to-image records, newest first; another user's read as missing. */
 export class StorageRecordReader implements RecordReader {

@@ -13,7 +13,7 @@ import type { CreditLedger } from './credit-ledger.js';
 import { fingerprintOf } from './fingerprint.js';
 import type { GenerationPipeline } from './generation-pipeline.js';
 import { PROGRESS } from '../policy/progress.js';
-import type { SingleGenerationOptions, SingleGenerationResult } from './single-generation.js';
+import type { SingleGenerationOptions, SingleGenerationResult } from '../ports/single-generation.js';
 
 export interface SingleGenerationDeps {
   storage: StorageAdapter;

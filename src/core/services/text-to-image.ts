@@ -5,7 +5,7 @@ import { parseOrThrow } from '../schemas/parse.js';
 import { generateRequestSchema } from '../schemas/requests.js';
 import { moderatePrompts } from './moderation.js';
 import { assertProviderSupports } from './provider-support.js';
-import type { SingleGenerationOptions, SingleGenerationResult, SingleGenerationService } from './single-generation.js';
+import type { SingleGenerationOptions, SingleGenerationResult, SingleGenerationService } from '../ports/single-generation.js';
 import { runSingleGeneration, type SingleGenerationDeps } from './single-generation-flow.js';
 
 export interface TextToImageDeps extends SingleGenerationDeps {

@@ -7,7 +7,7 @@
  */
 import { createInterface } from 'node:readline';
 import { isImageGenError } from '../../../src/core/errors/index.js';
-import { sleep } from '../../../src/core/services/sleep.js';
+import { sleep } from '../../../src/core/util/sleep.js';
 import { openStorage, type StorageKind } from './open-storage.js';
 
 const [kind, target, mode, ...rest] = process.argv.slice(2) as [StorageKind, string, string, ...string[]];

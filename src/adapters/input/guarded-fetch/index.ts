@@ -8,7 +8,7 @@ import { isImageGenError } from '../../../core/errors/image-gen-error.js';
 import { PayloadTooLargeError } from '../../../core/errors/payload-too-large-error.js';
 import { checkImage } from '../../../core/image-input/check.js';
 import { resolveImageLimits, type ImageLimits } from '../../../core/image-input/limits.js';
-import type { InputImageFetcher } from '../../../core/services/single-generation.js';
+import type { InputImageFetcher } from '../../../core/ports/single-generation.js';
 import { blockedReason } from './address-policy.js';
 import { fetchRefused } from './errors.js';
 

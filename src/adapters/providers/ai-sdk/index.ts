@@ -3,7 +3,7 @@ import type { ImageModel } from 'ai';
 import { ProviderError } from '../../../core/errors/provider-error.js';
 import type { Logger } from '../../../core/options.js';
 import type { PollPolicy, ProviderAdapter, ProviderStatus, SubmitResult } from '../../../core/ports/provider-adapter.js';
-import { sniffImageType } from '../http/image-type.js';
+import { sniffImageType } from '../provider-kit/image-type.js';
 
 export interface AiSdkProviderOptions {
   /** Any AI SDK image model, e.g. `openai.image('gpt-image-1')`, `fal.image('fal-ai/flux/dev')`. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ProviderError } from '../../../core/errors/provider-error.js';
 import type { ProviderOutput, ProviderStatus } from '../../../core/ports/provider-adapter.js';
-import { fromBase64, sniffImageType } from '../http/image-type.js';
+import { fromBase64, sniffImageType } from '../provider-kit/image-type.js';
 
 /**
  * The status body of BFL `get_result` and Fireworks' Kontext `get_result`: `status` is one of

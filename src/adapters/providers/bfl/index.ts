@@ -2,7 +2,7 @@ import { encodeBase64 } from '../../../core/image-input/base64.js';
 import { z } from 'zod';
 import { ProviderError } from '../../../core/errors/provider-error.js';
 import type { GenerationInput, ProviderStatus, SubmitResult } from '../../../core/ports/provider-adapter.js';
-import { sizeFor } from '../http/aspect-ratio.js';
+import { sizeFor } from '../provider-kit/aspect-ratio.js';
 import {
   assertOutputFormat,
   warnOnce,
@@ -11,9 +11,9 @@ import {
   type CommonProviderOptions,
   type HttpProviderAdapter,
   type WebhookSettings,
-} from '../http/adapter-kit.js';
-import { decodeRef, encodeRef } from '../http/request-ref.js';
-import { sendRequest } from '../http/send-request.js';
+} from '../provider-kit/http-provider-adapter.js';
+import { decodeRef, encodeRef } from '../provider-kit/request-ref.js';
+import { sendRequest } from '../provider-kit/send-request.js';
 import { mapFluxStatus } from './flux-status.js';
 
 /** BFL's documented base URLs: the global one routes across clusters and needs `polling_url`. */

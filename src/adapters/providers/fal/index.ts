@@ -9,11 +9,11 @@ import {
   type CommonProviderOptions,
   type HttpProviderAdapter,
   type WebhookSettings,
-} from '../http/adapter-kit.js';
-import { HttpStatusError } from '../http/http-status-error.js';
-import { toDataUrl } from '../http/image-type.js';
-import { decodeRef, encodeRef } from '../http/request-ref.js';
-import { sendRequest } from '../http/send-request.js';
+} from '../provider-kit/http-provider-adapter.js';
+import { HttpStatusError } from '../provider-kit/http-status-error.js';
+import { toDataUrl } from '../provider-kit/image-type.js';
+import { decodeRef, encodeRef } from '../provider-kit/request-ref.js';
+import { sendRequest } from '../provider-kit/send-request.js';
 import { mapFalError, mapFalQueueStatus, mapFalResult } from './fal-status.js';
 
 export interface FalProviderOptions extends CommonProviderOptions {

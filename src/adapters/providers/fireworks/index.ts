@@ -9,9 +9,9 @@ import {
   providerHttpFor,
   type CommonProviderOptions,
   type HttpProviderAdapter,
-} from '../http/adapter-kit.js';
-import { decodeRef, encodeRef } from '../http/request-ref.js';
-import { sendRequest } from '../http/send-request.js';
+} from '../provider-kit/http-provider-adapter.js';
+import { decodeRef, encodeRef } from '../provider-kit/request-ref.js';
+import { sendRequest } from '../provider-kit/send-request.js';
 import { mapFluxStatus } from '../bfl/flux-status.js';
 
 export interface FireworksProviderOptions extends CommonProviderOptions {

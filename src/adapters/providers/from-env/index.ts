@@ -1,10 +1,14 @@
 import type { Logger } from '../../../core/options.js';
 import type { ProviderAdapter } from '../../../core/ports/provider-adapter.js';
+import type { ProviderEnvEntry, ProviderEnvReader } from './provider-env.js';
+import { PROVIDER_REGISTRY, type ProviderName } from './registry.js';
 
-/** The variables read, in the order they are tried. */
-export const PROVIDER_ENV_VARS = ['BFL_API_KEYS', 'FIREWORKS_API_KEYS', 'OPENAI_API_KEY', 'FAL_KEY', 'REPLICATE_API_TOKEN'] as const;
+export type { ProviderEnvEntry, ProviderEnvReader } from './provider-env.js';
+export { defineProviderEnv } from './provider-env.js';
+export { PROVIDER_REGISTRY, type ProviderName } from './registry.js';
 
-export type ProviderName = 'bfl' | 'fireworks' | 'openai' | 'fal' | 'replicate' | 'offline';
+/** The key variables read, in the order they are tried. */
+export const PROVIDER_ENV_VARS: readonly string[] = PROVIDER_REGISTRY.flatMap((entry) => entry.keyVariables);
 
 export interface ProviderFromEnvOptions {
   /** @default process.env */
@@ -14,10 +18,12 @@ export interface ProviderFromEnvOptions {
 
 /**
  * Picks the image provider from the environment: `IMAGEGEN_PROVIDER` names one explicitly;
- * otherwise the first of `BFL_API_KEYS`, `FIREWORKS_API_KEYS` (comma-separated lists: each key adds
- * concurrency), `OPENAI_API_KEY`, `FAL_KEY`, `REPLICATE_API_TOKEN` that is set; the offline provider
- * when none is. Optional: `BFL_MODEL`, `BFL_REGION`, `FIREWORKS_MODEL`, `FAL_MODEL`, `REPLICATE_MODEL`,
- * `OPENAI_IMAGE_MODEL`. Adapters are loaded on demand, so unused ones cost nothing.
+ * otherwise the first provider of {@link PROVIDER_REGISTRY} whose key variable is set
+ * (`BFL_API_KEYS`, `FIREWORKS_API_KEYS` — comma-separated lists: each key adds concurrency —
+ * `OPENAI_API_KEY`, `FAL_KEY`, `REPLICATE_API_TOKEN`); the offline provider when none is. Each
+ * provider's optional variables (`BFL_MODEL`, `BFL_REGION`, `FIREWORKS_MODEL`, `OPENAI_IMAGE_MODEL`,
+ * `FAL_MODEL`, `REPLICATE_MODEL`) and their defaults are declared in its own `env.ts`. Adapters are
+ * loaded on demand, so unused ones cost nothing.
  *
  * @example
  * const { provider, name } = await providerFromEnv();
@@ -25,70 +31,37 @@ export interface ProviderFromEnvOptions {
  */
 export async function providerFromEnv(options: ProviderFromEnvOptions = {}): Promise<{ name: ProviderName; provider: ProviderAdapter }> {
   const env = options.env ?? process.env;
-  const logger = options.logger;
-  const has = (name: string) => (env[name] ?? '').trim() !== '';
-  const explicit = (env.IMAGEGEN_PROVIDER ?? '').trim().toLowerCase();
-  const chosen: ProviderName =
-    explicit !== ''
-      ? (explicit as ProviderName)
-      : has('BFL_API_KEYS')
-        ? 'bfl'
-        : has('FIREWORKS_API_KEYS')
-          ? 'fireworks'
-          : has('OPENAI_API_KEY')
-            ? 'openai'
-            : has('FAL_KEY')
-              ? 'fal'
-              : has('REPLICATE_API_TOKEN')
-                ? 'replicate'
-                : 'offline';
-  const need = (variable: string) => {
-    if (!has(variable)) throw new RangeError(`IMAGEGEN_PROVIDER=${chosen} needs ${variable}`);
-    return env[variable]!;
-  };
-  switch (chosen) {
-    case 'bfl': {
-      const { createBflProvider } = await import('../bfl/index.js');
-      return {
-        name: chosen,
-        provider: createBflProvider({
-          apiKeys: need('BFL_API_KEYS'),
-          model: env.BFL_MODEL || undefined,
-          region: env.BFL_REGION || undefined,
-          logger,
-        }),
-      };
-    }
-    case 'fireworks': {
-      const { createFireworksProvider } = await import('../fireworks/index.js');
-      return {
-        name: chosen,
-        provider: createFireworksProvider({ apiKeys: need('FIREWORKS_API_KEYS'), model: env.FIREWORKS_MODEL || undefined, logger }),
-      };
-    }
-    case 'openai': {
-      const { createOpenAiProvider } = await import('../openai/index.js');
-      return {
-        name: chosen,
-        provider: createOpenAiProvider({ apiKeys: need('OPENAI_API_KEY'), model: env.OPENAI_IMAGE_MODEL || undefined, logger }),
-      };
-    }
-    case 'fal': {
-      const { createFalProvider } = await import('../fal/index.js');
-      return { name: chosen, provider: createFalProvider({ apiKeys: need('FAL_KEY'), model: env.FAL_MODEL || undefined, logger }) };
-    }
-    case 'replicate': {
-      const { createReplicateProvider } = await import('../replicate/index.js');
-      return {
-        name: chosen,
-        provider: createReplicateProvider({ apiKeys: need('REPLICATE_API_TOKEN'), model: env.REPLICATE_MODEL || undefined, logger }),
-      };
-    }
-    case 'offline': {
-      const { createOfflineProvider } = await import('../offline/index.js');
-      return { name: chosen, provider: createOfflineProvider() };
-    }
-    default:
-      throw new RangeError(`IMAGEGEN_PROVIDER must be one of bfl, fireworks, openai, fal, replicate, offline (got "${explicit}")`);
+  const isSet = (variable: string) => (env[variable] ?? '').trim() !== '';
+  const entry = chooseEntry(env, isSet);
+  const keyVariable = entry.keyVariables.find(isSet);
+  if (entry.keyVariables.length > 0 && keyVariable === undefined) {
+    throw new RangeError(`IMAGEGEN_PROVIDER=${entry.name} needs ${entry.keyVariables.join(' or ')}`);
   }
+  const reader: ProviderEnvReader = {
+    apiKeys: keyVariable === undefined ? '' : env[keyVariable]!,
+    optional(variable) {
+      if (!Object.hasOwn(entry.defaults, variable)) {
+        throw new Error(`The ${entry.name} provider reads ${variable}, which its env.ts does not declare`);
+      }
+      return env[variable] || undefined;
+    },
+    logger: options.logger,
+  };
+  return { name: entry.name, provider: await entry.create(reader) };
+}
+
+/** The entry `IMAGEGEN_PROVIDER` names, else the first whose key is set or that needs no key. */
+function chooseEntry(env: Record<string, string | undefined>, isSet: (variable: string) => boolean): ProviderEnvEntry<ProviderName> {
+  const explicit = (env.IMAGEGEN_PROVIDER ?? '').trim().toLowerCase();
+  const entries: readonly ProviderEnvEntry<ProviderName>[] = PROVIDER_REGISTRY;
+  if (explicit !== '') {
+    const named = entries.find((entry) => entry.name === explicit);
+    if (!named) {
+      throw new RangeError(`IMAGEGEN_PROVIDER must be one of ${entries.map((e) => e.name).join(', ')} (got "${explicit}")`);
+    }
+    return named;
+  }
+  const found = entries.find((entry) => entry.keyVariables.length === 0 || entry.keyVariables.some(isSet));
+  if (!found) throw new RangeError(`No provider key is set (${PROVIDER_ENV_VARS.join(', ')}) and no provider needs none`);
+  return found;
 }

@@ -9,7 +9,7 @@ import type {
   SubmitResult,
 } from '../../../core/ports/provider-adapter.js';
 import type { OutputFormat } from '../../../core/schemas/params.js';
-import { sleep } from '../../../core/services/sleep.js';
+import { sleep } from '../../../core/util/sleep.js';
 import { dimensionsFor } from './dimensions.js';
 import { blendInto, hashString, renderPicture } from './render.js';
 

@@ -3,10 +3,10 @@ import { z } from 'zod';
 import { ProviderError } from '../../../core/errors/provider-error.js';
 import type { GenerationInput, ProviderStatus, SubmitResult } from '../../../core/ports/provider-adapter.js';
 import type { AspectRatio } from '../../../core/schemas/params.js';
-import { providerHttpFor, warnOnce, type CommonProviderOptions, type HttpProviderAdapter } from '../http/adapter-kit.js';
-import { HttpStatusError } from '../http/http-status-error.js';
-import { fromBase64, sniffImageType } from '../http/image-type.js';
-import { sendRequest } from '../http/send-request.js';
+import { providerHttpFor, warnOnce, type CommonProviderOptions, type HttpProviderAdapter } from '../provider-kit/http-provider-adapter.js';
+import { HttpStatusError } from '../provider-kit/http-status-error.js';
+import { fromBase64, sniffImageType } from '../provider-kit/image-type.js';
+import { sendRequest } from '../provider-kit/send-request.js';
 
 export interface OpenAiProviderOptions extends CommonProviderOptions {
   /** @default 'gpt-image-1' */

@@ -10,11 +10,11 @@ import {
   type CommonProviderOptions,
   type HttpProviderAdapter,
   type WebhookSettings,
-} from '../http/adapter-kit.js';
-import { toDataUrl } from '../http/image-type.js';
-import type { KeyLease } from '../http/key-pool.js';
-import { decodeRef, encodeRef } from '../http/request-ref.js';
-import { sendRequest } from '../http/send-request.js';
+} from '../provider-kit/http-provider-adapter.js';
+import { toDataUrl } from '../provider-kit/image-type.js';
+import type { KeyLease } from '../provider-kit/key-pool.js';
+import { decodeRef, encodeRef } from '../provider-kit/request-ref.js';
+import { sendRequest } from '../provider-kit/send-request.js';
 import { mapPrediction } from './replicate-status.js';
 
 export interface ReplicateProviderOptions extends CommonProviderOptions {

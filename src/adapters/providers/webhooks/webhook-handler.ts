@@ -5,7 +5,7 @@ import type { ProviderStatus } from '../../../core/ports/provider-adapter.js';
 import { mapFluxStatus } from '../bfl/flux-status.js';
 import { mapFalError, mapFalResult } from '../fal/fal-status.js';
 import { mapPrediction } from '../replicate/replicate-status.js';
-import type { StatusInbox } from './status-inbox.js';
+import type { StatusInbox } from '../provider-kit/status-inbox.js';
 import { ed25519KeyFromJwk, verifyBflSignature, verifyFalSignature, verifyReplicateSignature, type Jwk } from './verify.js';
 
 export interface WebhookHandlerOptions {

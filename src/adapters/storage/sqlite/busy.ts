@@ -1,4 +1,4 @@
-import { sleep } from '../../../core/services/sleep.js';
+import { sleep } from '../../../core/util/sleep.js';
 
 /** True for SQLITE_BUSY and its extended codes (SQLITE_BUSY_SNAPSHOT, SQLITE_BUSY_RECOVERY, ...). */
 export function isBusy(error: unknown): boolean {

@@ -1,5 +1,5 @@
 import type { Database } from 'better-sqlite3';
-import { sleep } from '../../../core/services/sleep.js';
+import { sleep } from '../../../core/util/sleep.js';
 import { isBusy } from './busy.js';
 
 interface Pending {

@@ -1,5 +1,5 @@
-import type { ImageBytes } from '../ports/provider-adapter.js';
-import type { Page, PageRequest } from '../ports/storage-adapter.js';
+import type { ImageBytes } from './provider-adapter.js';
+import type { Page, PageRequest } from './storage-adapter.js';
 import type { GenerationRecord } from '../schemas/records.js';
 
 /**

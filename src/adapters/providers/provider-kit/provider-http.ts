@@ -4,9 +4,9 @@ import type { Logger } from '../../../core/options.js';
 import { HttpStatusError, NetworkError } from './http-status-error.js';
 import type { KeyLease, KeyPool } from './key-pool.js';
 import { withRetries } from './retry.js';
-import { sleep } from '../../../core/services/sleep.js';
+import { sleep } from '../../../core/util/sleep.js';
 import type { ProviderStatus } from '../../../core/ports/provider-adapter.js';
-import { waitOnInbox, type StatusInbox } from '../webhooks/status-inbox.js';
+import { waitOnInbox, type StatusInbox } from './status-inbox.js';
 import { decodeRef } from './request-ref.js';
 
 export interface ProviderHttpOptions {

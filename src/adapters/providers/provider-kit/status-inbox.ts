@@ -1,5 +1,5 @@
 import type { ProviderStatus } from '../../../core/ports/provider-adapter.js';
-import { sleep } from '../../../core/services/sleep.js';
+import { sleep } from '../../../core/util/sleep.js';
 
 export interface StatusInboxOptions {
   /** How long a delivered status is kept for a runner that starts waiting late. @default 15 min */

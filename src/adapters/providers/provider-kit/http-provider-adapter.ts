@@ -11,7 +11,7 @@ import { downloadImage } from './download.js';
 import { KeyPool } from './key-pool.js';
 import { ProviderHttp } from './provider-http.js';
 import type { OutputFormat } from '../../../core/schemas/params.js';
-import type { StatusInbox } from '../webhooks/status-inbox.js';
+import type { StatusInbox } from './status-inbox.js';
 import type { KeyStats } from './key-pool.js';
 
 /** A provider adapter over HTTP: the port, plus what it cannot honour and its keys' counters. */
