@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { ValidationError } from '../../../core/errors/validation-error.js';
 import { imageKeyFromUrl, imageUrlOf, isValidImageKey, newImageKey } from '../../../core/image-keys.js';
 import type { ImageStore } from '../../../core/ports/image-store.js';
+import { assertImageKey } from '../assert-image-key.js';
 
 export interface FilesystemImageStoreOptions {
   /** Directory of the images; created when missing. */
@@ -41,13 +41,6 @@ export function createFilesystemImageStore(options: FilesystemImageStoreOptions)
       },
     ));
 
-  const assertKey = (key: string) => {
-    if (!isValidImageKey(key))
-      throw new ValidationError(
-        'key',
-        'must be 1–200 characters of letters, digits and . _ @ + - starting with a letter or digit, without ".."',
-      );
-  };
   const sidecarPath = (key: string) => join(directory, META, `${key}.json`);
 
   async function writeAtomically(path: string, data: Uint8Array | string): Promise<void> {
@@ -65,7 +58,7 @@ export function createFilesystemImageStore(options: FilesystemImageStoreOptions)
     directory,
     async put(bytes, put) {
       const key = put.key ?? newImageKey(put.contentType);
-      assertKey(key);
+      assertImageKey(key);
       await ensureDirs();
       const sidecar: Sidecar = { contentType: put.contentType, owner: put.owner, size: bytes.byteLength, createdAt: Date.now() };
       await writeAtomically(join(directory, key), bytes);
