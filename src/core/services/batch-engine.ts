@@ -11,7 +11,7 @@ import { parseOrThrow } from '../schemas/parse.js';
 import type { BatchRecord, BatchSummary, BatchTask } from '../schemas/records.js';
 import { batchGenerateRequestSchema } from '../schemas/requests.js';
 import type { CreditLedger } from './credit-ledger.js';
-import { LeaseKeeper } from './lease-keeper.js';
+import { LeaseKeeper } from './batches/lease-keeper.js';
 import { PROGRESS } from '../policy/progress.js';
 import { moderatePrompts } from './moderation.js';
 import { assertProviderSupports } from './provider-support.js';

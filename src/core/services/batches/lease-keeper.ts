@@ -1,4 +1,4 @@
-import type { StorageAdapter } from '../ports/storage-adapter.js';
+import type { StorageAdapter } from '../../ports/storage-adapter.js';
 
 /** One run this process holds a lease for. */
 interface HeldRun {
