@@ -2,7 +2,7 @@ import { isImageGenError } from '../errors/image-gen-error.js';
 import { NotFoundError } from '../errors/not-found-error.js';
 import type { EngineEventBus } from '../events.js';
 import { assertUsername, batchId as makeBatchId, taskId as makeTaskId, type IdClock } from '../ids.js';
-import type { Dispatcher, TaskJob, TaskRunOutcome } from '../ports/dispatcher.js';
+import type { Dispatcher, TaskRunOutcome } from '../ports/dispatcher.js';
 import type { RateLimiter } from '../ports/rate-limiter.js';
 import { RateLimitedError } from '../errors/rate-limited-error.js';
 import type { LedgerWriteResult, Page, PageRequest, StorageAdapter } from '../ports/storage-adapter.js';
@@ -11,18 +11,12 @@ import { parseOrThrow } from '../schemas/parse.js';
 import type { BatchRecord, BatchSummary, BatchTask } from '../schemas/records.js';
 import { batchGenerateRequestSchema } from '../schemas/requests.js';
 import type { CreditLedger } from './credit-ledger.js';
-import { LeaseKeeper } from './batches/lease-keeper.js';
+import { type RecoveryJob, TaskWorker } from './batches/task-worker.js';
 import { PROGRESS } from '../policy/progress.js';
 import { moderatePrompts } from './moderation.js';
 import { assertProviderSupports } from './provider-support.js';
-import { ShutdownSignal, type GenerationPipeline } from './generation-pipeline.js';
+import type { GenerationPipeline } from './generation-pipeline.js';
 import type { PromptModerator } from '../options.js';
-
-/** A job that may also take over a task left `processing` by a dead worker. */
-export interface RecoveryJob extends TaskJob {
-  /** Take over the task if it is still `processing` with this claim number. */
-  takeOverAttempts?: number;
-}
 
 export interface BatchEngineDeps {
   storage: StorageAdapter;
@@ -40,6 +34,8 @@ export interface BatchEngineDeps {
   clock: IdClock;
   now: () => number;
 }
+
+export type { RecoveryJob } from './batches/task-worker.js';
 
 export interface SubmitOptions {
   /** Same key + same body replays the first submit without charging again. */
@@ -61,10 +57,9 @@ export interface SubmitResult {
  */
 export class BatchEngine {
   readonly #schema;
-  readonly #leases: LeaseKeeper;
   constructor(private readonly deps: BatchEngineDeps) {
     this.#schema = batchGenerateRequestSchema(deps.maxTasksPerBatch);
-    this.#leases = new LeaseKeeper(deps.storage, deps.leaseMs, deps.now);
+    this.runJob = new TaskWorker(deps).runJob;
   }
 
   /** Validates, charges and creates a batch, then queues its tasks. Bad input charges nothing. */
@@ -237,133 +232,12 @@ export class BatchEngine {
    * The dispatcher's runner: claims the task (compare-and-set) and runs it to its end. A task held
    * by a live lease answers `busy` (a distributed dispatcher looks again when the lease ends).
    */
-  readonly runJob = async (job: RecoveryJob): Promise<TaskRunOutcome> => {
-    const claimed = (await this.#claimPending(job)) ?? (await this.#takeOver(job));
-    if (!claimed) return DONE;
-    if ('retryAt' in claimed) return { state: 'busy', retryAt: claimed.retryAt };
-    return this.#execute(claimed, job.batchId, job.index, job.username);
-  };
+  readonly runJob: (job: RecoveryJob) => Promise<TaskRunOutcome>;
 
   async #checkRate(username: string): Promise<void> {
     if (!this.deps.rateLimiter) return;
     const decision = await this.deps.rateLimiter.take(username, 1);
     if (!decision.allowed) throw new RateLimitedError(undefined, Math.max(1, Math.ceil(decision.retryAfterMs / 1000)));
-  }
-
-  /** The common case first: one compare-and-set, no read. */
-  #claimPending(job: RecoveryJob): Promise<BatchTask | null> {
-    const at = this.deps.now();
-    return this.deps.storage.claimTask(job.batchId, job.index, {
-      expect: { status: 'pending' },
-      now: at,
-      leaseExpiresAt: at + this.deps.leaseMs,
-    });
-  }
-
-  /** Takes over a `processing` task whose worker died: named by recovery, or its lease ran out. */
-  async #takeOver(job: RecoveryJob): Promise<BatchTask | { retryAt: number } | null> {
-    const task = await this.deps.storage.getTask(job.batchId, job.index);
-    const at = this.deps.now();
-    if (task?.status !== 'processing') return null;
-    const expired = task.leaseExpiresAt !== null && task.leaseExpiresAt <= at;
-    if (job.takeOverAttempts !== task.attempts && !expired) return { retryAt: task.leaseExpiresAt ?? at + this.deps.leaseMs };
-    return this.deps.storage.claimTask(job.batchId, job.index, {
-      expect: { status: 'processing', attempts: task.attempts },
-      now: at,
-      leaseExpiresAt: at + this.deps.leaseMs,
-    });
-  }
-
-  async #execute(task: BatchTask, batchId: string, index: number, username: string): Promise<TaskRunOutcome> {
-    const { storage, events, now } = this.deps;
-    const attempt = task.attempts;
-    const base = { batchId, taskId: task.taskId, index, username, attempt };
-    events.emit('task:progress', { ...base, status: 'processing', progress: task.progress });
-    let lastWrite = now();
-    let lastProgress = task.progress;
-    let pendingWrite: Promise<unknown> = Promise.resolve();
-    const lease = () => now() + this.deps.leaseMs;
-    // The lease is the proof of life other workers go by: renewed while the run lasts; the run
-    // stops when its claim was lost (another worker took the task over after a stall).
-    let stop: ((reason: Error) => void) | undefined;
-    const held = this.#leases.hold(batchId, index, attempt, task.progress, () => stop?.(new LeaseLost()));
-
-    try {
-      const { requestId, url } = await this.deps.pipeline.generate({
-        input: {
-          prompt: task.prompt,
-          aspectRatio: task.params.aspect_ratio,
-          seed: task.params.seed,
-          outputFormat: task.params.output_format,
-        },
-        owner: username,
-        imageKey: `${task.taskId.replaceAll(':', '_')}-${attempt}`,
-        resumeRequestId: task.providerRequestId,
-        onStart: (abort) => {
-          stop = abort;
-        },
-        onRequestId: async (providerRequestId) => {
-          const at = now();
-          lastWrite = at;
-          await storage.updateTaskProgress(batchId, index, attempt, {
-            progress: PROGRESS.submitted,
-            providerRequestId,
-            leaseExpiresAt: lease(),
-            now: at,
-          });
-        },
-        onProgress: (progress) => {
-          held.setProgress(progress);
-          lastProgress = progress;
-          events.emit('task:progress', { ...base, status: 'processing', progress });
-          const at = now();
-          if (at - lastWrite < this.deps.progressWriteIntervalMs) return;
-          lastWrite = at;
-          pendingWrite = storage
-            .updateTaskProgress(batchId, index, attempt, { progress, leaseExpiresAt: lease(), now: at })
-            .catch(() => {});
-        },
-      });
-      await pendingWrite;
-      held.release();
-      const ended = await storage.completeTask(batchId, index, attempt, { imageUrl: url, requestId }, now());
-      if (!ended) return DONE;
-      events.emit('task:progress', { ...base, status: 'completed', progress: PROGRESS.done });
-      events.emit('task:completed', { ...base, result: ended.task.result! });
-      this.#announceBatch(ended.batch, username, ended.batchCompleted);
-      return DONE;
-    } catch (error) {
-      held.release();
-      await pendingWrite;
-      if (error instanceof LeaseLost) return DONE;
-      if (isShutdown(error)) {
-        // Hand the task on: the next worker to get the job takes it over at once and resumes the
-        // provider request saved above instead of paying for a new one.
-        await storage
-          .updateTaskProgress(batchId, index, attempt, { progress: lastProgress, leaseExpiresAt: now(), now: now() })
-          .catch(() => false);
-        return { state: 'interrupted' };
-      }
-      const message = isImageGenError(error) ? error.message : 'The task failed unexpectedly';
-      const ended = await storage.failTask(batchId, index, attempt, message, now());
-      if (!ended) return DONE;
-      events.emit('task:failed', { ...base, error: message, progress: ended.task.progress });
-      this.#announceBatch(ended.batch, username, ended.batchCompleted);
-      return DONE;
-    } finally {
-      held.release();
-    }
-  }
-
-  #announceBatch(batch: BatchSummary, username: string, completed: boolean): void {
-    if (!completed) return;
-    this.deps.events.emit('batch:completed', {
-      batchId: batch.batchId,
-      username,
-      totalTasks: batch.totalTasks,
-      completedTasks: batch.completedTasks,
-      failedTasks: batch.failedTasks,
-    });
   }
 
   async #enqueue(batch: BatchRecord): Promise<void> {
@@ -389,22 +263,4 @@ function newTask(batchId: string, index: number, prompt: string, params: BatchTa
     providerRequestId: null,
     leaseExpiresAt: null,
   };
-}
-
-const DONE: TaskRunOutcome = { state: 'done' };
-
-/**
- * Aborts a run whose claim another worker took over: it must not write anything more. A kind of
- * ShutdownSignal, so the runner leaves the provider request running: the new holder resumes it.
- */
-class LeaseLost extends ShutdownSignal {
-  constructor() {
-    super();
-    this.message = 'Another worker took this task over';
-    this.name = 'LeaseLost';
-  }
-}
-
-function isShutdown(error: unknown): boolean {
-  return error instanceof ShutdownSignal;
 }
