@@ -6,7 +6,7 @@ import { relayEvents } from './relay-events.js';
 import type { Dispatcher } from './ports/dispatcher.js';
 import type { PollPolicy } from './ports/provider-adapter.js';
 import type { StorageAdapter } from './ports/storage-adapter.js';
-import { BatchEngine } from './services/batch-engine.js';
+import { BatchEngine } from './services/batches/batch-service.js';
 import { CreditLedger } from './services/credit-ledger.js';
 import { GenerationPipeline, ShutdownSignal } from './services/generation-pipeline.js';
 import { recoverPendingGenerations, type GenerationRecovery } from './services/generation-sweep.js';

@@ -1,22 +1,22 @@
-import { isImageGenError } from '../errors/image-gen-error.js';
-import { NotFoundError } from '../errors/not-found-error.js';
-import type { EngineEventBus } from '../events.js';
-import { assertUsername, batchId as makeBatchId, taskId as makeTaskId, type IdClock } from '../ids.js';
-import type { Dispatcher, TaskRunOutcome } from '../ports/dispatcher.js';
-import type { RateLimiter } from '../ports/rate-limiter.js';
-import { RateLimitedError } from '../errors/rate-limited-error.js';
-import type { LedgerWriteResult, Page, PageRequest, StorageAdapter } from '../ports/storage-adapter.js';
-import { toTaskParams } from '../schemas/params.js';
-import { parseOrThrow } from '../schemas/parse.js';
-import type { BatchRecord, BatchSummary, BatchTask } from '../schemas/records.js';
-import { batchGenerateRequestSchema } from '../schemas/requests.js';
-import type { CreditLedger } from './credit-ledger.js';
-import { type RecoveryJob, TaskWorker } from './batches/task-worker.js';
-import { PROGRESS } from '../policy/progress.js';
-import { moderatePrompts } from './moderation.js';
-import { assertProviderSupports } from './provider-support.js';
-import type { GenerationPipeline } from './generation-pipeline.js';
-import type { PromptModerator } from '../options.js';
+import { isImageGenError } from '../../errors/image-gen-error.js';
+import { NotFoundError } from '../../errors/not-found-error.js';
+import type { EngineEventBus } from '../../events.js';
+import { assertUsername, batchId as makeBatchId, taskId as makeTaskId, type IdClock } from '../../ids.js';
+import type { Dispatcher, TaskRunOutcome } from '../../ports/dispatcher.js';
+import type { RateLimiter } from '../../ports/rate-limiter.js';
+import { RateLimitedError } from '../../errors/rate-limited-error.js';
+import type { LedgerWriteResult, Page, PageRequest, StorageAdapter } from '../../ports/storage-adapter.js';
+import { toTaskParams } from '../../schemas/params.js';
+import { parseOrThrow } from '../../schemas/parse.js';
+import type { BatchRecord, BatchSummary, BatchTask } from '../../schemas/records.js';
+import { batchGenerateRequestSchema } from '../../schemas/requests.js';
+import type { CreditLedger } from '../credit-ledger.js';
+import { type RecoveryJob, TaskWorker } from './task-worker.js';
+import { PROGRESS } from '../../policy/progress.js';
+import { moderatePrompts } from '../moderation.js';
+import { assertProviderSupports } from '../provider-support.js';
+import type { GenerationPipeline } from '../generation-pipeline.js';
+import type { PromptModerator } from '../../options.js';
 
 export interface BatchEngineDeps {
   storage: StorageAdapter;
@@ -35,7 +35,7 @@ export interface BatchEngineDeps {
   now: () => number;
 }
 
-export type { RecoveryJob } from './batches/task-worker.js';
+export type { RecoveryJob } from './task-worker.js';
 
 export interface SubmitOptions {
   /** Same key + same body replays the first submit without charging again. */
