@@ -12,7 +12,7 @@ export * from './core/options.js';
 export * from './core/engine.js';
 export * from './core/image-keys.js';
 export { CreditLedger, refundKeyOf, type LedgerCallOptions } from './core/services/credit-ledger.js';
-export { BatchEngine, type SubmitOptions, type SubmitResult as BatchSubmitResult } from './core/services/batches/batch-service.js';
+export { BatchService, type SubmitOptions, type SubmitResult as BatchSubmitResult } from './core/services/batches/batch-service.js';
 export { GenerationPipeline, ShutdownSignal } from './core/services/generation-pipeline.js';
 export { runGeneration, DEFAULT_POLL_POLICY } from './core/services/generation-runner.js';
 export { PROGRESS } from './core/policy/progress.js';

@@ -3,6 +3,7 @@ import { NotFoundError } from '../../errors/not-found-error.js';
 import type { EngineEventBus } from '../../events.js';
 import { assertUsername, batchId as makeBatchId, taskId as makeTaskId, type IdClock } from '../../ids.js';
 import type { Dispatcher, TaskRunOutcome } from '../../ports/dispatcher.js';
+import type { ProviderAdapter } from '../../ports/provider-adapter.js';
 import type { RateLimiter } from '../../ports/rate-limiter.js';
 import { RateLimitedError } from '../../errors/rate-limited-error.js';
 import type { LedgerWriteResult, Page, PageRequest, StorageAdapter } from '../../ports/storage-adapter.js';
@@ -11,25 +12,24 @@ import { parseOrThrow } from '../../schemas/parse.js';
 import type { BatchRecord, BatchSummary, BatchTask } from '../../schemas/records.js';
 import { batchGenerateRequestSchema } from '../../schemas/requests.js';
 import type { CreditLedger } from '../credit-ledger.js';
-import { type RecoveryJob, TaskWorker } from './task-worker.js';
-import { PROGRESS } from '../../policy/progress.js';
+import { firstJobs, newBatchRecord } from './new-batch.js';
+import type { RecoveryJob, TaskWorker } from './task-worker.js';
 import { moderatePrompts } from '../moderation.js';
 import { assertProviderSupports } from '../provider-support.js';
-import type { GenerationPipeline } from '../generation-pipeline.js';
 import type { PromptModerator } from '../../options.js';
 
-export interface BatchEngineDeps {
+export interface BatchServiceDeps {
   storage: StorageAdapter;
   ledger: CreditLedger;
   events: EngineEventBus;
   dispatcher: Dispatcher;
-  pipeline: GenerationPipeline;
+  /** Runs the tasks; {@link BatchService.process} runs one through it at once. */
+  worker: TaskWorker;
+  /** Whose capabilities a batch's parameters are checked against before the charge. */
+  provider: ProviderAdapter;
   pricePerTask: number;
   maxTasksPerBatch: number;
-  /** How long a claim holds without being renewed; a running task renews it every third of that. */
-  leaseMs: number;
   rateLimiter: RateLimiter | undefined;
-  progressWriteIntervalMs: number;
   moderatePrompt: PromptModerator | undefined;
   clock: IdClock;
   now: () => number;
@@ -52,14 +52,17 @@ export interface SubmitResult {
 }
 
 /**
- * Batches: submit (charged in full, atomically with creation), run each task through the
- * dispatcher with progress 0/10/30–90/100, retry failed tasks (charged again), status and list.
+ * Batches on the API side: submit (charged in full, atomically with creation, tasks queued on the
+ * dispatcher), retry failed tasks (charged again), status, list, waiting for the end, and recovery
+ * of the tasks a previous process left open. The {@link TaskWorker} runs the tasks.
  */
-export class BatchEngine {
+export class BatchService {
   readonly #schema;
-  constructor(private readonly deps: BatchEngineDeps) {
+  /** The worker's runner ({@link TaskWorker.runJob}), kept here for hosts that call it directly. */
+  readonly runJob: (job: RecoveryJob) => Promise<TaskRunOutcome>;
+  constructor(private readonly deps: BatchServiceDeps) {
     this.#schema = batchGenerateRequestSchema(deps.maxTasksPerBatch);
-    this.runJob = new TaskWorker(deps).runJob;
+    this.runJob = deps.worker.runJob;
   }
 
   /** Validates, charges and creates a batch, then queues its tasks. Bad input charges nothing. */
@@ -69,24 +72,14 @@ export class BatchEngine {
     const prompts = request.prompts ?? Array.from({ length: request.count! }, () => request.prompt!);
     await moderatePrompts(this.deps.moderatePrompt, prompts, request.prompts ? 'prompts' : 'prompt', username);
     const params = toTaskParams(request);
-    assertProviderSupports(this.deps.pipeline.provider, { outputFormat: params.output_format });
+    assertProviderSupports(this.deps.provider, { outputFormat: params.output_format });
     const cost = prompts.length * this.deps.pricePerTask;
     await this.#checkRate(username);
 
     for (let tries = 0; ; tries++) {
       const timestamp = this.deps.clock.next();
       const id = makeBatchId(username, timestamp);
-      const record: BatchRecord = {
-        batchId: id,
-        username,
-        tasks: prompts.map((prompt, index) => newTask(id, index, prompt, params, timestamp)),
-        totalTasks: prompts.length,
-        completedTasks: 0,
-        failedTasks: 0,
-        status: 'pending',
-        createdAt: timestamp,
-        updatedAt: timestamp,
-      };
+      const record = newBatchRecord(id, username, prompts, params, timestamp);
       try {
         const result = await this.deps.storage.createBatch(
           record,
@@ -102,7 +95,7 @@ export class BatchEngine {
           this.deps.now(),
         );
         this.deps.ledger.announce(result);
-        if (!result.replayed) await this.#enqueue(result.batch);
+        if (!result.replayed) await this.deps.dispatcher.enqueue(firstJobs(result.batch));
         return {
           batch: result.batch,
           creditsDeducted: -result.entry.amount,
@@ -228,39 +221,9 @@ export class BatchEngine {
     return jobs.length;
   }
 
-  /**
-   * The dispatcher's runner: claims the task (compare-and-set) and runs it to its end. A task held
-   * by a live lease answers `busy` (a distributed dispatcher looks again when the lease ends).
-   */
-  readonly runJob: (job: RecoveryJob) => Promise<TaskRunOutcome>;
-
   async #checkRate(username: string): Promise<void> {
     if (!this.deps.rateLimiter) return;
     const decision = await this.deps.rateLimiter.take(username, 1);
     if (!decision.allowed) throw new RateLimitedError(undefined, Math.max(1, Math.ceil(decision.retryAfterMs / 1000)));
   }
-
-  async #enqueue(batch: BatchRecord): Promise<void> {
-    await this.deps.dispatcher.enqueue(
-      batch.tasks.map((_, index) => ({ batchId: batch.batchId, index, username: batch.username, attempt: 0 })),
-    );
-  }
-}
-
-function newTask(batchId: string, index: number, prompt: string, params: BatchTask['params'], createdAt: number): BatchTask {
-  return {
-    taskId: makeTaskId(batchId, index),
-    prompt,
-    params: { ...params },
-    status: 'pending',
-    progress: PROGRESS.queued,
-    result: null,
-    error: null,
-    createdAt,
-    attempts: 0,
-    startedAt: null,
-    completedAt: null,
-    providerRequestId: null,
-    leaseExpiresAt: null,
-  };
 }
