@@ -1,4 +1,3 @@
-import { isImageGenError } from '../../errors/image-gen-error.js';
 import { NotFoundError } from '../../errors/not-found-error.js';
 import type { EngineEventBus } from '../../events.js';
 import { assertUsername, batchId as makeBatchId, taskId as makeTaskId, type IdClock } from '../../ids.js';
@@ -14,6 +13,7 @@ import { batchGenerateRequestSchema } from '../../schemas/requests.js';
 import type { CreditLedger } from '../credit-ledger.js';
 import { firstJobs, newBatchRecord } from './new-batch.js';
 import type { RecoveryJob, TaskWorker } from './task-worker.js';
+import { withFreshId } from '../fresh-id.js';
 import { moderatePrompts } from '../moderation.js';
 import { assertProviderSupports } from '../provider-support.js';
 import type { PromptModerator } from '../../options.js';
@@ -76,40 +76,31 @@ export class BatchService {
     const cost = prompts.length * this.deps.pricePerTask;
     await this.#checkRate(username);
 
-    for (let tries = 0; ; tries++) {
-      const timestamp = this.deps.clock.next();
+    return withFreshId(this.deps.clock, async (timestamp) => {
       const id = makeBatchId(username, timestamp);
       const record = newBatchRecord(id, username, prompts, params, timestamp);
-      try {
-        const result = await this.deps.storage.createBatch(
-          record,
-          {
-            username,
-            kind: 'charge',
-            amount: cost === 0 ? 0 : -cost,
-            idempotencyKey: options.idempotencyKey ?? `charge:${id}`,
-            reference: id,
-            reason: `batch of ${prompts.length}`,
-            fingerprint: options.fingerprint ?? null,
-          },
-          this.deps.now(),
-        );
-        this.deps.ledger.announce(result);
-        if (!result.replayed) await this.deps.dispatcher.enqueue(firstJobs(result.batch));
-        return {
-          batch: result.batch,
-          creditsDeducted: -result.entry.amount,
-          creditsRemaining: result.balance,
-          replayed: result.replayed,
-        };
-      } catch (error) {
-        if (isImageGenError(error) && error.code === 'conflict' && error.details.reason === 'id_taken' && tries < 20) {
-          this.deps.clock.skipPast(timestamp);
-          continue;
-        }
-        throw error;
-      }
-    }
+      const result = await this.deps.storage.createBatch(
+        record,
+        {
+          username,
+          kind: 'charge',
+          amount: cost === 0 ? 0 : -cost,
+          idempotencyKey: options.idempotencyKey ?? `charge:${id}`,
+          reference: id,
+          reason: `batch of ${prompts.length}`,
+          fingerprint: options.fingerprint ?? null,
+        },
+        this.deps.now(),
+      );
+      this.deps.ledger.announce(result);
+      if (!result.replayed) await this.deps.dispatcher.enqueue(firstJobs(result.batch));
+      return {
+        batch: result.batch,
+        creditsDeducted: -result.entry.amount,
+        creditsRemaining: result.balance,
+        replayed: result.replayed,
+      };
+    });
   }
 
   /** The batch record, when it exists and belongs to `username` (otherwise `NotFoundError`). */
