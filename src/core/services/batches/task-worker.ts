@@ -3,7 +3,7 @@ import type { EngineEventBus } from '../../events.js';
 import type { TaskJob, TaskRunOutcome } from '../../ports/dispatcher.js';
 import type { StorageAdapter } from '../../ports/storage-adapter.js';
 import type { BatchSummary, BatchTask } from '../../schemas/records.js';
-import { LeaseKeeper } from './lease-keeper.js';
+import { LeaseKeeper, LeaseLost } from './lease-keeper.js';
 import { PROGRESS } from '../../policy/progress.js';
 import { ShutdownSignal, type GenerationPipeline } from '../generation-pipeline.js';
 
@@ -78,8 +78,7 @@ export class TaskWorker {
     const lease = () => now() + this.deps.leaseMs;
     // The lease is the proof of life other workers go by: renewed while the run lasts; the run
     // stops when its claim was lost (another worker took the task over after a stall).
-    let stop: ((reason: Error) => void) | undefined;
-    const held = this.#leases.hold(batchId, index, attempt, task.progress, () => stop?.(new LeaseLost()));
+    const held = this.#leases.hold(batchId, index, attempt, task.progress);
 
     try {
       const { requestId, url } = await this.deps.pipeline.generate({
@@ -92,9 +91,7 @@ export class TaskWorker {
         owner: username,
         imageKey: `${task.taskId.replaceAll(':', '_')}-${attempt}`,
         resumeRequestId: task.providerRequestId,
-        onStart: (abort) => {
-          stop = abort;
-        },
+        onStart: held.stopsWith,
         onRequestId: async (providerRequestId) => {
           const at = now();
           lastWrite = at;
@@ -129,7 +126,7 @@ export class TaskWorker {
       held.release();
       await pendingWrite;
       if (error instanceof LeaseLost) return DONE;
-      if (isShutdown(error)) {
+      if (error instanceof ShutdownSignal) {
         // Hand the task on: the next worker to get the job takes it over at once and resumes the
         // provider request saved above instead of paying for a new one.
         await storage
@@ -143,8 +140,6 @@ export class TaskWorker {
       events.emit('task:failed', { ...base, error: message, progress: ended.task.progress });
       this.#announceBatch(ended.batch, username, ended.batchCompleted);
       return DONE;
-    } finally {
-      held.release();
     }
   }
 
@@ -161,19 +156,3 @@ export class TaskWorker {
 }
 
 const DONE: TaskRunOutcome = { state: 'done' };
-
-/**
- * Aborts a run whose claim another worker took over: it must not write anything more. A kind of
- * ShutdownSignal, so the runner leaves the provider request running: the new holder resumes it.
- */
-class LeaseLost extends ShutdownSignal {
-  constructor() {
-    super();
-    this.message = 'Another worker took this task over';
-    this.name = 'LeaseLost';
-  }
-}
-
-function isShutdown(error: unknown): boolean {
-  return error instanceof ShutdownSignal;
-}
