@@ -24,7 +24,7 @@ export interface BatchServiceDeps {
   events: EngineEventBus;
   dispatcher: Dispatcher;
   /** Runs the tasks; {@link BatchService.process} runs one through it at once. */
-  worker: TaskWorker;
+  worker: Pick<TaskWorker, 'runJob'>;
   /** Whose capabilities a batch's parameters are checked against before the charge. */
   provider: ProviderAdapter;
   pricePerTask: number;
@@ -34,8 +34,6 @@ export interface BatchServiceDeps {
   clock: IdClock;
   now: () => number;
 }
-
-export type { RecoveryJob } from './task-worker.js';
 
 export interface SubmitOptions {
   /** Same key + same body replays the first submit without charging again. */

@@ -43,6 +43,7 @@ export class TaskWorker {
     if ('retryAt' in claimed) return { state: 'busy', retryAt: claimed.retryAt };
     return this.#execute(claimed, job.batchId, job.index, job.username);
   };
+
   /** The common case first: one compare-and-set, no read. */
   #claimPending(job: RecoveryJob): Promise<BatchTask | null> {
     const at = this.deps.now();
