@@ -12,7 +12,7 @@ export { createEngine, type Engine } from './core/engine.js';
 export type { EngineOptions, EngineRole, IdempotencyPolicy, Logger, Prices, PromptModerator } from './core/options.js';
 export { parseEngineRole } from './core/role.js';
 export type { CreditLedger, LedgerCallOptions } from './core/services/credit-ledger.js';
-export type { BatchEngine, SubmitOptions, SubmitResult as BatchSubmitResult } from './core/services/batch-engine.js';
+export type { BatchService, SubmitOptions, SubmitResult as BatchSubmitResult } from './core/services/batches/batch-service.js';
 export type { GenerationRecovery } from './core/services/generation-sweep.js';
 export type {
   InputImageFetcher,

@@ -6,7 +6,8 @@ import { relayEvents } from './relay-events.js';
 import type { Dispatcher } from './ports/dispatcher.js';
 import type { PollPolicy } from './ports/provider-adapter.js';
 import type { StorageAdapter } from './ports/storage-adapter.js';
-import { BatchEngine } from './services/batch-engine.js';
+import { BatchService } from './services/batches/batch-service.js';
+import { TaskWorker } from './services/batches/task-worker.js';
 import { CreditLedger } from './services/credit-ledger.js';
 import { GenerationPipeline, ShutdownSignal } from './services/generation-pipeline.js';
 import { recoverPendingGenerations, type GenerationRecovery } from './services/generation-sweep.js';
@@ -25,7 +26,7 @@ export interface Engine {
   /** Typed events: `task:progress`, `task:completed`, `task:failed`, `batch:completed`, `credits:changed`. */
   readonly events: EngineEventBus;
   readonly credits: CreditLedger;
-  readonly batches: BatchEngine;
+  readonly batches: BatchService;
   /** Image-to-image: `run(username, { prompt, input_image, ... })`, 2 credits, refunded on failure. */
   readonly imageToImage: SingleGenerationService;
   /** Text-to-image: `run(username, { prompt, ... })`, 1 credit, refunded on failure. */
@@ -121,17 +122,24 @@ export function createEngine(options: EngineOptions): Engine {
   const credits = new CreditLedger(options.storage, events, now);
   const pipeline = new GenerationPipeline({ provider: options.provider, imageStore: options.imageStore, policy: pollPolicy, timeoutMs });
 
-  const batches = new BatchEngine({
+  const worker = new TaskWorker({
+    storage: options.storage,
+    events,
+    pipeline,
+    leaseMs,
+    progressWriteIntervalMs: options.progressWriteIntervalMs ?? 250,
+    now,
+  });
+  const batches = new BatchService({
     storage: options.storage,
     ledger: credits,
     events,
     dispatcher,
-    pipeline,
+    worker,
+    provider: options.provider,
     pricePerTask: prices.batchTask,
     maxTasksPerBatch: options.maxTasksPerBatch ?? DEFAULT_MAX_BATCH_TASKS,
-    leaseMs,
     rateLimiter: options.rateLimiter,
-    progressWriteIntervalMs: options.progressWriteIntervalMs ?? 250,
     moderatePrompt: options.moderatePrompt,
     clock: new IdClock(now),
     now,
@@ -164,7 +172,7 @@ export function createEngine(options: EngineOptions): Engine {
   async function startWorkers(startOptions: { takeOverProcessing?: boolean } = {}): Promise<{ recovered: number }> {
     pipeline.resume();
     workersStarted = true;
-    await dispatcher.start(batches.runJob);
+    await dispatcher.start(worker.runJob);
     const recovered = await batches.recover({ takeOverProcessing: startOptions.takeOverProcessing ?? !dispatcher.distributed });
     return { recovered };
   }

@@ -11,6 +11,7 @@ import type { GenerationRecord } from '../schemas/records.js';
 import { DEFAULT_IDEMPOTENCY_RETAIN_MS } from '../storage-kit/idempotency-windows.js';
 import type { CreditLedger } from './credit-ledger.js';
 import { fingerprintOf } from './fingerprint.js';
+import { withFreshId } from './fresh-id.js';
 import type { GenerationPipeline } from './generation-pipeline.js';
 import { PROGRESS } from '../policy/progress.js';
 import type { SingleGenerationOptions, SingleGenerationResult } from '../ports/single-generation.js';
@@ -116,8 +117,8 @@ async function generate(
   input: GenerationInput,
 ): Promise<StoredResponse> {
   const { username } = job;
-  let timestamp = deps.clock.next();
-  let id = makeRecordId(username, timestamp);
+  const timestamp = deps.clock.next();
+  const id = makeRecordId(username, timestamp);
   const chargeKey = `charge:${id}`;
   const now = deps.now ?? Date.now;
   const startedAt = now();
@@ -152,46 +153,46 @@ async function generate(
       signal,
     });
     storedKey = generated.image.key;
-    for (let tries = 0; ; tries++) {
-      const record: GenerationRecord = {
-        recordId: id,
-        username,
-        type: job.type,
-        prompt: input.prompt,
-        imageUrl: generated.url,
-        requestId: generated.requestId,
-        createdAt: timestamp,
-        aspectRatio: input.aspectRatio,
-        seed: input.seed,
-        imagePromptStrength: job.imagePromptStrength,
-        outputFormat: input.outputFormat,
-      };
-      try {
-        await deps.storage.createRecord(record);
-        await clearMarkers(deps, markers);
-        progress(PROGRESS.done);
-        return { record, creditsRemaining: balance };
-      } catch (error) {
-        if (isImageGenError(error) && error.code === 'conflict' && error.details.reason === 'id_taken' && tries < 20) {
-          deps.clock.skipPast(timestamp);
-          timestamp = deps.clock.next();
-          id = makeRecordId(username, timestamp);
-          if (markers.length > 0) {
-            // The sweep looks the record up by the marker's id: name the id the record will now have.
-            await deps.storage.putPendingGeneration({ recordId: id, username, chargeKey, startedAt });
-            markers.push(id);
-          }
-          continue;
+    // The first try takes the id the charge and the marker were named after.
+    return await withFreshId(
+      deps.clock,
+      async (at) => {
+        const recordId = makeRecordId(username, at);
+        if (recordId !== id && markers.length > 0) {
+          // The sweep looks the record up by the marker's id: name the id the record will now have.
+          await deps.storage.putPendingGeneration({ recordId, username, chargeKey, startedAt });
+          markers.push(recordId);
         }
-        if (isImageGenError(error)) throw error;
-        throw new ProviderError(
-          'store_failed',
-          'The image was generated but its record could not be saved',
-          { request_id: generated.requestId },
-          { cause: error },
-        );
-      }
-    }
+        const record: GenerationRecord = {
+          recordId,
+          username,
+          type: job.type,
+          prompt: input.prompt,
+          imageUrl: generated.url,
+          requestId: generated.requestId,
+          createdAt: at,
+          aspectRatio: input.aspectRatio,
+          seed: input.seed,
+          imagePromptStrength: job.imagePromptStrength,
+          outputFormat: input.outputFormat,
+        };
+        try {
+          await deps.storage.createRecord(record);
+          await clearMarkers(deps, markers);
+          progress(PROGRESS.done);
+          return { record, creditsRemaining: balance };
+        } catch (error) {
+          if (isImageGenError(error)) throw error;
+          throw new ProviderError(
+            'store_failed',
+            'The image was generated but its record could not be saved',
+            { request_id: generated.requestId },
+            { cause: error },
+          );
+        }
+      },
+      timestamp,
+    );
   } catch (error) {
     if (storedKey) await deps.imageStore.delete(storedKey).catch(() => {});
     // A refund that could not be written keeps the markers, so the sweep gives it back later.

@@ -1,4 +1,17 @@
-import type { StorageAdapter } from '../ports/storage-adapter.js';
+import type { StorageAdapter } from '../../ports/storage-adapter.js';
+import { ShutdownSignal } from '../generation-pipeline.js';
+
+/**
+ * Aborts a run whose claim another worker took over: it must not write anything more. A kind of
+ * ShutdownSignal, so the runner leaves the provider request running: the new holder resumes it.
+ */
+export class LeaseLost extends ShutdownSignal {
+  constructor() {
+    super();
+    this.message = 'Another worker took this task over';
+    this.name = 'LeaseLost';
+  }
+}
 
 /** One run this process holds a lease for. */
 interface HeldRun {
@@ -6,14 +19,14 @@ interface HeldRun {
   index: number;
   attempt: number;
   progress: number;
-  /** Stops the run: its claim was taken over by another worker. */
-  lose: () => void;
+  /** Stops the run (given by the pipeline when the run starts); called with {@link LeaseLost}. */
+  abort?: (reason: Error) => void;
 }
 
 /**
  * Renews the leases of every task this process runs from one timer (not one per task), every
  * third of the lease. A renewal the storage refuses means another worker took the task over after
- * a stall: that run is stopped so it cannot spend more at the provider.
+ * a stall: that run is aborted with {@link LeaseLost} so it cannot spend more at the provider.
  */
 export class LeaseKeeper {
   readonly #runs = new Set<HeldRun>();
@@ -25,14 +38,21 @@ export class LeaseKeeper {
     private readonly now: () => number,
   ) {}
 
-  /** Starts renewing a run's lease; the returned handle records its progress and releases it. */
-  hold(batchId: string, index: number, attempt: number, progress: number, lose: () => void) {
-    const run: HeldRun = { batchId, index, attempt, progress, lose };
+  /**
+   * Starts renewing a run's lease. The returned handle records its progress (written again with
+   * each renewal), takes the run's abort function (`stopsWith`, the pipeline's `onStart`) and
+   * releases the lease.
+   */
+  hold(batchId: string, index: number, attempt: number, progress: number) {
+    const run: HeldRun = { batchId, index, attempt, progress };
     this.#runs.add(run);
     this.#timer ??= setInterval(() => this.#renewAll(), Math.max(10, Math.floor(this.leaseMs / 3)));
     return {
       setProgress: (value: number) => {
         run.progress = value;
+      },
+      stopsWith: (abort: (reason: Error) => void) => {
+        run.abort = abort;
       },
       release: () => {
         this.#runs.delete(run);
@@ -50,7 +70,7 @@ export class LeaseKeeper {
       this.storage
         .updateTaskProgress(run.batchId, run.index, run.attempt, { progress: run.progress, leaseExpiresAt: at + this.leaseMs, now: at })
         .then(
-          (held) => held || run.lose(),
+          (held) => held || run.abort?.(new LeaseLost()),
           () => {},
         );
     }

@@ -1,0 +1,159 @@
+import { isImageGenError } from '../../errors/image-gen-error.js';
+import type { EngineEventBus } from '../../events.js';
+import type { TaskJob, TaskRunOutcome } from '../../ports/dispatcher.js';
+import type { StorageAdapter } from '../../ports/storage-adapter.js';
+import type { BatchSummary, BatchTask } from '../../schemas/records.js';
+import { LeaseKeeper, LeaseLost } from './lease-keeper.js';
+import { PROGRESS } from '../../policy/progress.js';
+import { ShutdownSignal, type GenerationPipeline } from '../generation-pipeline.js';
+
+/** A job that may also take over a task left `processing` by a dead worker. */
+export interface RecoveryJob extends TaskJob {
+  /** Take over the task if it is still `processing` with this claim number. */
+  takeOverAttempts?: number;
+}
+
+export interface TaskWorkerDeps {
+  storage: StorageAdapter;
+  events: EngineEventBus;
+  pipeline: GenerationPipeline;
+  /** How long a claim holds without being renewed; a running task renews it every third of that. */
+  leaseMs: number;
+  progressWriteIntervalMs: number;
+  now: () => number;
+}
+
+/**
+ * Runs batch tasks: claims a task (compare-and-set), holds its lease while it runs, takes over
+ * a task whose worker died, and ends it as completed or failed (or hands it on at shutdown).
+ */
+export class TaskWorker {
+  readonly #leases: LeaseKeeper;
+  constructor(private readonly deps: TaskWorkerDeps) {
+    this.#leases = new LeaseKeeper(deps.storage, deps.leaseMs, deps.now);
+  }
+
+  /**
+   * The dispatcher's runner: claims the task (compare-and-set) and runs it to its end. A task held
+   * by a live lease answers `busy` (a distributed dispatcher looks again when the lease ends).
+   */
+  readonly runJob = async (job: RecoveryJob): Promise<TaskRunOutcome> => {
+    const claimed = (await this.#claimPending(job)) ?? (await this.#takeOver(job));
+    if (!claimed) return DONE;
+    if ('retryAt' in claimed) return { state: 'busy', retryAt: claimed.retryAt };
+    return this.#execute(claimed, job.batchId, job.index, job.username);
+  };
+
+  /** The common case first: one compare-and-set, no read. */
+  #claimPending(job: RecoveryJob): Promise<BatchTask | null> {
+    const at = this.deps.now();
+    return this.deps.storage.claimTask(job.batchId, job.index, {
+      expect: { status: 'pending' },
+      now: at,
+      leaseExpiresAt: at + this.deps.leaseMs,
+    });
+  }
+
+  /** Takes over a `processing` task whose worker died: named by recovery, or its lease ran out. */
+  async #takeOver(job: RecoveryJob): Promise<BatchTask | { retryAt: number } | null> {
+    const task = await this.deps.storage.getTask(job.batchId, job.index);
+    const at = this.deps.now();
+    if (task?.status !== 'processing') return null;
+    const expired = task.leaseExpiresAt !== null && task.leaseExpiresAt <= at;
+    if (job.takeOverAttempts !== task.attempts && !expired) return { retryAt: task.leaseExpiresAt ?? at + this.deps.leaseMs };
+    return this.deps.storage.claimTask(job.batchId, job.index, {
+      expect: { status: 'processing', attempts: task.attempts },
+      now: at,
+      leaseExpiresAt: at + this.deps.leaseMs,
+    });
+  }
+
+  async #execute(task: BatchTask, batchId: string, index: number, username: string): Promise<TaskRunOutcome> {
+    const { storage, events, now } = this.deps;
+    const attempt = task.attempts;
+    const base = { batchId, taskId: task.taskId, index, username, attempt };
+    events.emit('task:progress', { ...base, status: 'processing', progress: task.progress });
+    let lastWrite = now();
+    let lastProgress = task.progress;
+    let pendingWrite: Promise<unknown> = Promise.resolve();
+    const lease = () => now() + this.deps.leaseMs;
+    // The lease is the proof of life other workers go by: renewed while the run lasts; the run
+    // stops when its claim was lost (another worker took the task over after a stall).
+    const held = this.#leases.hold(batchId, index, attempt, task.progress);
+
+    try {
+      const { requestId, url } = await this.deps.pipeline.generate({
+        input: {
+          prompt: task.prompt,
+          aspectRatio: task.params.aspect_ratio,
+          seed: task.params.seed,
+          outputFormat: task.params.output_format,
+        },
+        owner: username,
+        imageKey: `${task.taskId.replaceAll(':', '_')}-${attempt}`,
+        resumeRequestId: task.providerRequestId,
+        onStart: held.stopsWith,
+        onRequestId: async (providerRequestId) => {
+          const at = now();
+          lastWrite = at;
+          await storage.updateTaskProgress(batchId, index, attempt, {
+            progress: PROGRESS.submitted,
+            providerRequestId,
+            leaseExpiresAt: lease(),
+            now: at,
+          });
+        },
+        onProgress: (progress) => {
+          held.setProgress(progress);
+          lastProgress = progress;
+          events.emit('task:progress', { ...base, status: 'processing', progress });
+          const at = now();
+          if (at - lastWrite < this.deps.progressWriteIntervalMs) return;
+          lastWrite = at;
+          pendingWrite = storage
+            .updateTaskProgress(batchId, index, attempt, { progress, leaseExpiresAt: lease(), now: at })
+            .catch(() => {});
+        },
+      });
+      await pendingWrite;
+      held.release();
+      const ended = await storage.completeTask(batchId, index, attempt, { imageUrl: url, requestId }, now());
+      if (!ended) return DONE;
+      events.emit('task:progress', { ...base, status: 'completed', progress: PROGRESS.done });
+      events.emit('task:completed', { ...base, result: ended.task.result! });
+      this.#announceBatch(ended.batch, username, ended.batchCompleted);
+      return DONE;
+    } catch (error) {
+      held.release();
+      await pendingWrite;
+      if (error instanceof LeaseLost) return DONE;
+      if (error instanceof ShutdownSignal) {
+        // Hand the task on: the next worker to get the job takes it over at once and resumes the
+        // provider request saved above instead of paying for a new one.
+        await storage
+          .updateTaskProgress(batchId, index, attempt, { progress: lastProgress, leaseExpiresAt: now(), now: now() })
+          .catch(() => false);
+        return { state: 'interrupted' };
+      }
+      const message = isImageGenError(error) ? error.message : 'The task failed unexpectedly';
+      const ended = await storage.failTask(batchId, index, attempt, message, now());
+      if (!ended) return DONE;
+      events.emit('task:failed', { ...base, error: message, progress: ended.task.progress });
+      this.#announceBatch(ended.batch, username, ended.batchCompleted);
+      return DONE;
+    }
+  }
+
+  #announceBatch(batch: BatchSummary, username: string, completed: boolean): void {
+    if (!completed) return;
+    this.deps.events.emit('batch:completed', {
+      batchId: batch.batchId,
+      username,
+      totalTasks: batch.totalTasks,
+      completedTasks: batch.completedTasks,
+      failedTasks: batch.failedTasks,
+    });
+  }
+}
+
+const DONE: TaskRunOutcome = { state: 'done' };
