@@ -47,3 +47,10 @@ export class IdClock {
     if (timestamp > this.#last) this.#last = timestamp;
   }
 }
+
+/**
+ * The idempotency key of a charge the caller gave no key for. A random part keeps it apart from
+ * the charge of another process that named its batch or record after the same millisecond:
+ * otherwise that charge would replay this one's and one of the two would go unpaid.
+ */
+export const chargeKeyFor = (id: string): string => `charge:${id}:${crypto.randomUUID().slice(0, 13)}`;

@@ -65,9 +65,10 @@ describe('ids taken by another process', () => {
     const storage = createMemoryStorage();
     const { engine: a } = await testEngine({ storage, now: at, credits: 5 });
     const { engine: b } = await testEngine({ storage, now: at, credits: 0 });
-    // Keys of their own: with the default key (`charge:<batch id>`) the second submit would replay the first.
-    const first = await a.batches.submit('alice', { prompts: ['x'] }, { idempotencyKey: 'from-a' });
-    const second = await b.batches.submit('alice', { prompts: ['y'] }, { idempotencyKey: 'from-b' });
+    // Default keys: the second submit is a batch of its own, charged, not a replay of the first.
+    const first = await a.batches.submit('alice', { prompts: ['x'] });
+    const second = await b.batches.submit('alice', { prompts: ['y'] });
+    expect(second.replayed).toBe(false);
     expect(first.batch.batchId).toBe('batch:alice:1700000000000');
     expect(second.batch.batchId).toBe('batch:alice:1700000000001');
     expect(second.creditsRemaining).toBe(3);
@@ -83,6 +84,8 @@ describe('ids taken by another process', () => {
     expect(first.record.recordId).toBe('record:alice:1700000000000');
     expect(second.record.recordId).toBe('record:alice:1700000000001');
     expect(second.record.createdAt).toBe(1_700_000_000_001);
+    // Both were charged: the second charge did not replay the first one's.
+    expect(await a.credits.balance('alice')).toBe(3);
     expect(await storage.listPendingGenerations(Number.MAX_SAFE_INTEGER, 10)).toEqual([]);
   });
 });

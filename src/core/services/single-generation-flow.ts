@@ -2,7 +2,7 @@ import { ConflictError } from '../errors/conflict-error.js';
 import { isImageGenError } from '../errors/image-gen-error.js';
 import { ProviderError } from '../errors/provider-error.js';
 import type { EngineEventBus } from '../events.js';
-import { type IdClock, recordId as makeRecordId } from '../ids.js';
+import { chargeKeyFor, type IdClock, recordId as makeRecordId } from '../ids.js';
 import type { IdempotencyPolicy, Logger } from '../options.js';
 import type { ImageStore } from '../ports/image-store.js';
 import type { GenerationInput } from '../ports/provider-adapter.js';
@@ -119,7 +119,7 @@ async function generate(
   const { username } = job;
   const timestamp = deps.clock.next();
   const id = makeRecordId(username, timestamp);
-  const chargeKey = `charge:${id}`;
+  const chargeKey = chargeKeyFor(id);
   const now = deps.now ?? Date.now;
   const startedAt = now();
   /** Record ids of the markers this generation wrote (a second one if the record id was taken). */

@@ -1,6 +1,6 @@
 import { NotFoundError } from '../../errors/not-found-error.js';
 import type { EngineEventBus } from '../../events.js';
-import { assertUsername, batchId as makeBatchId, taskId as makeTaskId, type IdClock } from '../../ids.js';
+import { assertUsername, batchId as makeBatchId, chargeKeyFor, taskId as makeTaskId, type IdClock } from '../../ids.js';
 import type { Dispatcher, TaskRunOutcome } from '../../ports/dispatcher.js';
 import type { ProviderAdapter } from '../../ports/provider-adapter.js';
 import type { RateLimiter } from '../../ports/rate-limiter.js';
@@ -83,7 +83,7 @@ export class BatchService {
           username,
           kind: 'charge',
           amount: cost === 0 ? 0 : -cost,
-          idempotencyKey: options.idempotencyKey ?? `charge:${id}`,
+          idempotencyKey: options.idempotencyKey ?? chargeKeyFor(id),
           reference: id,
           reason: `batch of ${prompts.length}`,
           fingerprint: options.fingerprint ?? null,
