@@ -1,4 +1,4 @@
 import { createMemoryStorage } from '../../src/adapters/storage/memory/index.js';
-import { runStorageConformance } from '../conformance/index.js';
+import { runStorageConformance } from '../../src/adapter-kit/conformance/index.js';
 
 runStorageConformance('memory', async () => ({ storage: createMemoryStorage() }));

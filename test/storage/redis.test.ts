@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { describe } from 'vitest';
 import { createRedisStorage } from '../../src/adapters/storage/redis/index.js';
-import { runStorageConformance } from '../conformance/index.js';
+import { runStorageConformance } from '../../src/adapter-kit/conformance/index.js';
 import { deleteKeys, REDIS_URL, redisAvailable, uniquePrefix } from './redis-server.js';
 
 const available = await redisAvailable();

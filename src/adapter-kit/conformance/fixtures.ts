@@ -1,5 +1,5 @@
-import type { LedgerEntryInput, StorageAdapter } from '../../src/core/ports/storage-adapter.js';
-import type { BatchRecord, BatchTask } from '../../src/core/schemas/records.js';
+import type { LedgerEntryInput, StorageAdapter } from '../../core/ports/storage-adapter.js';
+import type { BatchRecord, BatchTask } from '../../core/schemas/records.js';
 
 /** What every conformance topic receives: a fresh adapter and a unique user-name factory. */
 export interface ConformanceContext {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConflictError } from '../../../src/core/errors/index.js';
-import type { GenerationRecord } from '../../../src/core/schemas/records.js';
+import { ConflictError } from '../../../core/errors/index.js';
+import type { GenerationRecord } from '../../../core/schemas/records.js';
 import { tick, type ConformanceContext } from '../fixtures.js';
 
 const record = (username: string, ts: number, extra: Partial<GenerationRecord> = {}): GenerationRecord => ({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConflictError, InsufficientCreditsError } from '../../../src/core/errors/index.js';
+import { ConflictError, InsufficientCreditsError } from '../../../core/errors/index.js';
 import { charge, grant, journalSum, tick, type ConformanceContext } from '../fixtures.js';
 
 export function ledgerSuite(ctx: () => ConformanceContext): void {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { PendingGeneration, StorageAdapter } from '../../../src/core/ports/storage-adapter.js';
+import type { PendingGeneration, StorageAdapter } from '../../../core/ports/storage-adapter.js';
 import { tick, type ConformanceContext } from '../fixtures.js';
 
 /** A marker as the single-generation flow writes it. */

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe } from 'vitest';
-import type { StorageAdapter } from '../../src/core/ports/storage-adapter.js';
+import type { StorageAdapter } from '../../core/ports/storage-adapter.js';
 import type { AdapterFactory, ConformanceContext } from './fixtures.js';
 import { batchesSuite } from './suites/batches.js';
 import { idempotentRequestsSuite } from './suites/idempotent-requests.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConflictError, InsufficientCreditsError } from '../../../src/core/errors/index.js';
+import { ConflictError, InsufficientCreditsError } from '../../../core/errors/index.js';
 import { charge, claimPending, grant, seededBatch, tick, type ConformanceContext } from '../fixtures.js';
 
 export function tasksSuite(ctx: () => ConformanceContext): void {

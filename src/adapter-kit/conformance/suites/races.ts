@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isImageGenError } from '../../../src/core/errors/index.js';
+import { isImageGenError } from '../../../core/errors/index.js';
 import { charge, claimPending, grant, journalSum, makeBatch, seededBatch, tick, type ConformanceContext } from '../fixtures.js';
 
 /** Settles every promise and counts successes and error codes. */
