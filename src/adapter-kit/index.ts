@@ -8,4 +8,28 @@
 
 // ---- storage ----
 
+export {
+  runStorageConformance,
+  type AdapterFactory,
+  type ConformanceAssertion,
+  type ConformanceContext,
+  type ConformanceExpect,
+  type ConformanceTestApi,
+  type StorageConformanceOptions,
+} from './conformance/index.js';
+export { charge, claimPending, grant, journalSum, makeBatch, seededBatch, tick } from './conformance/fixtures.js';
+export {
+  assertSameEntry,
+  copyBatch,
+  copyTask,
+  DEFAULT_IDEMPOTENCY_RETAIN_MS,
+  idTaken,
+  numericCursor,
+  pageLimit,
+  retainOf,
+  staleAfterOf,
+  summaryOf,
+  taskNotFailed,
+} from '../core/storage-kit/index.js';
+
 // ---- providers ----

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisStorage } from '../../src/adapters/storage/redis/index.js';
 import type { StorageAdapter } from '../../src/core/ports/storage-adapter.js';
-import { charge, claimPending, grant, makeBatch, tick } from '../../src/adapter-kit/conformance/fixtures.js';
+import { charge, claimPending, grant, makeBatch, tick } from '../../src/adapter-kit/index.js';
 import { deleteKeys, REDIS_URL, redisAvailable, uniquePrefix } from './redis-server.js';
 
 const available = await redisAvailable();

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createSqliteStorage, migrate, SCHEMA_VERSION } from '../../src/adapters/storage/sqlite/index.js';
 import { prepareStatements } from '../../src/adapters/storage/sqlite/statements.js';
-import { charge, claimPending, grant, journalSum, makeBatch, tick } from '../../src/adapter-kit/conformance/fixtures.js';
+import { charge, claimPending, grant, journalSum, makeBatch, tick } from '../../src/adapter-kit/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'igk-sqlite-file-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

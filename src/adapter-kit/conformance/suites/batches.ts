@@ -1,8 +1,9 @@
-import { describe, expect, it } from 'vitest';
 import { ConflictError, InsufficientCreditsError } from '../../../core/errors/index.js';
 import { charge, grant, journalSum, makeBatch, seededBatch, tick, type ConformanceContext } from '../fixtures.js';
+import type { ConformanceTestApi } from '../test-api.js';
 
-export function batchesSuite(ctx: () => ConformanceContext): void {
+export function batchesSuite(t: ConformanceTestApi, ctx: () => ConformanceContext): void {
+  const { describe, it, expect } = t;
   describe('batches', () => {
     it('charges and creates a batch in one step, linking the charge to the batch', async () => {
       const { storage, user } = ctx();

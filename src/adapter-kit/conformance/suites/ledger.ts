@@ -1,8 +1,9 @@
-import { describe, expect, it } from 'vitest';
 import { ConflictError, InsufficientCreditsError } from '../../../core/errors/index.js';
 import { charge, grant, journalSum, tick, type ConformanceContext } from '../fixtures.js';
+import type { ConformanceTestApi } from '../test-api.js';
 
-export function ledgerSuite(ctx: () => ConformanceContext): void {
+export function ledgerSuite(t: ConformanceTestApi, ctx: () => ConformanceContext): void {
+  const { describe, it, expect } = t;
   describe('ledger', () => {
     it('an unknown user has a balance of 0 and an empty journal', async () => {
       const { storage, user } = ctx();

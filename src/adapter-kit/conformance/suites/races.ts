@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
 import { isImageGenError } from '../../../core/errors/index.js';
 import { charge, claimPending, grant, journalSum, makeBatch, seededBatch, tick, type ConformanceContext } from '../fixtures.js';
+import type { ConformanceTestApi } from '../test-api.js';
 
 /** Settles every promise and counts successes and error codes. */
 async function tally(promises: Promise<unknown>[]): Promise<{ ok: number; codes: Record<string, number> }> {
@@ -17,7 +17,8 @@ async function tally(promises: Promise<unknown>[]): Promise<{ ok: number; codes:
   return { ok, codes };
 }
 
-export function racesSuite(ctx: () => ConformanceContext): void {
+export function racesSuite(t: ConformanceTestApi, ctx: () => ConformanceContext): void {
+  const { describe, it, expect } = t;
   describe('races', () => {
     it('200 concurrent 1-credit debits against 100 credits: exactly 100 succeed, balance 0, journal sums', async () => {
       const { storage, user } = ctx();

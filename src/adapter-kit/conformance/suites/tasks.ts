@@ -1,8 +1,9 @@
-import { describe, expect, it } from 'vitest';
 import { ConflictError, InsufficientCreditsError } from '../../../core/errors/index.js';
 import { charge, claimPending, grant, seededBatch, tick, type ConformanceContext } from '../fixtures.js';
+import type { ConformanceTestApi } from '../test-api.js';
 
-export function tasksSuite(ctx: () => ConformanceContext): void {
+export function tasksSuite(t: ConformanceTestApi, ctx: () => ConformanceContext): void {
+  const { describe, it, expect } = t;
   describe('task transitions', () => {
     it('claims a pending task once: processing, attempts 1, progress 10, batch processing', async () => {
       const { storage, user } = ctx();
