@@ -3,7 +3,9 @@ import type { AdapterFactory, ConformanceContext } from './fixtures.js';
 import { batchesSuite } from './suites/batches.js';
 import { idempotentRequestsSuite } from './suites/idempotent-requests.js';
 import { ledgerSuite } from './suites/ledger.js';
+import { ownershipSuite } from './suites/ownership.js';
 import { pendingGenerationsSuite } from './suites/pending-generations.js';
+import { progressSuite } from './suites/progress.js';
 import { racesSuite } from './suites/races.js';
 import { recordsSuite } from './suites/records.js';
 import { tasksSuite } from './suites/tasks.js';
@@ -55,6 +57,8 @@ export function runStorageConformance(options: StorageConformanceOptions): void 
     ledgerSuite(t, ctx);
     batchesSuite(t, ctx);
     tasksSuite(t, ctx);
+    progressSuite(t, ctx);
+    ownershipSuite(t, ctx);
     recordsSuite(t, ctx);
     idempotentRequestsSuite(t, ctx);
     pendingGenerationsSuite(t, ctx);

@@ -12,7 +12,7 @@ import type { BatchRecord, BatchSummary, BatchTask } from '../schemas/records.js
 import { batchGenerateRequestSchema } from '../schemas/requests.js';
 import type { CreditLedger } from './credit-ledger.js';
 import { LeaseKeeper } from './lease-keeper.js';
-import { PROGRESS } from '../policy/progress.js';
+import { PROGRESS, runningProgress } from '../policy/progress.js';
 import { moderatePrompts } from './moderation.js';
 import { assertProviderSupports } from './provider-support.js';
 import { ShutdownSignal, type GenerationPipeline } from './generation-pipeline.js';
@@ -163,13 +163,16 @@ export class BatchEngine {
       batchId,
       index,
       {
-        username,
-        kind: 'charge',
-        amount: this.deps.pricePerTask === 0 ? 0 : -this.deps.pricePerTask,
-        idempotencyKey: options.idempotencyKey ?? `retry:${task.taskId}:${task.attempts}`,
-        reference: task.taskId,
-        reason: 'retry of a failed task',
-        fingerprint: options.fingerprint ?? null,
+        charge: {
+          username,
+          kind: 'charge',
+          amount: this.deps.pricePerTask === 0 ? 0 : -this.deps.pricePerTask,
+          idempotencyKey: options.idempotencyKey ?? `retry:${task.taskId}:${task.attempts}`,
+          reference: task.taskId,
+          reason: 'retry of a failed task',
+          fingerprint: options.fingerprint ?? null,
+        },
+        progress: PROGRESS.queued,
       },
       this.deps.now(),
     );
@@ -257,6 +260,7 @@ export class BatchEngine {
       expect: { status: 'pending' },
       now: at,
       leaseExpiresAt: at + this.deps.leaseMs,
+      progress: PROGRESS.received,
     });
   }
 
@@ -271,6 +275,7 @@ export class BatchEngine {
       expect: { status: 'processing', attempts: task.attempts },
       now: at,
       leaseExpiresAt: at + this.deps.leaseMs,
+      progress: PROGRESS.received,
     });
   }
 
@@ -320,13 +325,19 @@ export class BatchEngine {
           if (at - lastWrite < this.deps.progressWriteIntervalMs) return;
           lastWrite = at;
           pendingWrite = storage
-            .updateTaskProgress(batchId, index, attempt, { progress, leaseExpiresAt: lease(), now: at })
+            .updateTaskProgress(batchId, index, attempt, { progress: runningProgress(progress), leaseExpiresAt: lease(), now: at })
             .catch(() => {});
         },
       });
       await pendingWrite;
       held.release();
-      const ended = await storage.completeTask(batchId, index, attempt, { imageUrl: url, requestId }, now());
+      const ended = await storage.completeTask(
+        batchId,
+        index,
+        attempt,
+        { result: { imageUrl: url, requestId }, progress: PROGRESS.done },
+        now(),
+      );
       if (!ended) return DONE;
       events.emit('task:progress', { ...base, status: 'completed', progress: PROGRESS.done });
       events.emit('task:completed', { ...base, result: ended.task.result! });
@@ -340,7 +351,7 @@ export class BatchEngine {
         // Hand the task on: the next worker to get the job takes it over at once and resumes the
         // provider request saved above instead of paying for a new one.
         await storage
-          .updateTaskProgress(batchId, index, attempt, { progress: lastProgress, leaseExpiresAt: now(), now: now() })
+          .updateTaskProgress(batchId, index, attempt, { progress: runningProgress(lastProgress), leaseExpiresAt: now(), now: now() })
           .catch(() => false);
         return { state: 'interrupted' };
       }

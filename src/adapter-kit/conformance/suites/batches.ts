@@ -42,6 +42,8 @@ export function batchesSuite(t: ConformanceTestApi, ctx: () => ConformanceContex
       const replay = await storage.createBatch(second, charge(u, 3, 'same'), tick());
       expect(replay.replayed).toBe(true);
       expect(replay.batch.batchId).toBe(first.batchId);
+      expect(replay.balance).toBe(7);
+      expect(replay.batch).toEqual(await storage.getBatch(first.batchId));
       expect(await storage.getBatch(second.batchId)).toBeNull();
       expect(await storage.getBalance(u)).toBe(7);
     });

@@ -49,6 +49,16 @@ export function ledgerSuite(t: ConformanceTestApi, ctx: () => ConformanceContext
       expect(await storage.getBalance(u)).toBe(3);
     });
 
+    it('a replay answers with the first entry and the balance as it is now', async () => {
+      const { storage, user } = ctx();
+      const u = user();
+      await storage.applyLedgerEntry(grant(u, 5, 'g'), tick());
+      const first = await storage.applyLedgerEntry(charge(u, 2, 'k'), tick());
+      await storage.applyLedgerEntry(grant(u, 4, 'g2'), tick());
+      const again = await storage.applyLedgerEntry(charge(u, 2, 'k'), tick());
+      expect(again).toEqual({ entry: first.entry, balance: 7, replayed: true });
+    });
+
     it('rejects the same key with another amount, kind or fingerprint as a conflict', async () => {
       const { storage, user } = ctx();
       const u = user();

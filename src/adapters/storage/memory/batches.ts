@@ -1,6 +1,15 @@
 import type { BatchStore, OpenTaskRef, TaskClaim, TaskEndResult } from '../../../core/ports/storage-adapter.js';
-import type { BatchRecord, BatchSummary, BatchTask, TaskResult } from '../../../core/schemas/records.js';
-import { assertSameEntry, copyBatch, copyTask, idTaken, summaryOf, taskNotFailed } from '../../../core/storage-kit/index.js';
+import type { BatchRecord, BatchSummary, BatchTask } from '../../../core/schemas/records.js';
+import {
+  assertBatchOwner,
+  assertRetryOwner,
+  assertSameEntry,
+  copyBatch,
+  copyTask,
+  idTaken,
+  summaryOf,
+  taskNotFailed,
+} from '../../../core/storage-kit/index.js';
 import { checkEntry, writeEntry } from './ledger.js';
 import { pageNewestFirst } from './paging.js';
 import { ledgerKey, type MemoryState, userOf } from './state.js';
@@ -39,6 +48,7 @@ export function memoryBatches(state: MemoryState): BatchStore {
 
   return {
     async createBatch(batch, charge, now) {
+      assertBatchOwner(batch, charge);
       const existing = entriesByKey.get(ledgerKey(charge.username, charge.idempotencyKey));
       if (existing) {
         assertSameEntry(existing.entry, existing.fingerprint, charge);
@@ -91,7 +101,7 @@ export function memoryBatches(state: MemoryState): BatchStore {
       if (expect.status === 'processing' && task.attempts !== expect.attempts) return null;
       task.status = 'processing';
       task.attempts += 1;
-      task.progress = Math.max(task.progress, 10);
+      task.progress = Math.max(task.progress, claim.progress);
       task.startedAt = claim.now;
       task.leaseExpiresAt = claim.leaseExpiresAt;
       if (batch.status === 'pending') batch.status = 'processing';
@@ -102,16 +112,16 @@ export function memoryBatches(state: MemoryState): BatchStore {
       const found = openTask(batchId, index);
       if (found?.task.status !== 'processing' || found.task.attempts !== attempts) return false;
       const { task, batch } = found;
-      if (update.progress > task.progress) task.progress = Math.min(update.progress, 99);
+      if (update.progress > task.progress) task.progress = update.progress;
       if (update.providerRequestId !== undefined) task.providerRequestId = update.providerRequestId;
       if (update.leaseExpiresAt !== undefined) task.leaseExpiresAt = update.leaseExpiresAt;
       batch.updatedAt = update.now;
       return true;
     },
-    async completeTask(batchId, index, attempts, result: TaskResult, now) {
+    async completeTask(batchId, index, attempts, { result, progress }, now) {
       return endTask(batchId, index, attempts, now, (task, batch) => {
         task.status = 'completed';
-        task.progress = 100;
+        task.progress = progress;
         task.result = { ...result };
         task.error = null;
         batch.completedTasks += 1;
@@ -124,7 +134,8 @@ export function memoryBatches(state: MemoryState): BatchStore {
         batch.failedTasks += 1;
       });
     },
-    async retryTask(batchId, index, charge, now) {
+    async retryTask(batchId, index, { charge, progress }, now) {
+      assertRetryOwner(batchId, charge);
       const existing = entriesByKey.get(ledgerKey(charge.username, charge.idempotencyKey));
       const found = openTask(batchId, index);
       if (existing) {
@@ -143,7 +154,7 @@ export function memoryBatches(state: MemoryState): BatchStore {
       checkEntry(charge, user);
       const written = writeEntry(state, { ...charge, reference: task.taskId }, user, now);
       task.status = 'pending';
-      task.progress = 0;
+      task.progress = progress;
       task.result = null;
       task.error = null;
       task.providerRequestId = null;

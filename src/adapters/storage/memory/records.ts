@@ -1,6 +1,6 @@
 import type { RecordStore } from '../../../core/ports/storage-adapter.js';
 import type { GenerationRecord } from '../../../core/schemas/records.js';
-import { idTaken } from '../../../core/storage-kit/index.js';
+import { assertRecordOwner, idTaken } from '../../../core/storage-kit/index.js';
 import { pageNewestFirst } from './paging.js';
 import { type MemoryState, userOf } from './state.js';
 
@@ -9,6 +9,7 @@ export function memoryRecords(state: MemoryState): RecordStore {
   const records = new Map<string, GenerationRecord>();
   return {
     async createRecord(record) {
+      assertRecordOwner(record);
       if (records.has(record.recordId)) throw idTaken(record.recordId);
       records.set(record.recordId, { ...record });
       const ids = userOf(state, record.username).recordIds;

@@ -97,7 +97,7 @@ export function redisBatches({ client, keys, call }: RedisContext): RedisBatchRo
       });
       return { items, nextCursor: members.length > limit ? String(items.at(-1)!.createdAt) : null };
     },
-    async retryTask(batchId, index, charge, now) {
+    async retryTask(batchId, index, { charge, progress }, now) {
       const k = requireBatch(keys, batchId);
       if (k.username !== charge.username) throw new ValidationError('username', 'the batch id and the charge must name the same user');
       const u = keys.user(k.username);
@@ -106,7 +106,7 @@ export function redisBatches({ client, keys, call }: RedisContext): RedisBatchRo
       const reply = await call(
         SCRIPTS.retryTask,
         [...ledgerKeys(keys, k.username), k.key, u.openBatches],
-        [encodeEntryRequest({ ...charge, reference: taskId }, now), index, taskId, now, k.member],
+        [encodeEntryRequest({ ...charge, reference: taskId }, now), index, taskId, now, k.member, progress],
       );
       if (reply[0] !== Code.written && reply[0] !== Code.replayed) fail(reply, charge, taskId);
       const [fixed, state] = [reply[4], reply[5]];

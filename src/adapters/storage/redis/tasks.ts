@@ -28,7 +28,7 @@ export function redisTasks({ keys, call }: RedisContext): RedisTaskRole {
       const reply = await call<[string, string] | null>(
         SCRIPTS.claimTask,
         [k.key],
-        [index, claim.expect.status, expected, claim.now, claim.leaseExpiresAt],
+        [index, claim.expect.status, expected, claim.now, claim.leaseExpiresAt, claim.progress],
       );
       return reply ? decodeTask(batchId, index, reply[0], reply[1]) : null;
     },
@@ -43,14 +43,14 @@ export function redisTasks({ keys, call }: RedisContext): RedisTaskRole {
       );
       return reply === 1;
     },
-    async completeTask(batchId, index, attempts, result, now) {
+    async completeTask(batchId, index, attempts, { result, progress }, now) {
       const k = keys.batch(batchId);
       if (!k) return null;
       const u = keys.user(k.username);
       const reply = await call<Reply | null>(
         SCRIPTS.endTask,
         [k.key, u.openBatches],
-        [index, attempts, 'c', JSON.stringify(result), now, k.member],
+        [index, attempts, 'c', JSON.stringify(result), now, k.member, progress],
       );
       return endResult(batchId, index, reply);
     },
@@ -58,7 +58,7 @@ export function redisTasks({ keys, call }: RedisContext): RedisTaskRole {
       const k = keys.batch(batchId);
       if (!k) return null;
       const u = keys.user(k.username);
-      const reply = await call<Reply | null>(SCRIPTS.endTask, [k.key, u.openBatches], [index, attempts, 'f', error, now, k.member]);
+      const reply = await call<Reply | null>(SCRIPTS.endTask, [k.key, u.openBatches], [index, attempts, 'f', error, now, k.member, '']);
       return endResult(batchId, index, reply);
     },
   };

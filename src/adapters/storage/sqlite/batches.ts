@@ -1,6 +1,6 @@
 import type { BatchStore, LedgerEntryInput, OpenTaskRef, TaskEndResult } from '../../../core/ports/storage-adapter.js';
 import type { BatchRecord } from '../../../core/schemas/records.js';
-import { idTaken, numericCursor, pageLimit, taskNotFailed } from '../../../core/storage-kit/index.js';
+import { assertBatchOwner, assertRetryOwner, idTaken, numericCursor, pageLimit, taskNotFailed } from '../../../core/storage-kit/index.js';
 import type { SqliteContext } from './connection.js';
 import { applyEntry, MAX_CURSOR } from './ledger.js';
 import { batchOf, summaryOfRow, taskOf, taskRowOf, type BatchRow, type LedgerRow, type TaskRow } from './rows.js';
@@ -49,12 +49,14 @@ export function sqliteBatches(cx: SqliteContext): BatchStore {
       return { ...written, batch: loadBatch(batch.batchId)! };
     }),
     getBatch: read(loadBatch),
-    claimTask: write((batchId: string, index: number, status: string, attempts: number | null, now: number, lease: number) => {
-      const row = st.claimTask.get({ batch_id: batchId, idx: index, status, attempts, now, lease }) as TaskRow | undefined;
-      if (!row) return null;
-      st.startBatch.run(now, batchId);
-      return taskOf(row);
-    }),
+    claimTask: write(
+      (batchId: string, index: number, status: string, attempts: number | null, now: number, lease: number, progress: number) => {
+        const row = st.claimTask.get({ batch_id: batchId, idx: index, status, attempts, now, lease, progress }) as TaskRow | undefined;
+        if (!row) return null;
+        st.startBatch.run(now, batchId);
+        return taskOf(row);
+      },
+    ),
     updateTaskProgress: write(
       (
         batchId: string,
@@ -80,13 +82,18 @@ export function sqliteBatches(cx: SqliteContext): BatchStore {
         return true;
       },
     ),
-    completeTask: write((batchId: string, index: number, attempts: number, result: string, now: number) =>
-      endTask(batchId, st.completeTask.get({ batch_id: batchId, idx: index, attempts, result, now }) as TaskRow | undefined, 1, now),
+    completeTask: write((batchId: string, index: number, attempts: number, result: string, progress: number, now: number) =>
+      endTask(
+        batchId,
+        st.completeTask.get({ batch_id: batchId, idx: index, attempts, result, progress, now }) as TaskRow | undefined,
+        1,
+        now,
+      ),
     ),
     failTask: write((batchId: string, index: number, attempts: number, error: string, now: number) =>
       endTask(batchId, st.failTask.get({ batch_id: batchId, idx: index, attempts, error, now }) as TaskRow | undefined, 0, now),
     ),
-    retryTask: write((batchId: string, index: number, charge: LedgerEntryInput, now: number) => {
+    retryTask: write((batchId: string, index: number, charge: LedgerEntryInput, progress: number, now: number) => {
       const existing = st.entryByKey.get(charge.username, charge.idempotencyKey);
       const task = st.task.get(batchId, index) as TaskRow | undefined;
       if (existing) {
@@ -97,14 +104,17 @@ export function sqliteBatches(cx: SqliteContext): BatchStore {
       if (!task) throw taskNotFailed(`${batchId}:${index}`, 'missing');
       if (task.status !== 'failed') throw taskNotFailed(`${batchId}:${index}`, task.status);
       const written = applyEntry(st, { ...charge, reference: `${batchId}:${index}` }, now);
-      const reset = st.resetTask.get(batchId, index) as TaskRow;
+      const reset = st.resetTask.get({ batch_id: batchId, idx: index, progress }) as TaskRow;
       st.reopenBatch.run(now, batchId);
       return { ...written, task: taskOf(reset) };
     }),
   };
 
   return {
-    createBatch: (batch, charge, now) => tx.createBatch(batch, charge, now),
+    async createBatch(batch, charge, now) {
+      assertBatchOwner(batch, charge);
+      return tx.createBatch(batch, charge, now);
+    },
     getBatch: (batchId) => tx.getBatch(batchId),
     async getTask(batchId, index) {
       const row = await run(() => st.task.get(batchId, index) as TaskRow | undefined);
@@ -124,6 +134,7 @@ export function sqliteBatches(cx: SqliteContext): BatchStore {
         claim.expect.status === 'processing' ? claim.expect.attempts : null,
         claim.now,
         claim.leaseExpiresAt,
+        claim.progress,
       ),
     updateTaskProgress: (batchId, index, attempts, update) =>
       tx.updateTaskProgress(
@@ -136,9 +147,13 @@ export function sqliteBatches(cx: SqliteContext): BatchStore {
         update.leaseExpiresAt ?? null,
         update.now,
       ),
-    completeTask: (batchId, index, attempts, result, now) => tx.completeTask(batchId, index, attempts, JSON.stringify(result), now),
+    completeTask: (batchId, index, attempts, { result, progress }, now) =>
+      tx.completeTask(batchId, index, attempts, JSON.stringify(result), progress, now),
     failTask: (batchId, index, attempts, error, now) => tx.failTask(batchId, index, attempts, error, now),
-    retryTask: (batchId, index, charge, now) => tx.retryTask(batchId, index, charge, now),
+    async retryTask(batchId, index, { charge, progress }, now) {
+      assertRetryOwner(batchId, charge);
+      return tx.retryTask(batchId, index, charge, progress, now);
+    },
     async listOpenTasks(limit) {
       const rows = await run(
         () =>

@@ -1,6 +1,6 @@
 import type { RecordStore } from '../../../core/ports/storage-adapter.js';
 import type { GenerationRecord } from '../../../core/schemas/records.js';
-import { idTaken, numericCursor, pageLimit } from '../../../core/storage-kit/index.js';
+import { assertRecordOwner, idTaken, numericCursor, pageLimit } from '../../../core/storage-kit/index.js';
 import type { SqliteContext } from './connection.js';
 import { MAX_CURSOR } from './ledger.js';
 import { recordOf } from './rows.js';
@@ -13,7 +13,10 @@ export function sqliteRecords(cx: SqliteContext): RecordStore {
     if (inserted === 0) throw idTaken(record.recordId);
   });
   return {
-    createRecord: (record) => createRecord(record),
+    async createRecord(record) {
+      assertRecordOwner(record);
+      return createRecord(record);
+    },
     async getRecord(recordId) {
       const row = await run(() => st.record.get(recordId) as { data: string } | undefined);
       return row ? recordOf(row.data) : null;
