@@ -11,6 +11,30 @@ export { DEFAULT_POLL_POLICY, runGeneration, type GenerationRun } from '../core/
 
 // ---- storage ----
 
+export {
+  runStorageConformance,
+  type AdapterFactory,
+  type ConformanceAssertion,
+  type ConformanceContext,
+  type ConformanceExpect,
+  type ConformanceTestApi,
+  type StorageConformanceOptions,
+} from './conformance/index.js';
+export { charge, claimPending, grant, journalSum, makeBatch, seededBatch, tick } from './conformance/fixtures.js';
+export {
+  assertSameEntry,
+  copyBatch,
+  copyTask,
+  DEFAULT_IDEMPOTENCY_RETAIN_MS,
+  idTaken,
+  numericCursor,
+  pageLimit,
+  retainOf,
+  staleAfterOf,
+  summaryOf,
+  taskNotFailed,
+} from '../core/storage-kit/index.js';
+
 // ---- providers ----
 export {
   assertOutputFormat,

@@ -6,6 +6,7 @@ import { createEngine, type Engine } from '../../src/core/engine.js';
 import { InsufficientCreditsError, NotFoundError, ValidationError } from '../../src/core/errors/index.js';
 import { batchRecordSchema } from '../../src/core/schemas/records.js';
 import { testEngine } from './harness.js';
+import { PROGRESS } from '../../src/core/policy/progress.js';
 
 const engines: Engine[] = [];
 const track = <E extends Engine>(engine: E): E => {
@@ -245,6 +246,7 @@ describe('BatchEngine processing', () => {
       expect: { status: 'pending' },
       now: Date.now(),
       leaseExpiresAt: Date.now() + 60_000,
+      progress: PROGRESS.received,
     });
     const submitted = await provider.submit(
       { prompt: 'a', aspectRatio: '1:1', seed: null, outputFormat: 'png' },

@@ -6,6 +6,7 @@ import { RateLimitedError } from '../../src/core/errors/index.js';
 import type { Engine } from '../../src/core/engine.js';
 import { deleteKeys, redisAvailable, uniquePrefix } from '../storage/redis-server.js';
 import { clusterEngine, clusterNames, redisOptions } from './redis-setup.js';
+import { PROGRESS } from '../../src/core/policy/progress.js';
 
 const redisUp = await redisAvailable();
 const root = uniquePrefix('bullmq');
@@ -131,6 +132,7 @@ describe.runIf(redisUp)('BullMQ dispatcher', () => {
       expect: { status: 'pending' },
       now: claimedAt,
       leaseExpiresAt: claimedAt + 600,
+      progress: PROGRESS.received,
     });
     const worker = track(clusterEngine(cluster, { role: 'worker' }));
     await worker.start();

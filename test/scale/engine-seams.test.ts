@@ -8,6 +8,7 @@ import type { Dispatcher, TaskJob, TaskRunner } from '../../src/core/ports/dispa
 import type { EventRelay, RelayedEvent } from '../../src/core/ports/event-relay.js';
 import type { RateLimiter } from '../../src/core/ports/rate-limiter.js';
 import { testEngine } from '../engine/harness.js';
+import { PROGRESS } from '../../src/core/policy/progress.js';
 
 const engines: Engine[] = [];
 const track = <E extends Engine>(engine: E): E => {
@@ -115,7 +116,12 @@ describe('leases', () => {
     );
     await engine.credits.grant('lia', 1, { idempotencyKey: 'g' });
     const { batch } = await engine.batches.submit('lia', { prompts: ['x'] });
-    const claimed = await storage.claimTask(batch.batchId, 0, { expect: { status: 'pending' }, now: clock, leaseExpiresAt: clock + 5_000 });
+    const claimed = await storage.claimTask(batch.batchId, 0, {
+      expect: { status: 'pending' },
+      now: clock,
+      leaseExpiresAt: clock + 5_000,
+      progress: PROGRESS.received,
+    });
     const job = { batchId: batch.batchId, index: 0, username: 'lia' };
     expect(await engine.batches.runJob(job)).toEqual({ state: 'busy', retryAt: clock + 5_000 });
     expect((await storage.getTask(batch.batchId, 0))!.attempts).toBe(claimed!.attempts);
@@ -164,6 +170,7 @@ describe('leases', () => {
       expect: { status: 'processing', attempts: running.attempts },
       now: Date.now(),
       leaseExpiresAt: Date.now() + 60_000,
+      progress: PROGRESS.received,
     });
     await storage.failTask(batch.batchId, 0, other!.attempts, 'taken over', Date.now());
     const since = Date.now();

@@ -1,4 +1,13 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runStorageConformance } from '../../src/adapter-kit/index.js';
 import { createMemoryStorage } from '../../src/adapters/storage/memory/index.js';
-import { runStorageConformance } from '../conformance/index.js';
 
-runStorageConformance('memory', async () => ({ storage: createMemoryStorage() }));
+runStorageConformance({
+  name: 'memory',
+  create: async () => ({ storage: createMemoryStorage() }),
+  describe,
+  it,
+  expect,
+  beforeAll,
+  afterAll,
+});

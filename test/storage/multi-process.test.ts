@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { StorageAdapter } from '../../src/core/ports/storage-adapter.js';
-import { claimPending, grant, journalSum, seededBatch, tick } from '../conformance/fixtures.js';
+import { claimPending, grant, journalSum, seededBatch, tick } from '../../src/adapter-kit/index.js';
 import { raceChildren } from './children.js';
 import { openStorage, type StorageKind } from './processes/open-storage.js';
 import { deleteKeys, REDIS_URL, redisAvailable, uniquePrefix } from './redis-server.js';

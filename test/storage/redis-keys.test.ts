@@ -2,8 +2,9 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisStorage } from '../../src/adapters/storage/redis/index.js';
 import type { StorageAdapter } from '../../src/core/ports/storage-adapter.js';
-import { charge, claimPending, grant, makeBatch, tick } from '../conformance/fixtures.js';
+import { charge, claimPending, grant, makeBatch, tick } from '../../src/adapter-kit/index.js';
 import { deleteKeys, REDIS_URL, redisAvailable, uniquePrefix } from './redis-server.js';
+import { PROGRESS } from '../../src/core/policy/progress.js';
 
 const available = await redisAvailable();
 
@@ -51,7 +52,7 @@ describe.runIf(available)('Redis storage keys and scripts', () => {
     await storage.createBatch(makeBatch('dora', ts), charge('dora', 3, 'buy'), ts);
     const task = await claimPending(storage, `batch:dora:${ts}`, 0);
     await storage.failTask(`batch:dora:${ts}`, 0, task.attempts, 'x', tick());
-    await storage.retryTask(`batch:dora:${ts}`, 0, charge('dora', 1, 'again'), tick());
+    await storage.retryTask(`batch:dora:${ts}`, 0, { charge: charge('dora', 1, 'again'), progress: PROGRESS.queued }, tick());
     await storage.createRecord({
       recordId: `record:dora:${ts}`,
       username: 'dora',

@@ -1,23 +1,31 @@
 import { Redis } from 'ioredis';
-import { describe } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisStorage } from '../../src/adapters/storage/redis/index.js';
-import { runStorageConformance } from '../conformance/index.js';
+import { runStorageConformance } from '../../src/adapter-kit/index.js';
 import { deleteKeys, REDIS_URL, redisAvailable, uniquePrefix } from './redis-server.js';
 
 const available = await redisAvailable();
 
 describe.runIf(available)('redis', () => {
-  runStorageConformance('redis', async () => {
-    const client = new Redis(REDIS_URL);
-    const prefix = uniquePrefix('conformance');
-    const storage = createRedisStorage({ client }, { prefix });
-    return {
-      storage,
-      cleanup: async () => {
-        await deleteKeys(client, prefix);
-        await storage.close();
-        client.disconnect();
-      },
-    };
+  runStorageConformance({
+    name: 'redis',
+    create: async () => {
+      const client = new Redis(REDIS_URL);
+      const prefix = uniquePrefix('conformance');
+      const storage = createRedisStorage({ client }, { prefix });
+      return {
+        storage,
+        cleanup: async () => {
+          await deleteKeys(client, prefix);
+          await storage.close();
+          client.disconnect();
+        },
+      };
+    },
+    describe,
+    it,
+    expect,
+    beforeAll,
+    afterAll,
   });
 });

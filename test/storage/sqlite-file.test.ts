@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createSqliteStorage, migrate, SCHEMA_VERSION } from '../../src/adapters/storage/sqlite/index.js';
 import { prepareStatements } from '../../src/adapters/storage/sqlite/statements.js';
-import { charge, claimPending, grant, journalSum, makeBatch, tick } from '../conformance/fixtures.js';
+import { charge, claimPending, grant, journalSum, makeBatch, tick } from '../../src/adapter-kit/index.js';
+import { PROGRESS } from '../../src/core/policy/progress.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'igk-sqlite-file-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -22,7 +23,13 @@ describe('SQLite storage on a file', () => {
     const batchId = `batch:alice:${ts}`;
     const task = await claimPending(first, batchId, 0);
     await first.updateTaskProgress(batchId, 0, task.attempts, { progress: 40, providerRequestId: 'req-0', now: tick() });
-    await first.completeTask(batchId, 0, task.attempts, { imageUrl: '/img/0.png', requestId: 'req-0' }, tick());
+    await first.completeTask(
+      batchId,
+      0,
+      task.attempts,
+      { result: { imageUrl: '/img/0.png', requestId: 'req-0' }, progress: PROGRESS.done },
+      tick(),
+    );
     const processing = await claimPending(first, batchId, 1);
     const record = {
       recordId: `record:alice:${tick()}`,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createSqliteStorage } from '../../src/adapters/storage/sqlite/index.js';
-import { journalSum } from '../conformance/fixtures.js';
+import { journalSum } from '../../src/adapter-kit/index.js';
 import { startChild } from './children.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'igk-restart-'));

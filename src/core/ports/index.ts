@@ -1,4 +1,5 @@
 export type * from './storage-adapter.js';
+export type * from './storage/index.js';
 export type * from './provider-adapter.js';
 export type * from './image-store.js';
 export type * from './dispatcher.js';

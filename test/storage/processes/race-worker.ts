@@ -9,6 +9,7 @@ import { createInterface } from 'node:readline';
 import { isImageGenError } from '../../../src/core/errors/index.js';
 import { sleep } from '../../../src/core/util/sleep.js';
 import { openStorage, type StorageKind } from './open-storage.js';
+import { PROGRESS } from '../../../src/core/policy/progress.js';
 
 const [kind, target, mode, ...rest] = process.argv.slice(2) as [StorageKind, string, string, ...string[]];
 const storage = openStorage(kind, target);
@@ -41,7 +42,7 @@ async function run(): Promise<unknown> {
       batchId,
       Number(index),
       Number(attempts),
-      { imageUrl: `/img/${label}.png`, requestId: label },
+      { result: { imageUrl: `/img/${label}.png`, requestId: label }, progress: PROGRESS.done },
       Date.now(),
     );
     return { won: ended !== null };

@@ -33,25 +33,25 @@ const SQL = {
   insertTask: `INSERT INTO tasks (batch_id, idx, prompt, params, status, progress, result, error, created_at, attempts, started_at, completed_at, provider_request_id, lease_expires_at)
      VALUES (@batch_id, @idx, @prompt, @params, @status, @progress, @result, @error, @created_at, @attempts, @started_at, @completed_at, @provider_request_id, @lease_expires_at)`,
   /** Compare-and-set claim: matches only the expected status (and claim number). */
-  claimTask: `UPDATE tasks SET status = 'processing', attempts = attempts + 1, progress = MAX(progress, 10),
+  claimTask: `UPDATE tasks SET status = 'processing', attempts = attempts + 1, progress = MAX(progress, @progress),
        started_at = @now, lease_expires_at = @lease
      WHERE batch_id = @batch_id AND idx = @idx AND status = @status AND (@attempts IS NULL OR attempts = @attempts)
      RETURNING *`,
   progressTask: `UPDATE tasks SET
-       progress = CASE WHEN @progress > progress THEN MIN(@progress, 99) ELSE progress END,
+       progress = MAX(progress, @progress),
        provider_request_id = CASE WHEN @set_request THEN @request_id ELSE provider_request_id END,
        lease_expires_at = COALESCE(@lease, lease_expires_at)
      WHERE batch_id = @batch_id AND idx = @idx AND status = 'processing' AND attempts = @attempts`,
-  completeTask: `UPDATE tasks SET status = 'completed', progress = 100, result = @result, error = NULL,
+  completeTask: `UPDATE tasks SET status = 'completed', progress = @progress, result = @result, error = NULL,
        completed_at = @now, lease_expires_at = NULL
      WHERE batch_id = @batch_id AND idx = @idx AND status = 'processing' AND attempts = @attempts
      RETURNING *`,
   failTask: `UPDATE tasks SET status = 'failed', error = @error, completed_at = @now, lease_expires_at = NULL
      WHERE batch_id = @batch_id AND idx = @idx AND status = 'processing' AND attempts = @attempts
      RETURNING *`,
-  resetTask: `UPDATE tasks SET status = 'pending', progress = 0, result = NULL, error = NULL, provider_request_id = NULL,
+  resetTask: `UPDATE tasks SET status = 'pending', progress = @progress, result = NULL, error = NULL, provider_request_id = NULL,
        lease_expires_at = NULL, completed_at = NULL
-     WHERE batch_id = ? AND idx = ?
+     WHERE batch_id = @batch_id AND idx = @idx
      RETURNING *`,
   openTasks: `SELECT t.batch_id, b.username, t.idx, t.status, t.attempts, t.lease_expires_at
      FROM batches b INDEXED BY batches_open JOIN tasks t ON t.batch_id = b.batch_id

@@ -1,3 +1,4 @@
+import { PROGRESS } from '../../policy/progress.js';
 import { NotFoundError } from '../../errors/not-found-error.js';
 import type { EngineEventBus } from '../../events.js';
 import { assertUsername, batchId as makeBatchId, chargeKeyFor, taskId as makeTaskId, type IdClock } from '../../ids.js';
@@ -140,13 +141,16 @@ export class BatchService {
       batchId,
       index,
       {
-        username,
-        kind: 'charge',
-        amount: this.deps.pricePerTask === 0 ? 0 : -this.deps.pricePerTask,
-        idempotencyKey: options.idempotencyKey ?? `retry:${task.taskId}:${task.attempts}`,
-        reference: task.taskId,
-        reason: 'retry of a failed task',
-        fingerprint: options.fingerprint ?? null,
+        charge: {
+          username,
+          kind: 'charge',
+          amount: this.deps.pricePerTask === 0 ? 0 : -this.deps.pricePerTask,
+          idempotencyKey: options.idempotencyKey ?? `retry:${task.taskId}:${task.attempts}`,
+          reference: task.taskId,
+          reason: 'retry of a failed task',
+          fingerprint: options.fingerprint ?? null,
+        },
+        progress: PROGRESS.queued,
       },
       this.deps.now(),
     );

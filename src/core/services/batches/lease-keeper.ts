@@ -1,3 +1,4 @@
+import { runningProgress } from '../../policy/progress.js';
 import type { StorageAdapter } from '../../ports/storage-adapter.js';
 import { ShutdownSignal } from '../generation-pipeline.js';
 
@@ -68,7 +69,11 @@ export class LeaseKeeper {
     const at = this.now();
     for (const run of this.#runs) {
       this.storage
-        .updateTaskProgress(run.batchId, run.index, run.attempt, { progress: run.progress, leaseExpiresAt: at + this.leaseMs, now: at })
+        .updateTaskProgress(run.batchId, run.index, run.attempt, {
+          progress: runningProgress(run.progress),
+          leaseExpiresAt: at + this.leaseMs,
+          now: at,
+        })
         .then(
           (held) => held || run.abort?.(new LeaseLost()),
           () => {},

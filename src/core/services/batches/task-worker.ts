@@ -4,7 +4,7 @@ import type { TaskJob, TaskRunOutcome } from '../../ports/dispatcher.js';
 import type { StorageAdapter } from '../../ports/storage-adapter.js';
 import type { BatchSummary, BatchTask } from '../../schemas/records.js';
 import { LeaseKeeper, LeaseLost } from './lease-keeper.js';
-import { PROGRESS } from '../../policy/progress.js';
+import { PROGRESS, runningProgress } from '../../policy/progress.js';
 import { ShutdownSignal, type GenerationPipeline } from '../generation-pipeline.js';
 
 /** A job that may also take over a task left `processing` by a dead worker. */
@@ -51,6 +51,7 @@ export class TaskWorker {
       expect: { status: 'pending' },
       now: at,
       leaseExpiresAt: at + this.deps.leaseMs,
+      progress: PROGRESS.received,
     });
   }
 
@@ -65,6 +66,7 @@ export class TaskWorker {
       expect: { status: 'processing', attempts: task.attempts },
       now: at,
       leaseExpiresAt: at + this.deps.leaseMs,
+      progress: PROGRESS.received,
     });
   }
 
@@ -111,13 +113,19 @@ export class TaskWorker {
           if (at - lastWrite < this.deps.progressWriteIntervalMs) return;
           lastWrite = at;
           pendingWrite = storage
-            .updateTaskProgress(batchId, index, attempt, { progress, leaseExpiresAt: lease(), now: at })
+            .updateTaskProgress(batchId, index, attempt, { progress: runningProgress(progress), leaseExpiresAt: lease(), now: at })
             .catch(() => {});
         },
       });
       await pendingWrite;
       held.release();
-      const ended = await storage.completeTask(batchId, index, attempt, { imageUrl: url, requestId }, now());
+      const ended = await storage.completeTask(
+        batchId,
+        index,
+        attempt,
+        { result: { imageUrl: url, requestId }, progress: PROGRESS.done },
+        now(),
+      );
       if (!ended) return DONE;
       events.emit('task:progress', { ...base, status: 'completed', progress: PROGRESS.done });
       events.emit('task:completed', { ...base, result: ended.task.result! });
@@ -131,7 +139,7 @@ export class TaskWorker {
         // Hand the task on: the next worker to get the job takes it over at once and resumes the
         // provider request saved above instead of paying for a new one.
         await storage
-          .updateTaskProgress(batchId, index, attempt, { progress: lastProgress, leaseExpiresAt: now(), now: now() })
+          .updateTaskProgress(batchId, index, attempt, { progress: runningProgress(lastProgress), leaseExpiresAt: now(), now: now() })
           .catch(() => false);
         return { state: 'interrupted' };
       }

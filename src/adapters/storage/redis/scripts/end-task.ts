@@ -1,13 +1,14 @@
 import { script } from './script.js';
 
 /**
- * Compare-and-set end of a task: `processing` with this claim number → `completed` (progress 100,
- * result stored) or `failed` (progress kept, error stored); bumps one counter once and closes the
+ * Compare-and-set end of a task: `processing` with this claim number → `completed` (progress and
+ * result as given) or `failed` (progress kept, error stored); bumps one counter once and closes the
  * batch when every task has ended.
  *
  * KEYS[1] batch hash, KEYS[2] the user's open batches (zset)
  * ARGV[1] task index, ARGV[2] attempts, ARGV[3] 'c' to complete or 'f' to fail,
- * ARGV[4] result JSON (complete) or error text (fail), ARGV[5] now, ARGV[6] the batch's zset member
+ * ARGV[4] result JSON (complete) or error text (fail), ARGV[5] now, ARGV[6] the batch's zset member,
+ * ARGV[7] progress of the completed task ('' on fail)
  *
  * Returns {fixed part, state, total, completed, failed, status, createdAt, updatedAt}, or nil
  * when the task is not that claim any more (nothing written).
@@ -24,7 +25,7 @@ if t[1] ~= 'processing' or t[3] ~= tonumber(ARGV[2]) then return nil end
 local counter
 if ARGV[3] == 'c' then
   t[1] = 'completed'
-  t[2] = 100
+  t[2] = tonumber(ARGV[7])
   t[9] = cjson.decode(ARGV[4])
   t[8] = cjson.null
   counter = 'c'

@@ -2,12 +2,12 @@ import { LEDGER_LUA } from './ledger-lua.js';
 import { script } from './script.js';
 
 /**
- * Charges and moves a `failed` task back to `pending` (progress 0, result, error, request id and
- * lease cleared), one less failed task, batch `processing` and open again.
+ * Charges and moves a `failed` task back to `pending` (progress as given; result, error, request id
+ * and lease cleared), one less failed task, batch `processing` and open again.
  *
  * KEYS[1] balance, KEYS[2] journal, KEYS[3] journal keys, KEYS[4] batch hash, KEYS[5] open batches (zset)
  * ARGV[1] charge request JSON, ARGV[2] task index, ARGV[3] task id (the charge's reference),
- * ARGV[4] now, ARGV[5] the batch's zset member
+ * ARGV[4] now, ARGV[5] the batch's zset member, ARGV[6] progress of the queued task
  *
  * Returns
  *   {0, seq, entry, balance, fixed part, state}   charged and reset
@@ -33,7 +33,7 @@ local balance = ledger_balance()
 if req[2] < 0 and balance + req[2] < 0 then return {-1, balance} end
 local w = ledger_write(req, ARGV[3])
 t[1] = 'pending'
-t[2] = 0
+t[2] = tonumber(ARGV[6])
 t[5] = cjson.null
 t[6] = cjson.null
 t[7] = cjson.null

@@ -1,7 +1,7 @@
 import { script } from './script.js';
 
 /**
- * Raises a task's progress (never lowers it, at most 99), sets its provider request id and lease,
+ * Raises a task's progress to the value given (never lowers it), sets its provider request id and lease,
  * when the task is still `processing` with the given claim number.
  *
  * KEYS[1] batch hash
@@ -20,7 +20,7 @@ if not raw then return 0 end
 local t = cjson.decode(raw)
 if t[1] ~= 'processing' or t[3] ~= tonumber(ARGV[2]) then return 0 end
 local progress = tonumber(ARGV[3])
-if progress > t[2] then t[2] = math.min(progress, 99) end
+if progress > t[2] then t[2] = progress end
 if ARGV[4] == '1' then
   if ARGV[5] == '' then t[7] = cjson.null else t[7] = ARGV[5] end
 end

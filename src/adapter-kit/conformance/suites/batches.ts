@@ -1,8 +1,9 @@
-import { describe, expect, it } from 'vitest';
-import { ConflictError, InsufficientCreditsError } from '../../../src/core/errors/index.js';
+import { ConflictError, InsufficientCreditsError } from '../../../core/errors/index.js';
 import { charge, grant, journalSum, makeBatch, seededBatch, tick, type ConformanceContext } from '../fixtures.js';
+import type { ConformanceTestApi } from '../test-api.js';
 
-export function batchesSuite(ctx: () => ConformanceContext): void {
+export function batchesSuite(t: ConformanceTestApi, ctx: () => ConformanceContext): void {
+  const { describe, it, expect } = t;
   describe('batches', () => {
     it('charges and creates a batch in one step, linking the charge to the batch', async () => {
       const { storage, user } = ctx();
@@ -41,6 +42,8 @@ export function batchesSuite(ctx: () => ConformanceContext): void {
       const replay = await storage.createBatch(second, charge(u, 3, 'same'), tick());
       expect(replay.replayed).toBe(true);
       expect(replay.batch.batchId).toBe(first.batchId);
+      expect(replay.balance).toBe(7);
+      expect(replay.batch).toEqual(await storage.getBatch(first.batchId));
       expect(await storage.getBatch(second.batchId)).toBeNull();
       expect(await storage.getBalance(u)).toBe(7);
     });

@@ -1,7 +1,8 @@
-import { describe, expect, it } from 'vitest';
 import { tick, type ConformanceContext } from '../fixtures.js';
+import type { ConformanceTestApi } from '../test-api.js';
 
-export function idempotentRequestsSuite(ctx: () => ConformanceContext): void {
+export function idempotentRequestsSuite(t: ConformanceTestApi, ctx: () => ConformanceContext): void {
+  const { describe, it, expect } = t;
   describe('idempotent requests', () => {
     it('claims a key once, then reports it pending, then done with the stored response', async () => {
       const { storage, user } = ctx();

@@ -1,5 +1,6 @@
-import type { LedgerEntryInput, StorageAdapter } from '../../src/core/ports/storage-adapter.js';
-import type { BatchRecord, BatchTask } from '../../src/core/schemas/records.js';
+import type { LedgerEntryInput, StorageAdapter } from '../../core/ports/storage-adapter.js';
+import type { BatchRecord, BatchTask } from '../../core/schemas/records.js';
+import { PROGRESS } from '../../core/policy/progress.js';
 
 /** What every conformance topic receives: a fresh adapter and a unique user-name factory. */
 export interface ConformanceContext {
@@ -81,7 +82,12 @@ export async function seededBatch(storage: StorageAdapter, username: string, pro
 /** Claims a pending task; fails the test when the claim does not succeed. */
 export async function claimPending(storage: StorageAdapter, batchId: string, index: number): Promise<BatchTask> {
   const now = tick();
-  const task = await storage.claimTask(batchId, index, { expect: { status: 'pending' }, now, leaseExpiresAt: now + 60_000 });
+  const task = await storage.claimTask(batchId, index, {
+    expect: { status: 'pending' },
+    now,
+    leaseExpiresAt: now + 60_000,
+    progress: PROGRESS.received,
+  });
   if (!task) throw new Error(`claim of ${batchId}:${index} failed`);
   return task;
 }

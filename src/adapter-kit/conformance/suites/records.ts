@@ -1,7 +1,7 @@
-import { describe, expect, it } from 'vitest';
-import { ConflictError } from '../../../src/core/errors/index.js';
-import type { GenerationRecord } from '../../../src/core/schemas/records.js';
+import { ConflictError } from '../../../core/errors/index.js';
+import type { GenerationRecord } from '../../../core/schemas/records.js';
 import { tick, type ConformanceContext } from '../fixtures.js';
+import type { ConformanceTestApi } from '../test-api.js';
 
 const record = (username: string, ts: number, extra: Partial<GenerationRecord> = {}): GenerationRecord => ({
   recordId: `record:${username}:${ts}`,
@@ -17,7 +17,8 @@ const record = (username: string, ts: number, extra: Partial<GenerationRecord> =
   ...extra,
 });
 
-export function recordsSuite(ctx: () => ConformanceContext): void {
+export function recordsSuite(t: ConformanceTestApi, ctx: () => ConformanceContext): void {
+  const { describe, it, expect } = t;
   describe('generation records', () => {
     it('stores and reads a record field for field', async () => {
       const { storage, user } = ctx();

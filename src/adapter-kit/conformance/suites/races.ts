@@ -1,6 +1,7 @@
-import { describe, expect, it } from 'vitest';
-import { isImageGenError } from '../../../src/core/errors/index.js';
+import { isImageGenError } from '../../../core/errors/index.js';
 import { charge, claimPending, grant, journalSum, makeBatch, seededBatch, tick, type ConformanceContext } from '../fixtures.js';
+import type { ConformanceTestApi } from '../test-api.js';
+import { PROGRESS } from '../../../core/policy/progress.js';
 
 /** Settles every promise and counts successes and error codes. */
 async function tally(promises: Promise<unknown>[]): Promise<{ ok: number; codes: Record<string, number> }> {
@@ -17,7 +18,8 @@ async function tally(promises: Promise<unknown>[]): Promise<{ ok: number; codes:
   return { ok, codes };
 }
 
-export function racesSuite(ctx: () => ConformanceContext): void {
+export function racesSuite(t: ConformanceTestApi, ctx: () => ConformanceContext): void {
+  const { describe, it, expect } = t;
   describe('races', () => {
     it('200 concurrent 1-credit debits against 100 credits: exactly 100 succeed, balance 0, journal sums', async () => {
       const { storage, user } = ctx();
@@ -61,7 +63,7 @@ export function racesSuite(ctx: () => ConformanceContext): void {
       const now = tick();
       const claims = await Promise.all(
         Array.from({ length: 20 }, () =>
-          storage.claimTask(batch.batchId, 0, { expect: { status: 'pending' }, now, leaseExpiresAt: now + 1 }),
+          storage.claimTask(batch.batchId, 0, { expect: { status: 'pending' }, now, leaseExpiresAt: now + 1, progress: PROGRESS.received }),
         ),
       );
       expect(claims.filter(Boolean)).toHaveLength(1);
@@ -73,8 +75,20 @@ export function racesSuite(ctx: () => ConformanceContext): void {
       const batch = await seededBatch(storage, user(), ['a', 'b']);
       const task = await claimPending(storage, batch.batchId, 0);
       const ends = await Promise.all([
-        storage.completeTask(batch.batchId, 0, task.attempts, { imageUrl: 'one', requestId: '1' }, tick()),
-        storage.completeTask(batch.batchId, 0, task.attempts, { imageUrl: 'two', requestId: '2' }, tick()),
+        storage.completeTask(
+          batch.batchId,
+          0,
+          task.attempts,
+          { result: { imageUrl: 'one', requestId: '1' }, progress: PROGRESS.done },
+          tick(),
+        ),
+        storage.completeTask(
+          batch.batchId,
+          0,
+          task.attempts,
+          { result: { imageUrl: 'two', requestId: '2' }, progress: PROGRESS.done },
+          tick(),
+        ),
         storage.failTask(batch.batchId, 0, task.attempts, 'three', tick()),
       ]);
       expect(ends.filter(Boolean)).toHaveLength(1);
@@ -89,7 +103,11 @@ export function racesSuite(ctx: () => ConformanceContext): void {
       const t = await claimPending(storage, batch.batchId, 0);
       await storage.failTask(batch.batchId, 0, t.attempts, 'x', tick());
       await storage.applyLedgerEntry(grant(u, 10, 'g'), tick());
-      const result = await tally(Array.from({ length: 10 }, (_, i) => storage.retryTask(batch.batchId, 0, charge(u, 1, `r${i}`), tick())));
+      const result = await tally(
+        Array.from({ length: 10 }, (_, i) =>
+          storage.retryTask(batch.batchId, 0, { charge: charge(u, 1, `r${i}`), progress: PROGRESS.queued }, tick()),
+        ),
+      );
       expect(result).toEqual({ ok: 1, codes: { conflict: 9 } });
       expect(await storage.getBalance(u)).toBe(9);
     });

@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
-import type { PendingGeneration, StorageAdapter } from '../../../src/core/ports/storage-adapter.js';
+import type { PendingGeneration, StorageAdapter } from '../../../core/ports/storage-adapter.js';
 import { tick, type ConformanceContext } from '../fixtures.js';
+import type { ConformanceTestApi } from '../test-api.js';
 
 /** A marker as the single-generation flow writes it. */
 function marker(username: string, startedAt: number): PendingGeneration {
@@ -14,7 +14,8 @@ async function listed(storage: StorageAdapter, mine: PendingGeneration[], before
   return (await storage.listPendingGenerations(before, limit)).filter((p) => ids.has(p.recordId));
 }
 
-export function pendingGenerationsSuite(ctx: () => ConformanceContext): void {
+export function pendingGenerationsSuite(t: ConformanceTestApi, ctx: () => ConformanceContext): void {
+  const { describe, it, expect } = t;
   describe('pending generations', () => {
     it('lists the markers it was given, oldest first, only those started before the bound', async () => {
       const { storage, user } = ctx();

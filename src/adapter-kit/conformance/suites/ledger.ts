@@ -1,8 +1,9 @@
-import { describe, expect, it } from 'vitest';
-import { ConflictError, InsufficientCreditsError } from '../../../src/core/errors/index.js';
+import { ConflictError, InsufficientCreditsError } from '../../../core/errors/index.js';
 import { charge, grant, journalSum, tick, type ConformanceContext } from '../fixtures.js';
+import type { ConformanceTestApi } from '../test-api.js';
 
-export function ledgerSuite(ctx: () => ConformanceContext): void {
+export function ledgerSuite(t: ConformanceTestApi, ctx: () => ConformanceContext): void {
+  const { describe, it, expect } = t;
   describe('ledger', () => {
     it('an unknown user has a balance of 0 and an empty journal', async () => {
       const { storage, user } = ctx();
@@ -46,6 +47,16 @@ export function ledgerSuite(ctx: () => ConformanceContext): void {
       expect(again.replayed).toBe(true);
       expect(again.entry).toEqual(first.entry);
       expect(await storage.getBalance(u)).toBe(3);
+    });
+
+    it('a replay answers with the first entry and the balance as it is now', async () => {
+      const { storage, user } = ctx();
+      const u = user();
+      await storage.applyLedgerEntry(grant(u, 5, 'g'), tick());
+      const first = await storage.applyLedgerEntry(charge(u, 2, 'k'), tick());
+      await storage.applyLedgerEntry(grant(u, 4, 'g2'), tick());
+      const again = await storage.applyLedgerEntry(charge(u, 2, 'k'), tick());
+      expect(again).toEqual({ entry: first.entry, balance: 7, replayed: true });
     });
 
     it('rejects the same key with another amount, kind or fingerprint as a conflict', async () => {

@@ -1,0 +1,35 @@
+import type { BatchRecord, LedgerEntry } from '../../../core/schemas/records.js';
+
+/** What the memory adapter keeps per user. */
+export interface UserState {
+  balance: number;
+  entries: LedgerEntry[];
+  /** Batch ids in creation order (ids carry unique per-user timestamps). */
+  batchIds: string[];
+  recordIds: string[];
+}
+
+/** The maps the ledger and the batches share: a batch's charge is a ledger entry. */
+export interface MemoryState {
+  users: Map<string, UserState>;
+  entriesByKey: Map<string, { entry: LedgerEntry; fingerprint: string | null }>;
+  batches: Map<string, BatchRecord>;
+  /** Batches with at least one open task, in creation order. */
+  openBatches: Set<string>;
+}
+
+export function createMemoryState(): MemoryState {
+  return { users: new Map(), entriesByKey: new Map(), batches: new Map(), openBatches: new Set() };
+}
+
+/** The user's state, created empty on first use. */
+export function userOf(state: MemoryState, username: string): UserState {
+  let user = state.users.get(username);
+  if (!user) {
+    user = { balance: 0, entries: [], batchIds: [], recordIds: [] };
+    state.users.set(username, user);
+  }
+  return user;
+}
+
+export const ledgerKey = (username: string, key: string) => `${username}\u0000${key}`;

@@ -1,0 +1,150 @@
+import { ValidationError } from '../../../core/errors/validation-error.js';
+import type { BatchStore, OpenTaskRef, Page } from '../../../core/ports/storage-adapter.js';
+import type { BatchRecord, BatchSummary } from '../../../core/schemas/records.js';
+import { copyBatch, idTaken, numericCursor, pageLimit, taskNotFailed } from '../../../core/storage-kit/index.js';
+import { decodeBatch, decodeSummary, decodeTask, encodeBatch, encodeEntryRequest } from './codec.js';
+import { fail, ledgerKeys, type RedisContext, requireBatch, written } from './context.js';
+import { Code, SCRIPTS } from './scripts/index.js';
+
+/** The batch half of the batch store: creation, reads, lists, retry and recovery. Task transitions are in `tasks.ts`. */
+export type RedisBatchRole = Pick<BatchStore, 'createBatch' | 'getBatch' | 'getTask' | 'listBatches' | 'retryTask' | 'listOpenTasks'>;
+
+/** Batches: one hash each (counters and every task), a per-user zset by creation time and one of open batches. */
+export function redisBatches({ client, keys, call }: RedisContext): RedisBatchRole {
+  async function getBatch(batchId: string): Promise<BatchRecord | null> {
+    const k = keys.batch(batchId);
+    if (!k) return null;
+    const hash = await client.hgetall(k.key);
+    return hash.n === undefined ? null : decodeBatch(batchId, k.username, hash);
+  }
+
+  async function readOpenBatches(): Promise<Array<{ username: string; member: string; createdAt: number }>> {
+    const users = await client.zrange(keys.openUsers, 0, -1, 'WITHSCORES');
+    if (users.length === 0) return [];
+    const pipe = client.pipeline();
+    for (let i = 0; i < users.length; i += 2) pipe.zrange(keys.user(users[i]!).openBatches, 0, -1, 'WITHSCORES');
+    const replies = (await pipe.exec()) ?? [];
+    const open: Array<{ username: string; member: string; createdAt: number }> = [];
+    const prunes: Array<Promise<unknown>> = [];
+    replies.forEach(([error, members], j) => {
+      if (error) throw error;
+      const username = users[j * 2]!;
+      const list = members as string[];
+      if (list.length === 0) prunes.push(call(SCRIPTS.pruneOpenUser, [keys.openUsers], [username, users[j * 2 + 1]!]));
+      for (let i = 0; i < list.length; i += 2) open.push({ username, member: list[i]!, createdAt: Number(list[i + 1]) });
+    });
+    await Promise.all(prunes);
+    return open.sort((a, b) => a.createdAt - b.createdAt || a.username.localeCompare(b.username));
+  }
+
+  return {
+    async createBatch(batch, charge, now) {
+      const k = requireBatch(keys, batch.batchId);
+      if (k.username !== batch.username || charge.username !== batch.username) {
+        throw new ValidationError('username', 'the batch id, the batch and the charge must name the same user');
+      }
+      const u = keys.user(batch.username);
+      const open = batch.status !== 'completed';
+      // The recovery index first: a crash after this leaves a harmless extra entry, never a gap.
+      if (open) await call(SCRIPTS.touchOpenUser, [keys.openUsers, keys.openToken], [batch.username]);
+      const reply = await call(
+        SCRIPTS.createBatch,
+        [...ledgerKeys(keys, batch.username), k.key, u.batches, u.openBatches],
+        [
+          encodeEntryRequest({ ...charge, reference: batch.batchId }, now),
+          batch.batchId,
+          k.member,
+          batch.createdAt,
+          open ? 1 : 0,
+          ...encodeBatch(batch),
+        ],
+      );
+      if (reply[0] === Code.written) return { ...written(batch.username, reply), batch: copyBatch(batch) };
+      if (reply[0] !== Code.replayed) fail(reply, charge, batch.batchId);
+      const replay = written(batch.username, reply);
+      const paidFor = replay.entry.reference ? await getBatch(replay.entry.reference) : null;
+      if (!paidFor) throw idTaken(replay.entry.reference ?? charge.idempotencyKey);
+      return { ...replay, batch: paidFor };
+    },
+    getBatch,
+    async getTask(batchId, index) {
+      const k = keys.batch(batchId);
+      if (!k || !Number.isInteger(index) || index < 0) return null;
+      const [fixed, state] = await client.hmget(k.key, `p${index}`, `t${index}`);
+      return fixed && state ? decodeTask(batchId, index, fixed, state) : null;
+    },
+    async listBatches(username, page): Promise<Page<BatchSummary>> {
+      const u = keys.user(username);
+      const limit = pageLimit(page.limit);
+      const before = numericCursor(page.cursor);
+      const members = await client.zrange(
+        u.batches,
+        before === null ? '+inf' : `(${before}`,
+        '-inf',
+        'BYSCORE',
+        'REV',
+        'LIMIT',
+        0,
+        limit + 1,
+      );
+      const pageMembers = members.slice(0, limit);
+      const pipe = client.pipeline();
+      for (const m of pageMembers) pipe.hmget(u.batch(m), 'n', 'c', 'f', 's', 'ca', 'ua');
+      const replies = pageMembers.length ? ((await pipe.exec()) ?? []) : [];
+      const items = replies.map(([error, fields], i) => {
+        if (error) throw error;
+        return decodeSummary(`batch:${username}:${pageMembers[i]}`, fields as string[]);
+      });
+      return { items, nextCursor: members.length > limit ? String(items.at(-1)!.createdAt) : null };
+    },
+    async retryTask(batchId, index, { charge, progress }, now) {
+      const k = requireBatch(keys, batchId);
+      if (k.username !== charge.username) throw new ValidationError('username', 'the batch id and the charge must name the same user');
+      const u = keys.user(k.username);
+      const taskId = `${batchId}:${index}`;
+      await call(SCRIPTS.touchOpenUser, [keys.openUsers, keys.openToken], [k.username]);
+      const reply = await call(
+        SCRIPTS.retryTask,
+        [...ledgerKeys(keys, k.username), k.key, u.openBatches],
+        [encodeEntryRequest({ ...charge, reference: taskId }, now), index, taskId, now, k.member, progress],
+      );
+      if (reply[0] !== Code.written && reply[0] !== Code.replayed) fail(reply, charge, taskId);
+      const [fixed, state] = [reply[4], reply[5]];
+      if (fixed === null || state === null) throw taskNotFailed(taskId, 'missing');
+      return { ...written(k.username, reply), task: decodeTask(batchId, index, String(fixed), String(state)) };
+    },
+    async listOpenTasks(limit) {
+      const max = Math.max(0, Math.floor(limit));
+      const out: OpenTaskRef[] = [];
+      if (max === 0) return out;
+      const open = await readOpenBatches();
+      // Read the open batches a few at a time, pipelined, until `limit` tasks are found.
+      for (let i = 0; i < open.length && out.length < max; i += 50) {
+        const chunk = open.slice(i, i + 50);
+        const pipe = client.pipeline();
+        for (const b of chunk) pipe.hgetall(keys.user(b.username).batch(b.member));
+        const replies = (await pipe.exec()) ?? [];
+        replies.forEach(([error, hash], j) => {
+          if (error) throw error;
+          const b = chunk[j]!;
+          const h = hash as Record<string, string>;
+          if (h.n === undefined) return;
+          const batch = decodeBatch(`batch:${b.username}:${b.member}`, b.username, h);
+          for (const [index, task] of batch.tasks.entries()) {
+            if (out.length >= max) return;
+            if (task.status !== 'pending' && task.status !== 'processing') continue;
+            out.push({
+              batchId: batch.batchId,
+              username: b.username,
+              index,
+              status: task.status,
+              attempts: task.attempts,
+              leaseExpiresAt: task.leaseExpiresAt,
+            });
+          }
+        });
+      }
+      return out;
+    },
+  };
+}

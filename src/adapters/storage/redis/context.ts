@@ -1,0 +1,64 @@
+import type { Cluster, Redis } from 'ioredis';
+import { ConflictError } from '../../../core/errors/conflict-error.js';
+import { InsufficientCreditsError } from '../../../core/errors/insufficient-credits-error.js';
+import { ValidationError } from '../../../core/errors/validation-error.js';
+import type { LedgerEntryInput, LedgerWriteResult } from '../../../core/ports/storage-adapter.js';
+import { idTaken, taskNotFailed } from '../../../core/storage-kit/index.js';
+import { decodeEntry } from './codec.js';
+import type { Keys } from './keys.js';
+import { Code, type RedisScript } from './scripts/index.js';
+
+export type Reply = Array<string | number | null>;
+
+/** What every role of the Redis adapter works with: the client, the key layout and the scripts. */
+export interface RedisContext {
+  client: Redis | Cluster;
+  keys: Keys;
+  /** Runs a script registered with `defineCommand`. */
+  call<T = Reply>(s: RedisScript, keyList: string[], args: Array<string | number>): Promise<T>;
+}
+
+export function createContext(client: Redis | Cluster, keys: Keys): RedisContext {
+  return {
+    client,
+    keys,
+    call: <T = Reply>(s: RedisScript, keyList: string[], args: Array<string | number>): Promise<T> =>
+      (client as unknown as Record<string, (...a: Array<string | number>) => Promise<T>>)[s.name]!(...keyList, ...args),
+  };
+}
+
+/** The three keys of a user's journal, in the order the ledger scripts take them. */
+export function ledgerKeys(keys: Keys, username: string): string[] {
+  const u = keys.user(username);
+  return [u.balance, u.journal, u.journalKeys];
+}
+
+/** The batch's key and owner, parsed from `batch:{username}:{timestamp}`; throws for another shape. */
+export function requireBatch(keys: Keys, batchId: string) {
+  const k = keys.batch(batchId);
+  if (!k) throw new ValidationError('batchId', 'must be batch:{username}:{timestamp}');
+  return k;
+}
+
+/** Maps a script's negative code to the shared error classes. */
+export function fail(reply: Reply, input: LedgerEntryInput, id: string): never {
+  switch (reply[0]) {
+    case Code.insufficient:
+      throw new InsufficientCreditsError(-input.amount, Number(reply[1]));
+    case Code.mismatch:
+      throw new ConflictError('idempotency_mismatch', `Idempotency key "${input.idempotencyKey}" was already used for a different request`);
+    case Code.idTaken:
+      throw idTaken(id);
+    case Code.notFailed:
+      throw taskNotFailed(id, String(reply[1]));
+    default:
+      throw new Error(`imagegen-kit: unexpected reply from Redis script: ${JSON.stringify(reply)}`);
+  }
+}
+
+/** The ledger part of a script's reply: {code, seq, entry, balance, ...}. */
+export const written = (username: string, reply: Reply): LedgerWriteResult => ({
+  entry: decodeEntry(username, Number(reply[1]), String(reply[2])),
+  balance: Number(reply[3]),
+  replayed: reply[0] === Code.replayed,
+});

@@ -1,0 +1,39 @@
+import type { LedgerStore } from '../../../core/ports/storage-adapter.js';
+import type { LedgerEntry } from '../../../core/schemas/records.js';
+import { numericCursor, pageLimit } from '../../../core/storage-kit/index.js';
+import { decodeEntry, encodeEntryRequest } from './codec.js';
+import { fail, ledgerKeys, type RedisContext, written } from './context.js';
+import { Code, SCRIPTS } from './scripts/index.js';
+
+/** The credit journal: a balance, a list of entries and a hash of their keys per user. */
+export function redisLedger({ client, keys, call }: RedisContext): LedgerStore {
+  return {
+    async applyLedgerEntry(input, now) {
+      const reply = await call(SCRIPTS.applyLedgerEntry, ledgerKeys(keys, input.username), [encodeEntryRequest(input, now)]);
+      if (reply[0] !== Code.written && reply[0] !== Code.replayed) fail(reply, input, input.idempotencyKey);
+      return written(input.username, reply);
+    },
+    async getBalance(username) {
+      return Number((await client.get(keys.user(username).balance)) ?? 0);
+    },
+    async getLedgerEntry(username, idempotencyKey) {
+      const u = keys.user(username);
+      const seq = await client.hget(u.journalKeys, idempotencyKey);
+      if (seq === null) return null;
+      const raw = await client.lindex(u.journal, Number(seq) - 1);
+      return raw === null ? null : decodeEntry(username, Number(seq), raw);
+    },
+    async listLedger(username, page) {
+      const u = keys.user(username);
+      const limit = pageLimit(page.limit);
+      const before = numericCursor(page.cursor) ?? (await client.llen(u.journal)) + 1;
+      const end = Math.max(0, before - 1);
+      const start = Math.max(0, end - limit);
+      if (end === 0) return { items: [], nextCursor: null };
+      const raws = await client.lrange(u.journal, start, end - 1);
+      const items: LedgerEntry[] = raws.map((raw, i) => decodeEntry(username, start + i + 1, raw)).reverse();
+      const last = items.at(-1);
+      return { items, nextCursor: last && last.seq > 1 ? String(last.seq) : null };
+    },
+  };
+}

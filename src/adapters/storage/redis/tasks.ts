@@ -1,0 +1,65 @@
+import type { BatchStore, TaskEndResult } from '../../../core/ports/storage-adapter.js';
+import type { BatchSummary } from '../../../core/schemas/records.js';
+import { decodeSummary, decodeTask } from './codec.js';
+import type { RedisContext, Reply } from './context.js';
+import { SCRIPTS } from './scripts/index.js';
+
+/** The task half of the batch store: the compare-and-set transitions, one script each. */
+export type RedisTaskRole = Pick<BatchStore, 'claimTask' | 'updateTaskProgress' | 'completeTask' | 'failTask'>;
+
+function endResult(batchId: string, index: number, reply: Reply | null): TaskEndResult | null {
+  if (!reply) return null;
+  const [fixed, state, n, c, f, s, ca, ua] = reply.map((v) => (v === null ? '' : String(v)));
+  const batch: BatchSummary = decodeSummary(batchId, [n!, c!, f!, s!, ca!, ua!]);
+  return {
+    task: decodeTask(batchId, index, fixed!, state!),
+    batch,
+    batchCompleted: batch.completedTasks + batch.failedTasks === batch.totalTasks,
+  };
+}
+
+/** Task transitions on the batch hash (`t{index}` holds a task's changing state). */
+export function redisTasks({ keys, call }: RedisContext): RedisTaskRole {
+  return {
+    async claimTask(batchId, index, claim) {
+      const k = keys.batch(batchId);
+      if (!k) return null;
+      const expected = claim.expect.status === 'processing' ? claim.expect.attempts : '';
+      const reply = await call<[string, string] | null>(
+        SCRIPTS.claimTask,
+        [k.key],
+        [index, claim.expect.status, expected, claim.now, claim.leaseExpiresAt, claim.progress],
+      );
+      return reply ? decodeTask(batchId, index, reply[0], reply[1]) : null;
+    },
+    async updateTaskProgress(batchId, index, attempts, update) {
+      const k = keys.batch(batchId);
+      if (!k) return false;
+      const setRequest = update.providerRequestId !== undefined;
+      const reply = await call<number>(
+        SCRIPTS.updateTaskProgress,
+        [k.key],
+        [index, attempts, update.progress, setRequest ? 1 : 0, update.providerRequestId ?? '', update.leaseExpiresAt ?? '', update.now],
+      );
+      return reply === 1;
+    },
+    async completeTask(batchId, index, attempts, { result, progress }, now) {
+      const k = keys.batch(batchId);
+      if (!k) return null;
+      const u = keys.user(k.username);
+      const reply = await call<Reply | null>(
+        SCRIPTS.endTask,
+        [k.key, u.openBatches],
+        [index, attempts, 'c', JSON.stringify(result), now, k.member, progress],
+      );
+      return endResult(batchId, index, reply);
+    },
+    async failTask(batchId, index, attempts, error, now) {
+      const k = keys.batch(batchId);
+      if (!k) return null;
+      const u = keys.user(k.username);
+      const reply = await call<Reply | null>(SCRIPTS.endTask, [k.key, u.openBatches], [index, attempts, 'f', error, now, k.member, '']);
+      return endResult(batchId, index, reply);
+    },
+  };
+}

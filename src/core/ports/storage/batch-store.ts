@@ -1,0 +1,84 @@
+import type { BatchRecord, BatchSummary, BatchTask, TaskResult } from '../../schemas/records.js';
+import type { LedgerEntryInput, LedgerWriteResult, Page, PageRequest } from './types.js';
+
+/** What a task must look like for a claim to succeed. */
+export type ClaimExpectation =
+  | { status: 'pending' }
+  /** Take over a task another worker claimed (it died or its lease ran out): the claim number must match. */
+  | { status: 'processing'; attempts: number };
+
+export interface TaskClaim {
+  expect: ClaimExpectation;
+  now: number;
+  leaseExpiresAt: number;
+  /** The claimed task's progress becomes the higher of its own and this (core passes `PROGRESS.received`). */
+  progress: number;
+}
+
+/** The end of a task that completed: its result and the progress it shows from now on. */
+export interface TaskCompletion {
+  result: TaskResult;
+  /** Stored as given (core passes `PROGRESS.done`). */
+  progress: number;
+}
+
+/** A retry of a failed task: its charge and the progress it shows while queued again. */
+export interface TaskRetry {
+  charge: LedgerEntryInput;
+  /** Stored as given (core passes `PROGRESS.queued`). */
+  progress: number;
+}
+
+/** The outcome of a transition that ended a task. */
+export interface TaskEndResult {
+  task: BatchTask;
+  batch: BatchSummary;
+  /** True when this transition ended the last open task of the batch. */
+  batchCompleted: boolean;
+}
+
+/** A task that is not ended, as listed for recovery after a restart. */
+export interface OpenTaskRef {
+  batchId: string;
+  username: string;
+  index: number;
+  status: 'pending' | 'processing';
+  attempts: number;
+  leaseExpiresAt: number | null;
+}
+
+/**
+ * Batches and their tasks. Every task transition is a compare-and-set on the task's status and
+ * claim number (`attempts`), so of concurrent workers exactly one wins and a worker whose claim
+ * was taken over changes nothing.
+ *
+ * Progress is core's: an adapter stores the values it is given and computes none, except that a
+ * running task's progress never goes down. Core keeps it below 100 until `completeTask`.
+ */
+export interface BatchStore {
+  /** Charges and creates the batch in one step (an id that exists: `ConflictError` `id_taken`, nothing charged); a charge key applied before writes nothing and returns the batch it paid for. */
+  createBatch(batch: BatchRecord, charge: LedgerEntryInput, now: number): Promise<LedgerWriteResult & { batch: BatchRecord }>;
+  /** The batch with every task, field for field as stored, or null. */
+  getBatch(batchId: string): Promise<BatchRecord | null>;
+  /** One task of a batch, or null for an unknown batch or index. */
+  getTask(batchId: string, index: number): Promise<BatchTask | null>;
+  /** The user's batches as summaries (no tasks), newest first, paged with the cursor it returns. */
+  listBatches(username: string, page: PageRequest): Promise<Page<BatchSummary>>;
+  /** Compare-and-set to `processing`, attempts + 1, progress max(current, `claim.progress`), batch out of `pending`; null when the task is not as expected. */
+  claimTask(batchId: string, index: number, claim: TaskClaim): Promise<BatchTask | null>;
+  /** Raises progress to `update.progress` when higher (never lowers it, stores the value as given), saves the request id and lease while the task is `processing` with `attempts`; false otherwise. */
+  updateTaskProgress(
+    batchId: string,
+    index: number,
+    attempts: number,
+    update: { progress: number; providerRequestId?: string | null; leaseExpiresAt?: number; now: number },
+  ): Promise<boolean>;
+  /** Compare-and-set `processing`/`attempts` → `completed` with the result and progress given, counters bumped once; null when not that claim. */
+  completeTask(batchId: string, index: number, attempts: number, completion: TaskCompletion, now: number): Promise<TaskEndResult | null>;
+  /** Compare-and-set `processing`/`attempts` → `failed`, keeping the progress, counters bumped once; null when not that claim. */
+  failTask(batchId: string, index: number, attempts: number, error: string, now: number): Promise<TaskEndResult | null>;
+  /** Charges and resets a `failed` task to `pending` with the progress given (result, error, request id cleared; batch reopened); a charge key applied before writes nothing and returns the task as it is now; not failed: `ConflictError` `task_not_failed`. */
+  retryTask(batchId: string, index: number, retry: TaskRetry, now: number): Promise<LedgerWriteResult & { task: BatchTask }>;
+  /** Tasks that are `pending` or `processing`, oldest batch first, at most `limit`, for recovery after a restart. */
+  listOpenTasks(limit: number): Promise<OpenTaskRef[]>;
+}
