@@ -4,7 +4,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createRedisStorage } from '../../src/adapters/storage/redis/index.js';
+import { Redis } from 'ioredis';
+import { createRedisStorage, readRedisDurability } from '../../src/adapters/storage/redis/index.js';
+import type { Logger } from '../../src/core/options.js';
 import type { StorageAdapter } from '../../src/core/ports/storage-adapter.js';
 
 /**
@@ -25,10 +27,10 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function startRedis(dir: string, port: number): Promise<ChildProcess> {
+async function startRedis(dir: string, port: number, appendonly = 'yes', appendfsync = 'always'): Promise<ChildProcess> {
   const child = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', ''],
+    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', appendonly, '--appendfsync', appendfsync, '--save', ''],
     { stdio: 'ignore' },
   );
   for (let i = 0; i < 100; i++) {
@@ -44,8 +46,38 @@ async function startRedis(dir: string, port: number): Promise<ChildProcess> {
   throw new Error(`redis-server did not start on port ${port}`);
 }
 
-const open = (port: number): StorageAdapter =>
-  createRedisStorage({ options: { host: '127.0.0.1', port, maxRetriesPerRequest: 0, retryStrategy: () => null } }, { prefix: 'dur:' });
+const open = (port: number, logger: Logger | null = null): StorageAdapter =>
+  createRedisStorage(
+    { options: { host: '127.0.0.1', port, maxRetriesPerRequest: 0, retryStrategy: () => null } },
+    { prefix: 'dur:', logger },
+  );
+
+describe.runIf(haveRedisServer)('the Redis adapter reads the server persistence when it connects', () => {
+  it.each([
+    ['no', 'everysec', 'everything since the last snapshot'],
+    ['yes', 'everysec', 'about a second'],
+    ['yes', 'always', 'nothing'],
+  ])('appendonly %s, appendfsync %s: a restart may lose %s', async (appendonly, appendfsync, lost) => {
+    const dir = mkdtempSync(join(tmpdir(), 'igk-aof-cfg-'));
+    const port = await freePort();
+    const server = await startRedis(dir, port, appendonly, appendfsync);
+    const warnings: string[] = [];
+    const storage = open(port, { warn: (message) => warnings.push(message), error: () => {} });
+    try {
+      await storage.getBalance('nobody');
+      const client = new Redis({ host: '127.0.0.1', port });
+      expect(await readRedisDurability(client)).toMatchObject({ appendonly, appendfsync });
+      client.disconnect();
+      await new Promise((r) => setTimeout(r, 50));
+      if (lost === 'nothing') expect(warnings).toEqual([]);
+      else expect(warnings).toEqual([expect.stringContaining(`may lose ${lost}`)]);
+    } finally {
+      await storage.close();
+      server.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe.runIf(haveRedisServer)('Redis storage with AOF (appendfsync always), SIGKILLed mid-run', () => {
   const dir = mkdtempSync(join(tmpdir(), 'igk-aof-'));

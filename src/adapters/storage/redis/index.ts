@@ -1,6 +1,8 @@
 import { type Cluster, Redis, type RedisOptions } from 'ioredis';
+import type { Logger } from '../../../core/options.js';
 import type { StorageAdapter } from '../../../core/ports/storage-adapter.js';
 import { redisBatches } from './batches.js';
+import { warnUnlessDurable } from './durability.js';
 import { createContext } from './context.js';
 import { redisIdempotency } from './idempotency.js';
 import { Keys } from './keys.js';
@@ -11,6 +13,12 @@ import { SCRIPTS } from './scripts/index.js';
 import { redisTasks } from './tasks.js';
 
 export { SCRIPT_VERSION } from './scripts/index.js';
+export { readRedisDurability, type RedisDurability } from './durability.js';
+
+const consoleLogger: Logger = {
+  warn: (message, fields) => console.warn(`[imagegen-kit] ${message}`, fields ?? ''),
+  error: (message, fields) => console.error(`[imagegen-kit] ${message}`, fields ?? ''),
+};
 
 /**
  * A client you own (closed by you), or options for one the adapter creates (and closes). A client
@@ -22,6 +30,12 @@ export type RedisConnection = { client: Redis | Cluster; options?: never } | { o
 export interface RedisStorageOptions {
   /** Prepended to every key; must not contain `{` or `}`. @default 'igk:' */
   prefix?: string;
+  /**
+   * Told once, when the adapter first connects, if the server's persistence (`appendonly`,
+   * `appendfsync`) would lose acknowledged credits on a restart. Pass `null` to skip the check.
+   * @default console
+   */
+  logger?: Logger | null;
 }
 
 /**
@@ -39,6 +53,12 @@ export function createRedisStorage(connection: RedisConnection, options: RedisSt
   const client: Redis | Cluster = connection.client ?? new Redis({ enableAutoPipelining: true, ...connection.options });
   for (const s of Object.values(SCRIPTS)) client.defineCommand(s.name, { numberOfKeys: s.numberOfKeys, lua: s.lua });
   const cx = createContext(client, new Keys(options.prefix ?? 'igk:'));
+  const logger = options.logger === undefined ? consoleLogger : options.logger;
+  if (logger) {
+    const check = () => void warnUnlessDurable(client, logger);
+    if (client.status === 'ready') check();
+    else client.once('ready', check);
+  }
   return {
     name: 'redis',
     ...redisLedger(cx),
