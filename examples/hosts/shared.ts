@@ -15,4 +15,6 @@ await engine.start();
 export const handler = createRequestHandler({
   engine,
   authenticate: (request) => (request.headers.get('authorization') === `Bearer ${process.env.DEMO_TOKEN}` ? { username: 'demo' } : null),
+  // Signs the image URLs of responses (32+ random characters, e.g. `openssl rand -base64 32`).
+  imageUrlSecret: process.env.IMAGE_URL_SECRET,
 });

@@ -7,6 +7,7 @@ import { isImageGenError, type ProviderAdapter } from '../../src/index.js';
 import { bundleWebApp } from './bundle.js';
 import type { ClusterConfig } from './config.js';
 import { createServerEngine } from './engine.js';
+import { imageUrlSecretOf } from './image-url-secret.js';
 import { createUserStore } from './users.js';
 
 export interface ServerAppOptions {
@@ -31,12 +32,14 @@ export async function createServerApp(options: ServerAppOptions = {}) {
   if (options.cluster?.role === 'worker') throw new RangeError("a 'worker' serves no HTTP: start it with createServerEngine");
   const startingCredits = options.startingCredits ?? 20;
   const { engine, dataDir, providerName, release } = await createServerEngine(options);
+  const imageUrlSecret = imageUrlSecretOf(dataDir);
   const users = createUserStore(join(dataDir, 'users.sqlite'));
   await engine.start();
 
   const api = createRequestHandler({
     engine,
     authenticate: (request) => users.authenticate(request),
+    imageUrlSecret,
   });
 
   const page = readFileSync(new URL('./web/index.html', import.meta.url), 'utf8');

@@ -138,10 +138,15 @@ export function createClient(options: ClientOptions = {}) {
     records(page: PageOptions = {}): Promise<RecordListResponse> {
       return transport.json(recordListResponseSchema, transport.url(`/records${pageQuery(page)}`), signalOf(page.signal));
     },
-    /** Fetches a stored image (`imageUrl` / `image_url`) with the token; use `URL.createObjectURL` to show it. */
+    /**
+     * Downloads an image by a URL from a response (`imageUrl` / `image_url`), for scripts that want
+     * the bytes. Those URLs are signed or presigned: no token is sent (the URL may be a bucket's or a
+     * CDN's), and a page shows them directly with `<img src>`. An expired URL is a 404: read the
+     * record again for a fresh one.
+     */
     async image(url: string, call: { signal?: AbortSignal } = {}): Promise<Blob> {
       try {
-        return await transport.ky(transport.resolve(url), signalOf(call.signal)).blob();
+        return await transport.anonymous(transport.resolve(url), signalOf(call.signal)).blob();
       } catch (error) {
         throw await toApiError(error);
       }

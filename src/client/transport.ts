@@ -41,13 +41,17 @@ export async function toApiError(error: unknown): Promise<unknown> {
 /** The ky instance and URL helpers of one client. */
 export class Transport {
   readonly ky: KyInstance;
+  /** The same without the bearer token: for URLs the server handed out, which may be another host's (a bucket, a CDN). */
+  readonly anonymous: KyInstance;
   readonly #base: string;
   constructor(readonly options: TransportOptions) {
     this.#base = options.baseUrl.replace(/\/+$/, '');
-    this.ky = ky.create({
+    this.anonymous = ky.create({
       ...(options.fetch ? { fetch: options.fetch } : {}),
       timeout: options.timeout ?? 120_000,
       retry: { limit: options.retries ?? 2, statusCodes: [408, 500, 503], afterStatusCodes: [503], maxRetryAfter: 10_000 },
+    });
+    this.ky = this.anonymous.extend({
       hooks: {
         beforeRequest: [
           async (request) => {
@@ -64,7 +68,7 @@ export class Transport {
     return `${this.#base}${path}`;
   }
 
-  /** A URL the server handed out (such as `/api/images/…`), made absolute when the base is. */
+  /** A URL the server handed out (such as `/api/images/…?exp=…&sig=…`), made absolute when the base is. */
   resolve(url: string): string {
     if (/^https?:\/\//i.test(url)) return url;
     if (/^https?:\/\//i.test(this.#base)) return new URL(url, this.#base).toString();

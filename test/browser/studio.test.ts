@@ -3,11 +3,13 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type Page, type Request } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOfflineProvider } from '../../src/adapters/providers/offline/index.js';
+import { createImageUrlSigner } from '../../src/adapters/http/image-url-signer.js';
 import { createServerApp } from '../../examples/server/app.js';
+import { imageUrlSecretOf } from '../../examples/server/image-url-secret.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const available = existsSync(CHROMIUM);
@@ -84,6 +86,7 @@ describe.skipIf(!available && !process.env.CI)('the reference web page in Chromi
     const result = page.getByTestId('i2i-image');
     await result.waitFor({ state: 'visible', timeout: 20_000 });
     expect(await result.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
+    expect(await result.getAttribute('src')).toMatch(/^\/api\/images\/[^?]+\?exp=\d+&sig=[\w-]{43}$/); // the response's URL, no blob
     await expect.poll(credits).toBe(String(before - 2));
   }, 60_000);
 
@@ -92,7 +95,12 @@ describe.skipIf(!available && !process.env.CI)('the reference web page in Chromi
 
     // A batch of three: every bar reaches 100 %, every image loads.
     const apiCalls: string[] = [];
-    const track = (request: { url(): string }) => apiCalls.push(new URL(request.url()).pathname);
+    const imageRequests: Request[] = [];
+    const track = (request: Request) => {
+      const path = new URL(request.url()).pathname;
+      apiCalls.push(path);
+      if (path.startsWith('/api/images/')) imageRequests.push(request);
+    };
     page.on('request', track);
     await page.getByTestId('batch-prompts').fill('A cat on a windowsill\nA dog in the park\nA bird in the sky');
     await page.getByTestId('batch-submit').click();
@@ -130,6 +138,33 @@ describe.skipIf(!available && !process.env.CI)('the reference web page in Chromi
     // Progress came over the event stream, not by polling the status.
     expect(apiCalls).toContain('/api/batch/events');
     expect(apiCalls).not.toContain('/api/batch/status');
+
+    // The images are <img src> of signed URLs, loaded by the browser itself with no Authorization header.
+    const sources = await page.getByTestId('task-image').evaluateAll((imgs) => imgs.map((img) => (img as HTMLImageElement).src));
+    for (const src of sources) expect(src).toMatch(/\/api\/images\/[^?]+\?exp=\d+&sig=[\w-]{43}$/);
+    expect(imageRequests.map((r) => r.url()).sort()).toEqual([...sources].sort());
+    for (const request of imageRequests) {
+      expect(request.resourceType()).toBe('image');
+      expect(await request.allHeaders()).not.toHaveProperty('authorization');
+      expect((await request.response())!.status()).toBe(200);
+    }
+    // A tampered URL is a 404 (the handler tests show it is the answer of a missing image, byte for byte).
+    const tampered = sources[0]!.replace(/sig=(.)/, (_m, c: string) => `sig=${c === 'A' ? 'B' : 'A'}`);
+    const answer = await page.evaluate(async (u) => {
+      const response = await fetch(u);
+      return { status: response.status, body: await response.json() };
+    }, tampered);
+    expect(answer).toMatchObject({ status: 404, body: { code: 'not_found' } });
+    expect(await page.evaluate(async (u) => (await fetch(u)).status, sources[0]!)).toBe(200);
+    // An expired URL, signed with the server's own secret (kept in its data dir), is a 404 too.
+    const signer = createImageUrlSigner(imageUrlSecretOf(join(dir, 'data')));
+    const signed = new URL(sources[0]!);
+    const key = signed.pathname.split('/').pop()!;
+    const urlUntil = async (exp: number) => `${signed.origin}${signed.pathname}?exp=${exp}&sig=${await signer.sign(key, exp)}`;
+    const now = Math.floor(Date.now() / 1000);
+    const status = (u: string) => page.evaluate(async (target) => (await fetch(target)).status, u);
+    expect(await status(await urlUntil(now + 60))).toBe(200);
+    expect(await status(await urlUntil(now - 1))).toBe(404);
     await page.screenshot({ path: join(tmpdir(), 'imagegen-studio.png'), fullPage: true });
   }, 60_000);
 

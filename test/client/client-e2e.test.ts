@@ -38,6 +38,22 @@ describe('client against the real handler', () => {
     expect(image.size).toBeGreaterThan(100);
   });
 
+  it('downloads an image by its signed URL without sending the token (the URL may be a bucket or a CDN)', async () => {
+    const imageRequests: Request[] = [];
+    const api = client(async (request, send) => {
+      if (new URL(request.url).pathname.startsWith('/api/images/')) imageRequests.push(request);
+      return send();
+    });
+    const { image_url } = await api.generate({ prompt: 'a heron' });
+    expect(image_url).toMatch(/^\/api\/images\/[^?]+\?exp=\d+&sig=/);
+    const image = await api.image(image_url);
+    expect(image.type).toBe('image/png');
+    expect(imageRequests).toHaveLength(1);
+    expect(imageRequests[0]!.headers.get('authorization')).toBeNull();
+    const tampered = await api.image(image_url.replace(/sig=./, (m) => (m.endsWith('A') ? 'sig=B' : 'sig=A'))).catch((e) => e);
+    expect(tampered).toMatchObject({ status: 404, code: 'not_found' });
+  });
+
   it('watchBatch yields from the event stream until the batch completes, progress never going down', async () => {
     const api = client();
     const { batch_id } = await api.submitBatch({ prompt: 'a fox', count: 3 });

@@ -5,6 +5,9 @@ import { createMemoryImageStore } from '../../src/adapters/image-stores/memory/i
 import { createOfflineProvider, type OfflineProviderOptions } from '../../src/adapters/providers/offline/index.js';
 import { parseEventStream, type ServerSentEvent } from '../../src/client/sse.js';
 
+/** The `imageUrlSecret` of every test handler. */
+export const TEST_IMAGE_URL_SECRET = 'test-image-url-secret-0123456789abcdef';
+
 export interface TestApp {
   engine: Engine;
   handler: RequestHandler;
@@ -48,6 +51,7 @@ export async function createTestApp(
       return match ? { username: match[1]! } : null;
     },
     onError: () => {},
+    imageUrlSecret: TEST_IMAGE_URL_SECRET,
     ...options.handler,
   });
   const call: TestApp['call'] = (method, path, init = {}) => {

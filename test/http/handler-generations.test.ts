@@ -67,18 +67,19 @@ describe('POST /api/image-to-image', () => {
     expect(body).toMatchObject({
       message: '改图成功',
       request_id: expect.any(String),
-      image_url: expect.stringMatching(/^\/api\/images\//),
+      image_url: expect.stringMatching(/^\/api\/images\/[^?]+\?exp=\d+&sig=[\w-]{43}$/),
       credits_remaining: 8,
     });
-    const image = await app.call('GET', body.image_url);
+    // The URL loads with no Authorization header, as an <img src> would load it.
+    const image = await app.call('GET', body.image_url, { user: null });
+    expect(image.status).toBe(200);
     expect(image.headers.get('content-type')).toBe('image/jpeg');
-    expect((await app.call('GET', body.image_url, { user: 'bob' })).status).toBe(404);
 
     const { body: records } = await app.send('GET', '/api/records');
     expect(records.records[0]).toMatchObject({
       type: 'image_to_image',
       prompt: 'as a watercolor',
-      imageUrl: body.image_url,
+      imageUrl: expect.stringMatching(/\?exp=\d+&sig=/),
       requestId: body.request_id,
       aspectRatio: '4:3',
       seed: 3,

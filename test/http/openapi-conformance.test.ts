@@ -17,7 +17,7 @@ let app: TestApp;
 let png: Buffer;
 let completedBatch: string;
 let failedBatch: string;
-let imagePath: string;
+let imageUrl: string;
 
 function bflDelivery(body: object): Request {
   const text = JSON.stringify(body);
@@ -71,7 +71,10 @@ const exchanges: Record<string, () => Promise<Response[]>> = {
     await app.call('GET', '/api/batch/events'),
   ],
   'GET /credits': async () => [await app.call('GET', '/api/credits')],
-  'GET /images/:key': async () => [await app.call('GET', imagePath), await app.call('GET', imagePath, { user: 'bob' })],
+  'GET /images/:key': async () => [
+    await app.call('GET', imageUrl, { user: null }),
+    await app.call('GET', new URL(imageUrl, 'http://test.local').pathname, { user: null }),
+  ],
   'GET /openapi.json': async () => [await app.call('GET', '/api/openapi.json', { user: null })],
   'POST /webhooks/:provider': async () => [
     await app.handler(bflDelivery({ id: 'w1', status: 'Ready', result: { sample: 'https://cdn.example/w1.png' } })),
@@ -123,7 +126,7 @@ beforeAll(async () => {
   failedBatch = (await app.send('POST', '/api/batch/generate', { body: { prompts: ['doomed'] } })).body.batch_id;
   await app.engine.onIdle();
   const generated = await app.send('POST', '/api/generate', { body: { prompt: 'a bird' } });
-  imagePath = new URL(generated.body.image_url, 'http://test.local').pathname;
+  imageUrl = generated.body.image_url;
 });
 afterAll(() => app.close());
 

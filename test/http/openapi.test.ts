@@ -123,7 +123,12 @@ describe('GET /api/openapi.json', () => {
     ]);
     expect(document.paths['/images/{key}'].get.parameters).toEqual([
       { name: 'key', in: 'path', required: true, schema: { type: 'string' } },
+      expect.objectContaining({ name: 'exp', in: 'query', required: true, schema: expect.objectContaining({ type: 'string' }) }),
+      expect.objectContaining({ name: 'sig', in: 'query', required: true, schema: expect.objectContaining({ type: 'string' }) }),
     ]);
+    // A signed URL needs no sign-in; a bad one is the 404 of a missing image.
+    expect(document.paths['/images/{key}'].get.security).toEqual([]);
+    expect(Object.keys(document.paths['/images/{key}'].get.responses)).toEqual(['200', '404']);
     expect(document.paths['/generate'].post.parameters.map((p: any) => p.name)).toEqual(['Idempotency-Key']);
     const pattern = new RegExp(document.paths['/generate'].post.parameters[0].schema.pattern);
     expect([pattern.test('retry:abc-123'), pattern.test('has space'), pattern.test('x'.repeat(201))]).toEqual([true, false, false]);

@@ -57,6 +57,11 @@ describe('reference server sign-in', () => {
       })
     ).json()) as { batch_id: string };
     await server.engine.batches.waitFor('carol', submitted.batch_id);
+    const statusUrl = `/api/batch/status?batch_id=${submitted.batch_id}`;
+    const before = (await (await server.app.request(statusUrl, { headers: auth })).json()) as {
+      tasks: Array<{ result: { imageUrl: string } }>;
+    };
+    const urlBeforeRestart = before.tasks[0]!.result.imageUrl;
 
     const out = await server.app.request('/auth/sign-out', { method: 'POST', headers: { authorization: `Bearer ${token}` } });
     expect(out.status).toBe(204);
@@ -72,9 +77,11 @@ describe('reference server sign-in', () => {
     const batch = (await (await restarted.app.request(`/api/batch/status?batch_id=${submitted.batch_id}`, { headers: auth })).json()) as {
       tasks: Array<{ result: { imageUrl: string } }>;
     };
-    const image = await restarted.app.request(batch.tasks[0]!.result.imageUrl, { headers: auth });
+    const image = await restarted.app.request(batch.tasks[0]!.result.imageUrl);
     expect(image.status).toBe(200);
     expect(image.headers.get('content-type')).toBe('image/png');
+    // The URL secret is kept in the data dir: a URL handed out before the restart still loads.
+    expect((await restarted.app.request(urlBeforeRestart)).status).toBe(200);
     const afterSignIn = await restarted.app.request('/api/credits', { headers: auth });
     expect(((await afterSignIn.json()) as { balance: number }).balance).toBe(19);
     expect((await signIn(restarted.app, 'carol', 'not the password')).status).toBe(401);

@@ -105,17 +105,8 @@ async function refreshCredits(): Promise<void> {
 }
 
 // ---------- images ----------
-const imageCache = new Map<string, Promise<string>>();
-/** Stored images need the bearer token, so they are fetched by the client and shown as blob URLs. */
-function loadImage(img: HTMLImageElement, url: string): void {
-  let objectUrl = imageCache.get(url);
-  if (!objectUrl) {
-    objectUrl = api.image(url).then((blob) => URL.createObjectURL(blob));
-    imageCache.set(url, objectUrl);
-    objectUrl.catch(() => imageCache.delete(url));
-  }
-  objectUrl.then((src) => (img.src = src)).catch(fail);
-}
+/** What stays the same for one image across responses: its URL without the signature's query. */
+const imageIdentity = (url: string) => url.split('?')[0]!;
 
 // ---------- image-to-image ----------
 let inputImage: string | null = null;
@@ -179,7 +170,11 @@ i2iForm.addEventListener('submit', async (event) => {
       $('i2i-spinner').hidden = true;
       img.hidden = false;
     };
-    loadImage(img, result.image_url);
+    img.onerror = () => {
+      $('i2i-spinner').hidden = true;
+      toast('The new image could not be loaded.');
+    };
+    img.src = result.image_url;
     $('i2i-caption').textContent = `Done · ${result.credits_remaining} credits left`;
     $('credits').textContent = String(result.credits_remaining);
   } catch (error) {
@@ -299,14 +294,15 @@ function updateTaskRow(row: HTMLLIElement, batchId: string, index: number, task:
   const thumb = row.querySelector<HTMLElement>('.thumb')!;
   if (task.status === 'completed' && task.result) {
     status.textContent = 'done';
-    if (thumb.dataset.url !== task.result.imageUrl) {
-      thumb.dataset.url = task.result.imageUrl;
+    // Responses carry freshly signed URLs; an image already shown is kept, not loaded again.
+    if (thumb.dataset.url !== imageIdentity(task.result.imageUrl)) {
+      thumb.dataset.url = imageIdentity(task.result.imageUrl);
       thumb.className = 'thumb done';
       const img = document.createElement('img');
       img.alt = task.prompt;
       img.setAttribute('data-testid', 'task-image');
+      img.src = task.result.imageUrl;
       thumb.replaceChildren(img);
-      loadImage(img, task.result.imageUrl);
     }
   } else if (task.status === 'failed') {
     status.replaceChildren();

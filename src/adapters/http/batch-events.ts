@@ -1,5 +1,6 @@
 import type { TaskCompletedEvent, TaskFailedEvent, TaskProgressEvent, BatchCompletedEvent } from '../../core/events.js';
 import type { BatchRecord, TaskStatus } from '../../core/schemas/records.js';
+import type { ImageUrls } from './image-urls.js';
 import type { HttpEngine } from './options.js';
 
 /** Progress of one task as the stream sends it. */
@@ -19,14 +20,14 @@ const HEARTBEAT_MS = 15_000;
  * Events: `snapshot` (the batch record, first and whenever storage shows a change the process did
  * not announce), `progress` (one per change of a task's status or progress), `task` (the task
  * record once it ended, with its result or error), `completed` (the final batch record; the
- * stream then ends). Ownership is checked before the stream opens, so another user's batch is a
+ * stream then ends). Image URLs in them are made as each event is sent (see `ImageUrls`). Ownership is checked before the stream opens, so another user's batch is a
  * plain 404.
  */
 export async function batchEventsResponse(
   engine: HttpEngine,
   username: string,
   batchId: string,
-  options: { recheckMs: number; signal: AbortSignal; headers: Record<string, string> },
+  options: { imageUrls: ImageUrls; recheckMs: number; signal: AbortSignal; headers: Record<string, string> },
 ): Promise<Response> {
   await engine.batches.status(username, batchId);
   const encoder = new TextEncoder();
@@ -60,10 +61,11 @@ export async function batchEventsResponse(
         lastUpdatedAt = batch.updatedAt;
         for (const [index, task] of batch.tasks.entries()) last.set(index, { status: task.status, progress: task.progress });
       };
-      const sendBatch = (batch: BatchRecord) => {
+      const sendSnapshot = async (batch: BatchRecord) => send('snapshot', await options.imageUrls.batch(batch));
+      const sendBatch = async (batch: BatchRecord) => {
         remember(batch);
         if (batch.status === 'completed') {
-          send('completed', batch);
+          send('completed', await options.imageUrls.batch(batch));
           close();
         }
       };
@@ -94,7 +96,7 @@ export async function batchEventsResponse(
             send('progress', { batchId, taskId: task.taskId, index: event.index, status: task.status, progress });
           }
           last.set(event.index, { status: task.status, progress });
-          send('task', task);
+          send('task', await options.imageUrls.task(task));
         });
       };
       const onBatchCompleted = (event: BatchCompletedEvent) => {
@@ -106,8 +108,8 @@ export async function batchEventsResponse(
         serially(async () => {
           const batch = await engine.batches.status(username, batchId);
           if (batch.updatedAt === lastUpdatedAt && batch.status !== 'completed') return;
-          send('snapshot', batch);
-          sendBatch(batch);
+          await sendSnapshot(batch);
+          await sendBatch(batch);
         });
       }, options.recheckMs);
       const heartbeat = setInterval(() => {
@@ -135,8 +137,8 @@ export async function batchEventsResponse(
       controller.enqueue(encoder.encode('retry: 3000\n\n'));
       serially(async () => {
         const batch = await engine.batches.status(username, batchId);
-        send('snapshot', batch);
-        sendBatch(batch);
+        await sendSnapshot(batch);
+        await sendBatch(batch);
       });
     },
     cancel() {

@@ -12,12 +12,16 @@ export interface ChargeOptions {
 /**
  * A POST that costs credits: reads the JSON body under `limit` while streaming, applies the rate
  * limit, and honours `Idempotency-Key` (replay of the first response, 409 on another body).
+ * `present` turns a 200 body into what is sent, first time and on replay alike: the stored
+ * response keeps the stable image references, and each answer gets URLs made when it is sent.
  */
-export async function chargingPost(
+export async function chargingPost<T>(
   ctx: RouteContext,
   limit: number,
-  run: (body: unknown, charge: ChargeOptions) => Promise<StoredResponse>,
+  run: (body: unknown, charge: ChargeOptions) => Promise<{ status: number; body: T }>,
+  present: (body: T) => Promise<unknown> = async (body) => body,
 ): Promise<Response> {
+  const send = async (response: StoredResponse) => (response.status === 200 ? present(response.body as T) : response.body);
   const key = idempotencyKeyOf(ctx.request);
   const bytes = await readLimited(ctx.request, limit);
   const body = parseJson(bytes);
@@ -25,7 +29,7 @@ export async function chargingPost(
   if (key === null) {
     await settings.checkRate(user.username);
     const response = await run(body, {});
-    return json(response.body, response.status);
+    return json(await send(response), response.status);
   }
   const fingerprint = await fingerprintOf(ctx.request.method, ctx.url.pathname, bytes);
   const { response, replayed } = await runIdempotent(
@@ -42,5 +46,5 @@ export async function chargingPost(
       return run(body, { idempotencyKey: engineKey, fingerprint });
     },
   );
-  return json(response.body, response.status, { 'Idempotency-Key': key, ...(replayed ? { 'Idempotent-Replayed': 'true' } : {}) });
+  return json(await send(response), response.status, { 'Idempotency-Key': key, ...(replayed ? { 'Idempotent-Replayed': 'true' } : {}) });
 }

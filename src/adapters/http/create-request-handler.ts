@@ -7,6 +7,7 @@ import { corsHeaders, preflight, withHeaders } from './cors.js';
 import { errorResponse } from './error-response.js';
 import { json } from './json.js';
 import { httpIdempotencyPolicy } from './idempotency.js';
+import { imageUrlsForHandler } from './image-urls.js';
 import { buildOpenApiDocument } from './openapi/build-document.js';
 import type { RequestHandlerOptions } from './options.js';
 import { rateCheck } from './rate-limit.js';
@@ -35,9 +36,15 @@ function compile(route: Route): CompiledRoute {
  * image-to-image, text-to-image, batches (with Server-Sent Events), credits, records, stored
  * images and the OpenAPI document at `/api/openapi.json`. Authentication is the host's
  * `authenticate`; errors become `{ error, code, ...details }` with the contract's statuses.
+ * Image URLs in responses load without a bearer header (`<img src>`): signed by the handler with
+ * `imageUrlSecret`, or made by the image store (`urlFor`); records keep the stable URL.
  *
  * @example
- * const handler = createRequestHandler({ engine, authenticate: (req) => lookUpBearer(req) });
+ * const handler = createRequestHandler({
+ *   engine,
+ *   authenticate: (req) => lookUpBearer(req),
+ *   imageUrlSecret: process.env.IMAGE_URL_SECRET, // 32+ random characters
+ * });
  * // Node: serve({ fetch: handler }); Next.js: export const GET = handler, POST = handler;
  */
 export function createRequestHandler(options: RequestHandlerOptions): RequestHandler {
@@ -53,6 +60,7 @@ export function createRequestHandler(options: RequestHandlerOptions): RequestHan
     eventsRecheckMs: options.eventsRecheckMs ?? 2000,
     checkRate: rateCheck(options.rateLimit),
     webhooks: options.webhooks,
+    imageUrls: imageUrlsForHandler(options),
     openApiDocument: () => (openApi ??= buildOpenApiDocument({ basePath, maxTasksPerBatch })),
   };
   const report = options.onError ?? ((error: unknown) => console.error('[imagegen-kit] request failed', error));

@@ -60,6 +60,29 @@ export interface RequestHandlerOptions {
   eventsRecheckMs?: number;
   /** Provider webhooks, mounted at `POST {basePath}/webhooks/:provider` without authentication. */
   webhooks?: (request: Request, provider: string) => Promise<Response>;
+  /**
+   * The key of the HMAC that signs image URLs, at least 32 characters (e.g. 32 random bytes in
+   * base64url), the same in every process that answers for these images. Required when the
+   * handler serves images: when the engine's image store has no `urlFor` (memory, filesystem),
+   * responses carry `{stored URL}?exp=…&sig=…`, which `GET {basePath}/images/:key` serves without a
+   * bearer header; a wrong, missing or expired signature is a 404 like a missing image. Changing
+   * it invalidates every URL handed out; records keep the stable URL, so new responses work.
+   * Not needed when the store makes its own URLs (`urlFor`, as the S3 store) or with `serveImages: false`.
+   */
+  imageUrlSecret?: string;
+  /**
+   * Lifetime of signed image URLs, in seconds. The expiry is rounded up to a quarter of it so
+   * repeated responses carry the same URL (and browsers reuse their cached copy): a URL lives from
+   * this to 1.25 × this. @default 3600 (1 hour)
+   */
+  imageUrlTtlSeconds?: number;
+  /**
+   * `false`: the host serves the images itself (or not at all): no secret is needed, responses
+   * carry the stored URLs as they are, and `GET {basePath}/images/:key` answers 404. @default true
+   */
+  serveImages?: boolean;
+  /** The clock of signed image URLs (milliseconds since the epoch). @default Date.now */
+  now?: () => number;
   /** Told about unexpected errors (answered with 500). @default console.error */
   onError?: (error: unknown, request: Request) => void;
 }

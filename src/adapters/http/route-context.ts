@@ -1,5 +1,6 @@
 import type { IdempotencyPolicy } from '../../core/options.js';
 import type { Messages } from '../../core/schemas/responses.js';
+import type { ImageUrls } from './image-urls.js';
 import type { RouteDoc } from './openapi/route-doc.js';
 import type { AuthenticatedUser, HttpEngine, RequestHandlerOptions } from './options.js';
 
@@ -16,6 +17,8 @@ export interface HandlerSettings {
   eventsRecheckMs: number;
   checkRate(username: string): Promise<void>;
   webhooks: RequestHandlerOptions['webhooks'];
+  /** Loadable URLs for the image references of records, and the check of the image route. */
+  imageUrls: ImageUrls;
   /** This handler's OpenAPI document (built once, with its base path and batch limit). */
   openApiDocument(): Record<string, unknown>;
 }

@@ -1,7 +1,11 @@
 /** A stored image. */
 export interface StoredImage {
   key: string;
-  /** Where clients fetch it; stable for as long as the image is kept. */
+  /**
+   * The stable reference kept in records. For stores with {@link ImageStore.urlFor} it may also
+   * load in a browser for a while; for the others it is a reference only, and the HTTP handler
+   * turns it into a signed URL when it answers.
+   */
   url: string;
   contentType: string;
   size: number;
@@ -25,4 +29,10 @@ export interface ImageStore {
   delete(key: string): Promise<void>;
   /** The key of a URL this store handed out, or null when the URL is not one of its own. */
   keyFromUrl(url: string): string | null;
+  /**
+   * A URL a browser can load without credentials (`<img src>`), made now for a stored key: a
+   * presigned GET or a public/CDN URL. Stores that serve their images from elsewhere have it; for
+   * the others (memory, filesystem) the HTTP handler serves the bytes and signs its own URLs.
+   */
+  urlFor?(key: string): Promise<string>;
 }

@@ -8,6 +8,18 @@ import { json } from '../json.js';
 import type { Route } from '../route-context.js';
 import { queryOf } from './batches.js';
 
+/** The query of a signed image URL. */
+const imageUrlQuerySchema = z.object({
+  exp: z
+    .string()
+    .regex(/^[1-9][0-9]*$/)
+    .describe('When the URL expires, in Unix seconds'),
+  sig: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{43}$/)
+    .describe('HMAC-SHA256 of the key and `exp` with the host secret, base64url'),
+});
+
 export const accountRoutes: Route[] = [
   {
     method: 'GET',
@@ -29,17 +41,22 @@ export const accountRoutes: Route[] = [
   {
     method: 'GET',
     path: '/images/:key',
+    auth: false,
     doc: {
-      summary: 'A stored image of the user',
+      summary: 'A stored image, by the signed URL a response handed out',
+      description:
+        "The URLs in `image_url` and `result.imageUrl` load here without a bearer header (`<img src>`): `exp` and `sig` sign the key and the expiry with the host's `imageUrlSecret`. A wrong, missing or expired signature is the same 404 as a missing image; get a fresh URL by reading the record again.",
       params: z.object({ key: z.string() }),
+      query: imageUrlQuerySchema,
       responses: { 200: { description: 'The image', bytes: ['image/png', 'image/jpeg', 'image/webp'] } },
       errors: [404],
     },
     handle: async (ctx) => {
       const key = ctx.params.key!;
-      const image = isValidImageKey(key) ? await ctx.settings.engine.imageStore.get(key) : null;
-      // Another user's image is as unknown as a missing one.
-      if (!image || image.owner !== ctx.user.username) throw new NotFoundError('Image', key);
+      const secondsLeft = isValidImageKey(key) ? await ctx.settings.imageUrls.check(key, ctx.url.searchParams) : null;
+      const image = secondsLeft === null ? null : await ctx.settings.engine.imageStore.get(key);
+      // A URL that is not valid now is as unknown as a missing image: same status, body and headers.
+      if (!image) throw new NotFoundError('Image', key);
       return new Response(image.bytes as Uint8Array<ArrayBuffer>, {
         status: 200,
         headers: {
@@ -47,7 +64,8 @@ export const accountRoutes: Route[] = [
           'Content-Length': String(image.bytes.byteLength),
           'X-Content-Type-Options': 'nosniff',
           'Content-Security-Policy': "default-src 'none'",
-          'Cache-Control': 'private, max-age=31536000, immutable',
+          // The bytes under a key never change; a cached copy may be shown until the URL expires.
+          'Cache-Control': `private, max-age=${secondsLeft}, immutable`,
           ...ctx.extraHeaders,
         },
       });

@@ -60,7 +60,8 @@ export const batchRoutes: Route[] = [
       responses: { 200: { description: 'The batch with its tasks', json: batchRecordSchema } },
       errors: [400, 404],
     },
-    handle: async (ctx) => json(await ctx.settings.engine.batches.status(ctx.user.username, batchIdParam(ctx))),
+    handle: async (ctx) =>
+      json(await ctx.settings.imageUrls.batch(await ctx.settings.engine.batches.status(ctx.user.username, batchIdParam(ctx)))),
   },
   {
     method: 'GET',
@@ -89,7 +90,9 @@ export const batchRoutes: Route[] = [
     },
     handle: async (ctx) => {
       const ref = parseOrThrow(taskRefRequestSchema, parseJson(await readLimited(ctx.request, ctx.settings.maxBodyBytes)));
-      return json(await ctx.settings.engine.batches.process(ctx.user.username, ref.batch_id, ref.task_index));
+      return json(
+        await ctx.settings.imageUrls.task(await ctx.settings.engine.batches.process(ctx.user.username, ref.batch_id, ref.task_index)),
+      );
     },
   },
   {
@@ -103,19 +106,24 @@ export const batchRoutes: Route[] = [
       errors: [400, 402, 404, 409, 413, 429],
     },
     handle: (ctx) =>
-      chargingPost(ctx, ctx.settings.maxBodyBytes, async (body, charge) => {
-        const ref = parseOrThrow(taskRefRequestSchema, body);
-        const result = await ctx.settings.engine.batches.retry(ctx.user.username, ref.batch_id, ref.task_index, charge);
-        const response: RetryResponse = {
-          message: ctx.settings.messages.retry,
-          batch_id: ref.batch_id,
-          task_index: ref.task_index,
-          task: result.task,
-          credits_deducted: result.creditsDeducted,
-          credits_remaining: result.creditsRemaining,
-        };
-        return { status: 200, body: response };
-      }),
+      chargingPost(
+        ctx,
+        ctx.settings.maxBodyBytes,
+        async (body, charge) => {
+          const ref = parseOrThrow(taskRefRequestSchema, body);
+          const result = await ctx.settings.engine.batches.retry(ctx.user.username, ref.batch_id, ref.task_index, charge);
+          const response: RetryResponse = {
+            message: ctx.settings.messages.retry,
+            batch_id: ref.batch_id,
+            task_index: ref.task_index,
+            task: result.task,
+            credits_deducted: result.creditsDeducted,
+            credits_remaining: result.creditsRemaining,
+          };
+          return { status: 200, body: response };
+        },
+        async (body) => ({ ...body, task: await ctx.settings.imageUrls.task(body.task) }),
+      ),
   },
   {
     method: 'GET',
@@ -133,6 +141,7 @@ export const batchRoutes: Route[] = [
     },
     handle: (ctx) =>
       batchEventsResponse(ctx.settings.engine, ctx.user.username, batchIdParam(ctx), {
+        imageUrls: ctx.settings.imageUrls,
         recheckMs: ctx.settings.eventsRecheckMs,
         signal: ctx.request.signal,
         headers: ctx.extraHeaders,

@@ -9,8 +9,13 @@ import { generateRequestSchema, imageToImageRequestSchema, pageQuerySchema } fro
 import { type RecordListResponse, recordListResponseSchema } from '../../../core/schemas/wire.js';
 import { chargingPost } from '../charging.js';
 import { json } from '../json.js';
-import type { Route } from '../route-context.js';
+import type { Route, RouteContext } from '../route-context.js';
 import { queryOf } from './batches.js';
+
+/** The answer with its stored `image_url` replaced by one that loads now. */
+const withImageUrl =
+  (ctx: RouteContext) =>
+  async <T extends { image_url: string }>(body: T): Promise<T> => ({ ...body, image_url: await ctx.settings.imageUrls.of(body.image_url) });
 
 /** A data URL of `bytes` takes 4/3 of them in base64, plus the rest of the JSON body. */
 const dataUrlBodyLimit = (imageBytes: number, jsonBytes: number) => Math.ceil(imageBytes / 3) * 4 + 256 + jsonBytes;
@@ -27,16 +32,21 @@ export const generationRoutes: Route[] = [
       errors: [400, 402, 409, 413, 429, 502, 504],
     },
     handle: (ctx) =>
-      chargingPost(ctx, dataUrlBodyLimit(ctx.settings.maxImageBytes, ctx.settings.maxBodyBytes), async (body, charge) => {
-        const result = await ctx.settings.engine.imageToImage.run(ctx.user.username, body, { ...charge, signal: ctx.request.signal });
-        const response: ImageToImageResponse = {
-          message: ctx.settings.messages.imageToImage,
-          request_id: result.record.requestId,
-          image_url: result.record.imageUrl,
-          credits_remaining: result.creditsRemaining,
-        };
-        return { status: 200, body: response };
-      }),
+      chargingPost(
+        ctx,
+        dataUrlBodyLimit(ctx.settings.maxImageBytes, ctx.settings.maxBodyBytes),
+        async (body, charge) => {
+          const result = await ctx.settings.engine.imageToImage.run(ctx.user.username, body, { ...charge, signal: ctx.request.signal });
+          const response: ImageToImageResponse = {
+            message: ctx.settings.messages.imageToImage,
+            request_id: result.record.requestId,
+            image_url: result.record.imageUrl,
+            credits_remaining: result.creditsRemaining,
+          };
+          return { status: 200, body: response };
+        },
+        withImageUrl(ctx),
+      ),
   },
   {
     method: 'POST',
@@ -49,17 +59,22 @@ export const generationRoutes: Route[] = [
       errors: [400, 402, 409, 413, 429, 502, 504],
     },
     handle: (ctx) =>
-      chargingPost(ctx, ctx.settings.maxBodyBytes, async (body, charge) => {
-        const result = await ctx.settings.engine.textToImage.run(ctx.user.username, body, { ...charge, signal: ctx.request.signal });
-        const response: GenerateResponse = {
-          message: ctx.settings.messages.generate,
-          record_id: result.record.recordId,
-          request_id: result.record.requestId,
-          image_url: result.record.imageUrl,
-          credits_remaining: result.creditsRemaining,
-        };
-        return { status: 200, body: response };
-      }),
+      chargingPost(
+        ctx,
+        ctx.settings.maxBodyBytes,
+        async (body, charge) => {
+          const result = await ctx.settings.engine.textToImage.run(ctx.user.username, body, { ...charge, signal: ctx.request.signal });
+          const response: GenerateResponse = {
+            message: ctx.settings.messages.generate,
+            record_id: result.record.recordId,
+            request_id: result.record.requestId,
+            image_url: result.record.imageUrl,
+            credits_remaining: result.creditsRemaining,
+          };
+          return { status: 200, body: response };
+        },
+        withImageUrl(ctx),
+      ),
   },
   {
     method: 'GET',
@@ -73,7 +88,8 @@ export const generationRoutes: Route[] = [
     handle: async (ctx) => {
       const query = parseOrThrow(pageQuerySchema, queryOf(ctx.url));
       const page = await ctx.settings.engine.records.list(ctx.user.username, query);
-      const response: RecordListResponse = { records: page.items, next_cursor: page.nextCursor };
+      const records = await Promise.all(page.items.map((record) => ctx.settings.imageUrls.record(record)));
+      const response: RecordListResponse = { records, next_cursor: page.nextCursor };
       return json(response);
     },
   },
