@@ -111,6 +111,7 @@ export async function createPostgresStorage(options: PostgresStorageOptions): Pr
     async close() {
       if (closed) return;
       closed = true;
+      await tasks.drain();
       if (owned) await pool.end();
     },
   };

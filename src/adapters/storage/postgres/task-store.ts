@@ -3,6 +3,7 @@ import { PROGRESS } from '../../../core/policy/progress.js';
 import type { BatchTask, TaskResult } from '../../../core/schemas/records.js';
 import { taskNotFailed } from '../../../core/storage-kit/index.js';
 import type { Database } from './database.js';
+import { GroupCommit } from './group-commit.js';
 import type { Ledger } from './ledger.js';
 import { summaryOfRow, TASK_COLUMNS, taskOf, type BatchRow, type TaskRow } from './rows.js';
 
@@ -20,6 +21,16 @@ const STAGE = {
   /** A task reset for a retry. */
   queued: PROGRESS.queued,
 } as const;
+
+/** Groups of task writes in flight at once, each on its own connection. */
+const LANES = 4;
+
+/** A small, stable string hash (FNV-1a) to spread batches over the lanes. */
+function hashOf(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return hash >>> 0;
+}
 
 /** A task row joined with its batch's summary, as an ending transition returns it. */
 type EndedRow = TaskRow & {
@@ -41,6 +52,11 @@ type EndedRow = TaskRow & {
  * Locks are always taken in the order account → task → batch.
  */
 export function createTaskStore(db: Database, ledger: Ledger) {
+  // A batch's writes always go to the same lane, so two groups in flight never wait on each other's row locks.
+  const lanes = Array.from({ length: LANES }, () => new GroupCommit(db));
+  const laneOf = (batchId: string) => lanes[hashOf(batchId) % LANES]!;
+  /** Task rows in (batch, index) order, then their batch row: the lock order of every group. */
+  const lockOrder = (batchId: string, index: number) => `${batchId}\u0000${String(index).padStart(10, '0')}`;
   const tasks = db.table('tasks');
   const batches = db.table('batches');
   const batchColumns = `b.username AS b_username, b.total_tasks, b.completed_tasks, b.failed_tasks,
@@ -117,17 +133,18 @@ export function createTaskStore(db: Database, ledger: Ledger) {
   }
 
   return {
+    /** Resolves once every task write started so far has been committed. */
+    drain: async () => {
+      await Promise.all(lanes.map((lane) => lane.drain()));
+    },
+
     async claimTask(batchId: string, index: number, claim: TaskClaim): Promise<BatchTask | null> {
       const attempts = claim.expect.status === 'processing' ? claim.expect.attempts : null;
-      const rows = await db.query<TaskRow>(SQL.claim, [
-        batchId,
-        index,
-        claim.expect.status,
-        attempts,
-        STAGE.claimed,
-        claim.now,
-        claim.leaseExpiresAt,
-      ]);
+      const rows = await laneOf(batchId).run<TaskRow>(
+        SQL.claim,
+        [batchId, index, claim.expect.status, attempts, STAGE.claimed, claim.now, claim.leaseExpiresAt],
+        lockOrder(batchId, index),
+      );
       return rows[0] ? taskOf(rows[0]) : null;
     },
 
@@ -137,26 +154,36 @@ export function createTaskStore(db: Database, ledger: Ledger) {
       attempts: number,
       update: { progress: number; providerRequestId?: string | null; leaseExpiresAt?: number; now: number },
     ): Promise<boolean> {
-      const rows = await db.query<{ n: number }>(SQL.progress, [
-        batchId,
-        index,
-        attempts,
-        update.progress,
-        STAGE.runningCeiling,
-        update.providerRequestId !== undefined,
-        update.providerRequestId ?? null,
-        update.leaseExpiresAt ?? null,
-        update.now,
-      ]);
+      const rows = await laneOf(batchId).run<{ n: number }>(
+        SQL.progress,
+        [
+          batchId,
+          index,
+          attempts,
+          update.progress,
+          STAGE.runningCeiling,
+          update.providerRequestId !== undefined,
+          update.providerRequestId ?? null,
+          update.leaseExpiresAt ?? null,
+          update.now,
+        ],
+        lockOrder(batchId, index),
+      );
       return (rows[0]?.n ?? 0) > 0;
     },
 
     async completeTask(batchId: string, index: number, attempts: number, result: TaskResult, now: number): Promise<TaskEndResult | null> {
-      return ended(await db.query<EndedRow>(SQL.complete, [batchId, index, attempts, now, STAGE.done, JSON.stringify(result)]));
+      return ended(
+        await laneOf(batchId).run<EndedRow>(
+          SQL.complete,
+          [batchId, index, attempts, now, STAGE.done, JSON.stringify(result)],
+          lockOrder(batchId, index),
+        ),
+      );
     },
 
     async failTask(batchId: string, index: number, attempts: number, error: string, now: number): Promise<TaskEndResult | null> {
-      return ended(await db.query<EndedRow>(SQL.fail, [batchId, index, attempts, now, error]));
+      return ended(await laneOf(batchId).run<EndedRow>(SQL.fail, [batchId, index, attempts, now, error], lockOrder(batchId, index)));
     },
 
     async retryTask(
