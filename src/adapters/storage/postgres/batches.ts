@@ -1,9 +1,20 @@
 import type { LedgerEntryInput, LedgerWriteResult, OpenTaskRef, Page, PageRequest } from '../../../core/ports/storage-adapter.js';
 import type { BatchRecord, BatchSummary, BatchTask } from '../../../core/schemas/records.js';
 import { copyBatch, idTaken, numericCursor, pageLimit } from '../../../core/storage-kit/index.js';
-import { isUniqueViolation, type Database, type Queryable } from './database.js';
+import { isUniqueViolation, type Database, type Params, type Queryable } from './database.js';
 import type { Ledger } from './ledger.js';
-import { batchOf, num, summaryOfRow, TASK_COLUMNS, taskOf, taskRowsJson, type BatchRow, type TaskRow } from './rows.js';
+import {
+  batchOf,
+  entryOf,
+  num,
+  summaryOfRow,
+  TASK_COLUMNS,
+  taskOf,
+  taskRowsJson,
+  type BatchRow,
+  type LedgerRow,
+  type TaskRow,
+} from './rows.js';
 
 /**
  * Batches and their task rows: creating one together with its charge, and reading them. The task
@@ -18,18 +29,19 @@ export function createBatches(db: Database, ledger: Ledger) {
         (SELECT jsonb_agg(to_jsonb(t) ORDER BY t.idx) FROM ${tasks} t WHERE t.batch_id = b.batch_id) AS tasks
       FROM ${batches} b WHERE b.batch_id = $1`,
     exists: `SELECT 1 FROM ${batches} WHERE batch_id = $1`,
-    /** The batch row and every task row in one statement. */
-    insert: `WITH b AS (
+    /** The batch row and every task row in one statement (after `WITH`, parameters from `$first`). */
+    insert: (first: number, after = '') => `${after} b AS (
         INSERT INTO ${batches} (batch_id, username, total_tasks, completed_tasks, failed_tasks, status, created_at, updated_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+        SELECT ${Array.from({ length: 8 }, (_, i) => `$${first + i}`).join(', ')} ${after ? 'FROM entry' : ''}
         RETURNING batch_id
-      )
-      INSERT INTO ${tasks} (${TASK_COLUMNS})
-      SELECT b.batch_id, x.idx, x.prompt, x.params, x.status, x.progress, NULLIF(x.result, 'null'::jsonb), x.error, x.created_at,
-        x.attempts, x.started_at, x.completed_at, x.provider_request_id, x.lease_expires_at
-      FROM b, jsonb_to_recordset($9::jsonb) AS x(idx INTEGER, prompt TEXT, params JSONB, status TEXT, progress INTEGER, result JSONB,
-        error TEXT, created_at BIGINT, attempts INTEGER, started_at BIGINT, completed_at BIGINT, provider_request_id TEXT,
-        lease_expires_at BIGINT)`,
+      ), t AS (
+        INSERT INTO ${tasks} (${TASK_COLUMNS})
+        SELECT b.batch_id, x.idx, x.prompt, x.params, x.status, x.progress, NULLIF(x.result, 'null'::jsonb), x.error, x.created_at,
+          x.attempts, x.started_at, x.completed_at, x.provider_request_id, x.lease_expires_at
+        FROM b, jsonb_to_recordset($${first + 8}::jsonb) AS x(idx INTEGER, prompt TEXT, params JSONB, status TEXT, progress INTEGER,
+          result JSONB, error TEXT, created_at BIGINT, attempts INTEGER, started_at BIGINT, completed_at BIGINT,
+          provider_request_id TEXT, lease_expires_at BIGINT)
+      )`,
     task: `SELECT ${TASK_COLUMNS} FROM ${tasks} WHERE batch_id = $1 AND idx = $2`,
     page: `SELECT batch_id, username, total_tasks, completed_tasks, failed_tasks, status, created_at, updated_at FROM ${batches}
       WHERE username = $1 AND created_at < $2 ORDER BY created_at DESC LIMIT $3`,
@@ -39,6 +51,21 @@ export function createBatches(db: Database, ledger: Ledger) {
       ORDER BY b.created_at, b.batch_id, t.idx
       LIMIT $1`,
   };
+
+  const insertAlone = `WITH ${SQL.insert(1)} SELECT 1`;
+  /** After the ledger's `entry`: the batch is written only when the charge was. */
+  const insertAfterEntry = `${SQL.insert(9, ',')} SELECT * FROM entry`;
+  const batchParams = (batch: BatchRecord): Params => [
+    batch.batchId,
+    batch.username,
+    batch.totalTasks,
+    batch.completedTasks,
+    batch.failedTasks,
+    batch.status,
+    batch.createdAt,
+    batch.updatedAt,
+    taskRowsJson(batch),
+  ];
 
   async function loadBatch(batchId: string, on?: Queryable): Promise<BatchRecord | null> {
     const rows = await db.query<{ batch: BatchRow; tasks: TaskRow[] | null }>(SQL.batch, [batchId], on);
@@ -51,6 +78,12 @@ export function createBatches(db: Database, ledger: Ledger) {
     charge: LedgerEntryInput,
     now: number,
   ): Promise<LedgerWriteResult & { batch: BatchRecord }> {
+    const paid = { ...charge, reference: batch.batchId };
+    const fast = await ledger.tryFastEntry<LedgerRow>(paid, now, insertAfterEntry, batchParams(batch));
+    if (fast) {
+      const entry = entryOf(fast);
+      return { entry, balance: entry.balanceAfter, replayed: false, batch: copyBatch(batch) };
+    }
     try {
       return await db.transaction(async (client) => {
         const account = await ledger.lockAccount(client, charge.username);
@@ -62,22 +95,8 @@ export function createBatches(db: Database, ledger: Ledger) {
           return { ...replayed, batch: paidFor };
         }
         if ((await db.query(SQL.exists, [batch.batchId], client)).length > 0) throw idTaken(batch.batchId);
-        const written = await ledger.writeEntry(client, { ...charge, reference: batch.batchId }, account, now);
-        await db.query(
-          SQL.insert,
-          [
-            batch.batchId,
-            batch.username,
-            batch.totalTasks,
-            batch.completedTasks,
-            batch.failedTasks,
-            batch.status,
-            batch.createdAt,
-            batch.updatedAt,
-            taskRowsJson(batch),
-          ],
-          client,
-        );
+        const written = await ledger.writeEntry(client, paid, account, now);
+        await db.query(insertAlone, batchParams(batch), client);
         return { ...written, batch: copyBatch(batch) };
       });
     } catch (error) {
