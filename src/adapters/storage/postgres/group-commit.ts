@@ -1,28 +1,23 @@
-import type { QueryResultRow } from 'pg';
-import type { Database, Params } from './database.js';
+import type { Database } from './database.js';
+import type { TaskWrite, TaskWriteResult, TaskWrites } from './task-writes.js';
 
 interface Pending {
-  text: string;
-  params: Params;
-  /** Statements of one group run in this order, so every group takes its row locks in the same order. */
-  lockOrder: string;
-  resolve: (rows: QueryResultRow[]) => void;
+  write: TaskWrite;
+  resolve: (result: TaskWriteResult) => void;
   reject: (error: unknown) => void;
 }
 
 /**
- * Group commit for the task transitions: the statements callers start while a group is being
- * written go out together in the next group, one transaction, one WAL flush. Each statement keeps
- * its own meaning (it is still the one conditional UPDATE it was, run in turn inside the
- * transaction) and no promise settles before the COMMIT that holds its write, so a resolved write
- * is as durable as one committed alone. What a group saves is the flush: on a disk that syncs in
- * milliseconds, a worker's claims, progress writes and completions otherwise wait for one flush
- * each.
+ * Group commit for the task transitions: the writes callers start while a group is being written
+ * go out together in the next group, in one statement per kind (see `task-writes.ts`) and one
+ * transaction, so one WAL flush. Each write keeps its own meaning (a compare-and-set on its row)
+ * and no promise settles before the COMMIT that holds its write, so a resolved write is as durable
+ * as one committed alone. What a group saves is the flush and the round trips: on a disk that
+ * syncs in milliseconds, a worker's claims, progress writes and completions otherwise wait for one
+ * flush each.
  *
- * A group of one runs as a plain statement. When a group fails (a statement errors and aborts the
- * transaction), nothing of it was committed, and its statements run again one by one so that the
- * error reaches only its own caller. One group is in flight at a time; the pool's other
- * connections serve reads and credits meanwhile.
+ * When a group fails, nothing of it was committed; its writes then run one by one so that an
+ * error reaches only its own caller. One group is in flight at a time per instance.
  */
 export class GroupCommit {
   #queue: Pending[] = [];
@@ -31,19 +26,20 @@ export class GroupCommit {
 
   constructor(
     private readonly db: Database,
-    /** At most this many statements share one transaction. */
-    private readonly maxGroup = 200,
+    private readonly writes: TaskWrites,
+    /** At most this many writes share one transaction. */
+    private readonly maxGroup = 500,
   ) {}
 
-  /** Runs one statement in the next group and resolves with its rows once the group committed. */
-  run<R extends QueryResultRow>(text: string, params: Params, lockOrder: string): Promise<R[]> {
-    return new Promise<R[]>((resolve, reject) => {
-      this.#queue.push({ text, params, lockOrder, resolve: resolve as (rows: QueryResultRow[]) => void, reject });
+  /** Queues one write for the next group; resolves with its answer once the group committed. */
+  run(write: TaskWrite): Promise<TaskWriteResult> {
+    return new Promise<TaskWriteResult>((resolve, reject) => {
+      this.#queue.push({ write, resolve, reject });
       this.#schedule();
     });
   }
 
-  /** Resolves once every statement queued so far has been committed or rejected. */
+  /** Resolves once every write queued so far has been committed or rejected. */
   async drain(): Promise<void> {
     while (this.#queue.length > 0 || this.#running || this.#scheduled) await new Promise((resolve) => setImmediate(resolve));
   }
@@ -60,39 +56,30 @@ export class GroupCommit {
     if (group.length === 0) return;
     this.#running = true;
     try {
-      if (group.length === 1) await this.#alone(group[0]!);
-      else await this.#together(group);
+      await this.#write(group);
     } finally {
       this.#running = false;
       if (this.#queue.length > 0) this.#schedule();
     }
   }
 
-  async #together(group: Pending[]): Promise<void> {
-    // Stable: two statements about one task keep the order they were started in.
-    const ordered = group
-      .map((op, arrival) => ({ op, arrival }))
-      .sort((a, b) => (a.op.lockOrder < b.op.lockOrder ? -1 : a.op.lockOrder > b.op.lockOrder ? 1 : a.arrival - b.arrival))
-      .map(({ op }) => op);
-    let results: QueryResultRow[][];
+  async #write(group: Pending[]): Promise<void> {
+    const writes = group.map((p) => p.write);
+    let results: TaskWriteResult[];
     try {
-      results = await this.db.transaction(async (client) => {
-        const rows: QueryResultRow[][] = [];
-        for (const op of ordered) rows.push(await this.db.query(op.text, op.params, client));
-        return rows;
-      });
-    } catch {
-      await Promise.all(ordered.map((op) => this.#alone(op)));
+      // One statement is atomic alone; more share a transaction.
+      results =
+        this.writes.statementsFor(writes) === 1
+          ? await this.writes.writeAll(writes, this.db.pool)
+          : await this.db.transaction((client) => this.writes.writeAll(writes, client));
+    } catch (error) {
+      if (group.length === 1) {
+        group[0]!.reject(error);
+        return;
+      }
+      await Promise.all(group.map((p) => this.#write([p])));
       return;
     }
-    for (const [i, op] of ordered.entries()) op.resolve(results[i]!);
-  }
-
-  async #alone(op: Pending): Promise<void> {
-    try {
-      op.resolve(await this.db.query(op.text, op.params));
-    } catch (error) {
-      op.reject(error);
-    }
+    for (const [i, p] of group.entries()) p.resolve(results[i]!);
   }
 }
