@@ -9,8 +9,8 @@ interface Pending {
 
 /**
  * Group commit for the task transitions: the writes callers start while a group is being written
- * go out together in the next group, in one statement per kind (see `task-writes.ts`) and one
- * transaction, so one WAL flush. Each write keeps its own meaning (a compare-and-set on its row)
+ * go out together in the next group, in one statement (see `task-writes.ts`; a transaction of
+ * two or more when a task is named twice), so one WAL flush. Each write keeps its own meaning (a compare-and-set on its row)
  * and no promise settles before the COMMIT that holds its write, so a resolved write is as durable
  * as one committed alone. What a group saves is the flush and the round trips: on a disk that
  * syncs in milliseconds, a worker's claims, progress writes and completions otherwise wait for one

@@ -44,10 +44,13 @@ export type PostgresStorageOptions = PostgresConnection & {
 /**
  * Storage in PostgreSQL (node-postgres). Opening it creates the schema and applies the missing
  * migrations under an advisory lock, so several processes may open one database at once. Every
- * method is one statement (a conditional `UPDATE ... RETURNING`, data-modifying CTEs for a task
- * and its batch) or one transaction that locks the rows it reads before it writes (the account
- * row for a credit, the task row for a retry), so any number of processes on any number of hosts
- * may share the database. Credits survive what the database survives.
+ * method is one statement or one transaction that locks the rows it reads before it writes (the
+ * account row for a credit, the task row for a retry), so any number of processes on any number
+ * of hosts may share the database. Task transitions are compare-and-set writes (status and
+ * attempts must match) that move the batch row in the same statement; those started while
+ * another group is being written are group-committed, one statement and one WAL flush for many,
+ * none acknowledged before its commit. Every write waits for the flush: credits and tasks
+ * survive what the database survives.
  *
  * @example
  * const storage = await createPostgresStorage({ connectionString: process.env.DATABASE_URL! });

@@ -41,138 +41,118 @@ export interface Stages {
   done: number;
 }
 
-const KINDS = ['claim', 'progress', 'complete', 'fail'] as const;
-
 /**
- * Writes many task transitions with one statement per kind: the writes arrive as one JSON array
+ * Writes many task transitions in one statement: the writes arrive as one JSON array
  * (`jsonb_to_recordset`), and each is still a compare-and-set on its own row (`UPDATE ... FROM`
- * matching status and attempts). The batch rows move once per statement by the sum of their
- * tasks' changes. A task named twice goes into a second round, so each statement changes a row at
- * most once and a later write sees the earlier one, as if they ran one after another.
+ * matching status and attempts; a claim its expected status, every other write `processing`).
+ * Each batch row moves once, by the sum of its tasks' changes, and the last write that ends a
+ * batch's tasks says it closed the batch. A task named twice goes into a second round (a second
+ * statement), so a statement changes a row at most once and a later write sees the earlier one,
+ * as if they ran one after another.
  */
 export function createTaskWrites(db: Database, stages: Stages) {
   const tasks = db.table('tasks');
   const batches = db.table('batches');
-  const input = (columns: string) => `jsonb_to_recordset($1::jsonb) AS c(n INTEGER, batch_id TEXT COLLATE "C", idx INTEGER, ${columns})`;
-  const ending = (set: string, columns: string, completed: 0 | 1) => `WITH t AS (
-      UPDATE ${tasks} t SET ${set}, completed_at = c.now, lease_expires_at = NULL
-      FROM ${input(`attempts INTEGER, now BIGINT, ${columns}`)}
-      WHERE t.batch_id = ANY($2::text[]) AND t.batch_id = c.batch_id AND t.idx = c.idx AND t.status = 'processing' AND t.attempts = c.attempts
+  const ends = `c.kind IN ('complete', 'fail')`;
+  // $1 the writes, $2 their batch ids (so that the plan looks rows up by primary key: a join on the
+  // JSON alone may scan the whole table), $3–$5 the progress stages.
+  const SQL = `WITH t AS (
+      UPDATE ${tasks} t SET
+        status = CASE c.kind WHEN 'claim' THEN 'processing' WHEN 'complete' THEN 'completed' WHEN 'fail' THEN 'failed' ELSE t.status END,
+        attempts = CASE WHEN c.kind = 'claim' THEN t.attempts + 1 ELSE t.attempts END,
+        progress = CASE c.kind
+          WHEN 'claim' THEN GREATEST(t.progress, $3)
+          WHEN 'progress' THEN CASE WHEN c.progress > t.progress THEN LEAST(c.progress, $4) ELSE t.progress END
+          WHEN 'complete' THEN $5
+          ELSE t.progress END,
+        started_at = CASE WHEN c.kind = 'claim' THEN c.now ELSE t.started_at END,
+        lease_expires_at = CASE c.kind WHEN 'claim' THEN c.lease WHEN 'progress' THEN COALESCE(c.lease, t.lease_expires_at) ELSE NULL END,
+        provider_request_id = CASE WHEN c.kind = 'progress' AND c.set_request THEN c.request_id ELSE t.provider_request_id END,
+        result = CASE WHEN c.kind = 'complete' THEN c.result ELSE t.result END,
+        error = CASE c.kind WHEN 'complete' THEN NULL WHEN 'fail' THEN c.error ELSE t.error END,
+        completed_at = CASE WHEN ${ends} THEN c.now ELSE t.completed_at END
+      FROM jsonb_to_recordset($1::jsonb) AS c(n INTEGER, kind TEXT, batch_id TEXT COLLATE "C", idx INTEGER, status TEXT,
+        attempts INTEGER, now BIGINT, lease BIGINT, progress INTEGER, set_request BOOLEAN, request_id TEXT, result JSONB, error TEXT)
+      WHERE t.batch_id = ANY($2::text[]) AND t.batch_id = c.batch_id AND t.idx = c.idx
+        AND CASE WHEN c.kind = 'claim' THEN t.status = c.status AND (c.attempts IS NULL OR t.attempts = c.attempts)
+          ELSE t.status = 'processing' AND t.attempts = c.attempts END
       RETURNING ${TASK_COLUMNS.split(', ')
         .map((col) => `t.${col}`)
-        .join(', ')}, c.n, c.now AS at
+        .join(', ')}, c.n, c.kind, c.now AS at
     ), per_batch AS (
-      SELECT batch_id, count(*)::integer AS k, max(at) AS at, max(n) AS last FROM t GROUP BY batch_id
+      SELECT batch_id, count(*) FILTER (WHERE kind = 'complete')::integer AS done, count(*) FILTER (WHERE kind = 'fail')::integer AS failed,
+        bool_or(kind = 'claim') AS claimed, max(at) AS at, max(n) FILTER (WHERE kind IN ('complete', 'fail')) AS last_end
+      FROM t GROUP BY batch_id
     ), b AS (
       UPDATE ${batches} b SET
-        completed_tasks = b.completed_tasks + ${completed} * p.k,
-        failed_tasks = b.failed_tasks + ${1 - completed} * p.k,
-        status = CASE WHEN b.completed_tasks + b.failed_tasks + p.k >= b.total_tasks THEN 'completed' ELSE b.status END,
+        completed_tasks = b.completed_tasks + p.done,
+        failed_tasks = b.failed_tasks + p.failed,
+        status = CASE
+          WHEN p.done + p.failed > 0 AND b.completed_tasks + b.failed_tasks + p.done + p.failed >= b.total_tasks THEN 'completed'
+          WHEN p.claimed AND b.status = 'pending' THEN 'processing'
+          ELSE b.status END,
         updated_at = p.at
       FROM per_batch p WHERE b.batch_id = ANY($2::text[]) AND b.batch_id = p.batch_id
-      RETURNING b.*, p.last
+      RETURNING b.*, p.last_end
     )
     SELECT t.*, b.username AS b_username, b.total_tasks, b.completed_tasks, b.failed_tasks, b.status AS b_status,
-      b.created_at AS b_created_at, b.updated_at AS b_updated_at, (t.n = b.last AND b.status = 'completed') AS closed_batch
+      b.created_at AS b_created_at, b.updated_at AS b_updated_at,
+      (t.n = b.last_end AND b.status = 'completed') AS closed_batch
     FROM t JOIN b ON b.batch_id = t.batch_id`;
-
-  const SQL = {
-    claim: `WITH t AS (
-        UPDATE ${tasks} t SET status = 'processing', attempts = t.attempts + 1, progress = GREATEST(t.progress, $3),
-          started_at = c.now, lease_expires_at = c.lease
-        FROM ${input('status TEXT, attempts INTEGER, now BIGINT, lease BIGINT')}
-        WHERE t.batch_id = ANY($2::text[]) AND t.batch_id = c.batch_id AND t.idx = c.idx AND t.status = c.status AND (c.attempts IS NULL OR t.attempts = c.attempts)
-        RETURNING t.*, c.n
-      ), b AS (
-        UPDATE ${batches} b SET status = CASE WHEN b.status = 'pending' THEN 'processing' ELSE b.status END, updated_at = p.at
-        FROM (SELECT batch_id, max(started_at) AS at FROM t GROUP BY batch_id) p
-        WHERE b.batch_id = ANY($2::text[]) AND b.batch_id = p.batch_id
-      )
-      SELECT * FROM t`,
-    progress: `WITH t AS (
-        UPDATE ${tasks} t SET
-          progress = CASE WHEN c.progress > t.progress THEN LEAST(c.progress, $3) ELSE t.progress END,
-          provider_request_id = CASE WHEN c.set_request THEN c.request_id ELSE t.provider_request_id END,
-          lease_expires_at = COALESCE(c.lease, t.lease_expires_at)
-        FROM ${input('attempts INTEGER, progress INTEGER, set_request BOOLEAN, request_id TEXT, lease BIGINT, now BIGINT')}
-        WHERE t.batch_id = ANY($2::text[]) AND t.batch_id = c.batch_id AND t.idx = c.idx AND t.status = 'processing' AND t.attempts = c.attempts
-        RETURNING t.batch_id, c.n, c.now
-      ), b AS (
-        UPDATE ${batches} b SET updated_at = p.at
-        FROM (SELECT batch_id, max(now) AS at FROM t GROUP BY batch_id) p
-        WHERE b.batch_id = ANY($2::text[]) AND b.batch_id = p.batch_id
-      )
-      SELECT n FROM t`,
-    complete: ending(`status = 'completed', progress = $3, result = c.result, error = NULL`, 'result JSONB', 1),
-    fail: ending(`status = 'failed', error = c.error`, 'error TEXT', 0),
-  };
-  const stageOf = { claim: stages.claimed, progress: stages.runningCeiling, complete: stages.done, fail: null };
 
   /** The JSON object of one write, as the statement's record columns name it. */
   function recordOf(n: number, w: TaskWrite): Record<string, unknown> {
-    const { kind: _kind, batchId, index, ...rest } = w;
+    const { batchId, index, ...rest } = w;
     const fields: Record<string, unknown> = { n, batch_id: batchId, idx: index };
     for (const [key, value] of Object.entries(rest)) fields[key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)] = value;
     return fields;
   }
 
-  /** One statement for writes of one kind, each naming a different task; answers in their order. */
-  async function runKind(kind: TaskWrite['kind'], writes: TaskWrite[], on: Queryable): Promise<TaskWriteResult[]> {
-    // The batch ids again as an array: `= ANY($2)` makes the plan look the rows up by primary key
-    // (a join on the JSON records alone may scan the whole table).
+  /** One statement for writes that each name a different task; answers in their order. */
+  async function runRound(writes: TaskWrite[], on: Queryable): Promise<TaskWriteResult[]> {
     const batchIds = [...new Set(writes.map((w) => w.batchId))];
-    const params = [JSON.stringify(writes.map((w, n) => recordOf(n, w))), batchIds, ...(stageOf[kind] === null ? [] : [stageOf[kind]])];
-    const rows = await db.query<{ n: number }>(SQL[kind], params, on);
+    const params = [JSON.stringify(writes.map((w, n) => recordOf(n, w))), batchIds, stages.claimed, stages.runningCeiling, stages.done];
+    const rows = await db.query<EndedRow & { n: number }>(SQL, params, on);
     const byN = new Map(rows.map((row) => [row.n, row]));
-    return writes.map((_, n) => {
+    return writes.map((w, n) => {
       const row = byN.get(n);
-      if (kind === 'progress') return row !== undefined;
-      return (row as TaskRow | EndedRow | undefined) ?? null;
+      if (w.kind === 'progress') return row !== undefined;
+      return row ?? null;
     });
   }
 
+  /** The writes in rounds: each round names a task at most once, and keeps the order writes of one task came in. */
+  function roundsOf(writes: TaskWrite[]): Array<Array<{ write: TaskWrite; at: number }>> {
+    const rounds: Array<Array<{ write: TaskWrite; at: number }>> = [];
+    const seen = new Map<string, number>();
+    for (const [at, write] of writes.entries()) {
+      const key = `${write.batchId}\u0000${write.index}`;
+      const round = seen.get(key) ?? 0;
+      seen.set(key, round + 1);
+      if (!rounds[round]) rounds[round] = [];
+      rounds[round].push({ write, at });
+    }
+    return rounds;
+  }
+
   /**
-   * Writes every transition in as few statements as it can (on `client`, inside the caller's
-   * transaction, when there is more than one) and answers in the order given.
+   * Writes every transition, one statement per round (on `on`, inside the caller's transaction
+   * when there is more than one round), and answers in the order given.
    */
   async function writeAll(writes: TaskWrite[], on: Queryable | PoolClient): Promise<TaskWriteResult[]> {
     const results: TaskWriteResult[] = new Array(writes.length);
-    let remaining = writes.map((write, at) => ({ write, at }));
-    while (remaining.length > 0) {
-      const seen = new Set<string>();
-      const round: typeof remaining = [];
-      const later: typeof remaining = [];
-      for (const item of remaining) {
-        const key = `${item.write.batchId}\u0000${item.write.index}`;
-        (seen.has(key) ? later : round).push(item);
-        seen.add(key);
-      }
-      for (const kind of KINDS) {
-        const ofKind = round.filter((item) => item.write.kind === kind);
-        if (ofKind.length === 0) continue;
-        const answers = await runKind(
-          kind,
-          ofKind.map((item) => item.write),
-          on,
-        );
-        for (const [i, item] of ofKind.entries()) results[item.at] = answers[i]!;
-      }
-      remaining = later;
+    for (const round of roundsOf(writes)) {
+      const answers = await runRound(
+        round.map((item) => item.write),
+        on,
+      );
+      for (const [i, item] of round.entries()) results[item.at] = answers[i]!;
     }
     return results;
   }
 
   /** How many statements {@link writeAll} sends for these writes (one alone needs no transaction). */
-  function statementsFor(writes: TaskWrite[]): number {
-    const perTask = new Map<string, number>();
-    const kinds = new Set<string>();
-    for (const w of writes) {
-      const key = `${w.batchId}\u0000${w.index}`;
-      perTask.set(key, (perTask.get(key) ?? 0) + 1);
-      kinds.add(w.kind);
-    }
-    return Math.max(...perTask.values()) > 1 ? 2 : kinds.size;
-  }
+  const statementsFor = (writes: TaskWrite[]): number => roundsOf(writes).length;
 
   return { writeAll, statementsFor };
 }
