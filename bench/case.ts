@@ -15,7 +15,7 @@ export interface BenchResult {
 /** A benchmark case: runs itself and its baseline side by side and reports one result (or one per setting, e.g. per process count). */
 export interface BenchCase {
   name: string;
-  /** Cases that need a service (Redis) say so; the runner skips them with a notice when it is down. */
-  needs?: Array<'redis'>;
+  /** Cases that need a service (Redis, PostgreSQL) say so; the runner skips them with a notice when it is down. */
+  needs?: Array<'redis' | 'postgres'>;
   run(): Promise<BenchResult | BenchResult[]>;
 }

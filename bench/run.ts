@@ -23,6 +23,21 @@ async function redisUp(): Promise<boolean> {
   }
 }
 
+async function postgresUp(): Promise<boolean> {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test' });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
 function print(result: BenchResult): void {
   if (json) {
     console.log(JSON.stringify(result));
@@ -43,6 +58,10 @@ for (const benchCase of cases) {
   if (only && benchCase.name !== only) continue;
   if (benchCase.needs?.includes('redis') && !(await redisUp())) {
     console.error(`skipped ${benchCase.name}: no Redis on 127.0.0.1:6379`);
+    continue;
+  }
+  if (benchCase.needs?.includes('postgres') && !(await postgresUp())) {
+    console.error(`skipped ${benchCase.name}: no PostgreSQL answers on DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test)`);
     continue;
   }
   try {

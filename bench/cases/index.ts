@@ -1,5 +1,6 @@
 import type { BenchCase } from '../case.js';
 import { memoryEngineCase } from './memory-engine.js';
+import { postgresEngineCase } from './postgres-engine.js';
 import { providerLatencyPollingCase, providerLatencyWebhooksCase } from './provider-latency.js';
 import { redisEngineCase } from './redis-engine.js';
 import { scaleOutCase } from './scale-out.js';
@@ -10,6 +11,7 @@ export const cases: BenchCase[] = [
   memoryEngineCase,
   sqliteEngineCase,
   redisEngineCase,
+  postgresEngineCase,
   providerLatencyPollingCase,
   providerLatencyWebhooksCase,
   scaleOutCase,

@@ -7,9 +7,12 @@ import type { StorageAdapter } from '../../src/core/ports/storage-adapter.js';
 import { claimPending, grant, journalSum, seededBatch, tick } from '../../src/adapter-kit/index.js';
 import { raceChildren } from './children.js';
 import { openStorage, type StorageKind } from './processes/open-storage.js';
+import { dropSchema, postgresAvailable, uniqueSchema } from './postgres-server.js';
 import { deleteKeys, REDIS_URL, redisAvailable, uniquePrefix } from './redis-server.js';
 
 const redisUp = await redisAvailable();
+const postgresUp = await postgresAvailable();
+const schema = uniqueSchema('race');
 const dir = mkdtempSync(join(tmpdir(), 'igk-race-'));
 const redis = redisUp ? new Redis(REDIS_URL) : null;
 const prefix = uniquePrefix('race');
@@ -19,18 +22,19 @@ afterAll(async () => {
     await deleteKeys(redis, prefix);
     redis.disconnect();
   }
+  if (postgresUp) await dropSchema(schema);
 });
 
 function raceSuite(kind: StorageKind, target: string): void {
   describe(`${kind}, shared by several OS processes`, () => {
-    let storage: StorageAdapter;
-    const open = () => (storage ??= openStorage(kind, target));
+    let storage: StorageAdapter | undefined;
+    const open = async () => (storage ??= await openStorage(kind, target));
     afterAll(async () => {
       await storage?.close();
     });
 
     it('4 processes × 250 concurrent 1-credit charges against 500: exactly 500 succeed, balance 0, journal sums, no SQLITE_BUSY', async () => {
-      const s = open();
+      const s = await open();
       const user = `racer${process.pid}${kind}`;
       await s.applyLedgerEntry(grant(user, 500, 'g'), tick());
       const results = await raceChildren<{ ok: number; codes: Record<string, number> }>(
@@ -45,7 +49,7 @@ function raceSuite(kind: StorageKind, target: string): void {
     }, 120_000);
 
     it('two processes completing the same task: one result, counters bumped once', async () => {
-      const s = open();
+      const s = await open();
       const batch = await seededBatch(s, `twin${process.pid}${kind}`, ['a', 'b']);
       const task = await claimPending(s, batch.batchId, 0);
       const results = await raceChildren<{ won: boolean }>(
@@ -62,3 +66,4 @@ function raceSuite(kind: StorageKind, target: string): void {
 
 raceSuite('sqlite', join(dir, 'race.db'));
 describe.runIf(redisUp)('redis', () => raceSuite('redis', prefix));
+describe.runIf(postgresUp)('postgres', () => raceSuite('postgres', schema));

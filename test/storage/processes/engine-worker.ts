@@ -1,20 +1,20 @@
 /**
- * A child process of the restart-recovery test: an engine on a SQLite file with a slow offline
- * provider.
+ * A child process of the restart-recovery test: an engine on shared storage (a SQLite file or a
+ * PostgreSQL schema) with a slow offline provider.
  *
- *   tsx engine-worker.ts <file> submit <username> <batches>   grants, submits, runs until killed
- *   tsx engine-worker.ts <file> resume                        starts (recovering), runs until idle, exits
+ *   tsx engine-worker.ts <kind> <target> submit <username> <batches>   grants, submits, runs until killed
+ *   tsx engine-worker.ts <kind> <target> resume                        starts (recovering), runs until idle, exits
  *
  * Prints `submitted <ids JSON>`, then `completed <taskId>` per finished task, and `idle <JSON>` on resume.
  */
 import { createMemoryImageStore } from '../../../src/adapters/image-stores/memory/index.js';
 import { createOfflineProvider } from '../../../src/adapters/providers/offline/index.js';
-import { createSqliteStorage } from '../../../src/adapters/storage/sqlite/index.js';
 import { createEngine } from '../../../src/core/engine.js';
+import { openStorage, type StorageKind } from './open-storage.js';
 
-const [file, mode, username, batches] = process.argv.slice(2) as [string, string, string?, string?];
+const [kind, target, mode, username, batches] = process.argv.slice(2) as [StorageKind, string, string, string?, string?];
 const engine = createEngine({
-  storage: createSqliteStorage({ path: file }),
+  storage: await openStorage(kind, target),
   provider: createOfflineProvider({ size: 32, latencyMs: 250, pollsBeforeReady: 1, pollPolicy: { pollIntervalMs: 40, maxPolls: 40 } }),
   imageStore: createMemoryImageStore(),
   concurrency: 4,

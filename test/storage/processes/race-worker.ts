@@ -2,8 +2,8 @@
  * A child process of the multi-process race tests. Opens the shared storage, prints `ready`, waits
  * for `go` on stdin, runs its part at once, prints one JSON line with the outcome and exits.
  *
- *   tsx race-worker.ts <sqlite|redis> <file|prefix> charge <username> <count> <label>
- *   tsx race-worker.ts <sqlite|redis> <file|prefix> complete <batchId> <index> <attempts> <label>
+ *   tsx race-worker.ts <sqlite|redis|postgres> <file|prefix|schema> charge <username> <count> <label>
+ *   tsx race-worker.ts <sqlite|redis|postgres> <file|prefix|schema> complete <batchId> <index> <attempts> <label>
  */
 import { createInterface } from 'node:readline';
 import { isImageGenError } from '../../../src/core/errors/index.js';
@@ -12,7 +12,7 @@ import { openStorage, type StorageKind } from './open-storage.js';
 import { PROGRESS } from '../../../src/core/policy/progress.js';
 
 const [kind, target, mode, ...rest] = process.argv.slice(2) as [StorageKind, string, string, ...string[]];
-const storage = openStorage(kind, target);
+const storage = await openStorage(kind, target);
 
 async function run(): Promise<unknown> {
   if (mode === 'charge') {

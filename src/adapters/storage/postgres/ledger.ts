@@ -1,0 +1,153 @@
+import type { PoolClient, QueryResultRow } from 'pg';
+import { InsufficientCreditsError } from '../../../core/errors/insufficient-credits-error.js';
+import type { LedgerEntryInput, LedgerWriteResult, Page, PageRequest } from '../../../core/ports/storage-adapter.js';
+import type { LedgerEntry } from '../../../core/schemas/records.js';
+import { assertSameEntry, numericCursor, pageLimit } from '../../../core/storage-kit/index.js';
+import { sqlState, type Database, type Params } from './database.js';
+import { entryOf, num, type LedgerRow } from './rows.js';
+
+/** A user's account row, locked by the transaction that read it. */
+export interface LockedAccount {
+  username: string;
+  balance: number;
+}
+
+/**
+ * The credit journal. A write locks the user's account row first (`SELECT ... FOR UPDATE`), then
+ * looks up the idempotency key: a second writer of the same user waits for the first to commit
+ * and then sees its entry, so a key is applied once and replayed after. The balance moves in the
+ * same statement that appends the entry, guarded by `balance + amount >= 0`.
+ */
+export function createLedger(db: Database) {
+  const accounts = db.table('accounts');
+  const ledger = db.table('ledger');
+  /**
+   * `moved` and `entry`: the guarded balance move and the appended entry, parameters `$1`–`$8`
+   * (username, amount, kind, key, reference, reason, fingerprint, now). With `newKeyOnly` it also
+   * moves nothing when the key is in the journal — as of the statement's snapshot: a concurrent
+   * writer of the same key makes the entry's insert fail on `ledger_by_key` instead.
+   */
+  const entryCte = (newKeyOnly: boolean) => `moved AS (
+      UPDATE ${accounts} SET balance = balance + $2, last_seq = last_seq + 1
+      WHERE username = $1 AND balance + $2 >= 0
+        ${newKeyOnly ? `AND NOT EXISTS (SELECT 1 FROM ${ledger} WHERE username = $1 AND idempotency_key = $4::text)` : ''}
+      RETURNING balance, last_seq
+    ), entry AS (
+      INSERT INTO ${ledger} (username, seq, kind, amount, balance_after, idempotency_key, reference, reason, fingerprint, created_at)
+      SELECT $1, moved.last_seq, $3::text, $2, moved.balance, $4::text, $5::text, $6::text, $7::text, $8::bigint FROM moved
+      RETURNING *
+    )`;
+  const SQL = {
+    lock: `SELECT balance FROM ${accounts} WHERE username = $1 FOR UPDATE`,
+    open: `INSERT INTO ${accounts} (username, balance, last_seq) VALUES ($1, 0, 0) ON CONFLICT (username) DO NOTHING`,
+    entryByKey: `SELECT * FROM ${ledger} WHERE username = $1 AND idempotency_key = $2`,
+    /** Moves the balance and appends the entry with the next sequence number, or does nothing when it would go below 0. */
+    write: `WITH ${entryCte(false)} SELECT * FROM entry`,
+    balance: `SELECT balance FROM ${accounts} WHERE username = $1`,
+    page: `SELECT * FROM ${ledger} WHERE username = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3`,
+  };
+
+  /** Locks the user's account row (creating it at 0 first for a new user) for the rest of the transaction. */
+  async function lockAccount(client: PoolClient, username: string): Promise<LockedAccount> {
+    let rows = await db.query<{ balance: string }>(SQL.lock, [username], client);
+    if (rows.length === 0) {
+      await db.query(SQL.open, [username], client);
+      rows = await db.query<{ balance: string }>(SQL.lock, [username], client);
+    }
+    return { username, balance: num(rows[0]!.balance) };
+  }
+
+  /** The stored entry with that key (and its fingerprint); read after {@link lockAccount}, it is current. */
+  async function findEntry(client: PoolClient, username: string, key: string): Promise<LedgerRow | null> {
+    return (await db.query<LedgerRow>(SQL.entryByKey, [username, key], client))[0] ?? null;
+  }
+
+  /** The replay of a stored entry, after checking the request asks for the same one. */
+  function replay(row: LedgerRow, input: LedgerEntryInput, account: LockedAccount): LedgerWriteResult {
+    const entry = entryOf(row);
+    assertSameEntry(entry, row.fingerprint, input);
+    return { entry, balance: account.balance, replayed: true };
+  }
+
+  /** Appends a new entry on a locked account; throws `InsufficientCreditsError` (writing nothing) when it would overdraw. */
+  async function writeEntry(client: PoolClient, input: LedgerEntryInput, account: LockedAccount, now: number): Promise<LedgerWriteResult> {
+    const row = (await db.query<LedgerRow>(SQL.write, entryParams(input, now), client))[0];
+    if (!row) throw new InsufficientCreditsError(-input.amount, account.balance);
+    const entry = entryOf(row);
+    account.balance = entry.balanceAfter;
+    return { entry, balance: entry.balanceAfter, replayed: false };
+  }
+
+  /**
+   * The common case in one statement and one round trip, no lock taken first: a new key on an
+   * account that can pay, with `then` (more CTEs and a final SELECT over `entry`, parameters from
+   * `$9`) in the same statement. Null when it wrote nothing — the key exists, the credits are
+   * short, the account is new, or a unique constraint says another writer got there first — and
+   * the caller takes the locking path, which decides which of those it was.
+   */
+  async function tryFastEntry<R extends QueryResultRow>(
+    input: LedgerEntryInput,
+    now: number,
+    then = 'SELECT * FROM entry',
+    extra: Params = [],
+  ): Promise<R | null> {
+    try {
+      return (await db.query<R>(`WITH ${entryCte(true)} ${then}`, [...entryParams(input, now), ...extra]))[0] ?? null;
+    } catch (error) {
+      if (sqlState(error) === '23505') return null;
+      throw error;
+    }
+  }
+
+  return {
+    lockAccount,
+    tryFastEntry,
+    findEntry,
+    replay,
+    writeEntry,
+
+    async applyLedgerEntry(input: LedgerEntryInput, now: number): Promise<LedgerWriteResult> {
+      const fast = await tryFastEntry<LedgerRow>(input, now);
+      if (fast) {
+        const entry = entryOf(fast);
+        return { entry, balance: entry.balanceAfter, replayed: false };
+      }
+      return db.transaction(async (client) => {
+        const account = await lockAccount(client, input.username);
+        const existing = await findEntry(client, input.username, input.idempotencyKey);
+        return existing ? replay(existing, input, account) : writeEntry(client, input, account, now);
+      });
+    },
+    async getBalance(username: string): Promise<number> {
+      const rows = await db.query<{ balance: string }>(SQL.balance, [username]);
+      return rows[0] ? num(rows[0].balance) : 0;
+    },
+    async getLedgerEntry(username: string, idempotencyKey: string): Promise<LedgerEntry | null> {
+      const row = (await db.query<LedgerRow>(SQL.entryByKey, [username, idempotencyKey]))[0];
+      return row ? entryOf(row) : null;
+    },
+    async listLedger(username: string, page: PageRequest): Promise<Page<LedgerEntry>> {
+      const limit = pageLimit(page.limit);
+      const rows = await db.query<LedgerRow>(SQL.page, [username, numericCursor(page.cursor) ?? Number.MAX_SAFE_INTEGER, limit]);
+      const items = rows.map(entryOf);
+      const last = items.at(-1);
+      return { items, nextCursor: last && last.seq > 1 ? String(last.seq) : null };
+    },
+  };
+}
+
+/** The parameters `$1`–`$8` of an entry's statement. */
+function entryParams(input: LedgerEntryInput, now: number): Params {
+  return [
+    input.username,
+    input.amount,
+    input.kind,
+    input.idempotencyKey,
+    input.reference ?? null,
+    input.reason ?? null,
+    input.fingerprint ?? null,
+    now,
+  ];
+}
+
+export type Ledger = ReturnType<typeof createLedger>;

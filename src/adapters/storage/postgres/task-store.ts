@@ -1,0 +1,143 @@
+import type { LedgerWriteResult, TaskClaim, TaskCompletion, TaskEndResult, TaskRetry } from '../../../core/ports/storage-adapter.js';
+import type { BatchTask } from '../../../core/schemas/records.js';
+import { assertRetryOwner, taskNotFailed } from '../../../core/storage-kit/index.js';
+import type { Database } from './database.js';
+import { GroupCommit } from './group-commit.js';
+import type { Ledger } from './ledger.js';
+import { summaryOfRow, TASK_COLUMNS, taskOf, type TaskRow } from './rows.js';
+import { createTaskWrites, type EndedRow, type TaskWrite } from './task-writes.js';
+
+/** Groups of task writes in flight at once, each on its own connection. */
+const LANES = 4;
+
+/** A small, stable string hash (FNV-1a) to spread batches over the lanes. */
+function hashOf(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return hash >>> 0;
+}
+
+/**
+ * Task transitions. Claims, progress writes and ends are compare-and-set writes on the task row
+ * (status and attempts must match) that move the batch row in the same statement; they are
+ * group-committed (`group-commit.ts`, `task-writes.ts`). Of two transitions of one task the
+ * second waits for the first's row lock, re-checks its condition and matches nothing. A retry
+ * charges, so it is one transaction: account row, then task row, both locked, then the batch.
+ */
+export function createTaskStore(db: Database, ledger: Ledger) {
+  const writes = createTaskWrites(db);
+  // A batch's writes always go to the same lane, so two groups in flight never wait on each other's row locks.
+  const lanes = Array.from({ length: LANES }, () => new GroupCommit(db, writes));
+  const write = (w: TaskWrite) => lanes[hashOf(w.batchId) % LANES]!.run(w);
+  const tasks = db.table('tasks');
+  const batches = db.table('batches');
+
+  const SQL = {
+    lockTask: `SELECT ${TASK_COLUMNS} FROM ${tasks} WHERE batch_id = $1 AND idx = $2 FOR UPDATE`,
+    task: `SELECT ${TASK_COLUMNS} FROM ${tasks} WHERE batch_id = $1 AND idx = $2`,
+    /** Moves a failed task back to pending and reopens its batch, in one statement. */
+    reset: `WITH t AS (
+        UPDATE ${tasks} SET status = 'pending', progress = $3, result = NULL, error = NULL, provider_request_id = NULL,
+          lease_expires_at = NULL, completed_at = NULL
+        WHERE batch_id = $1 AND idx = $2 AND status = 'failed'
+        RETURNING ${TASK_COLUMNS}
+      ), b AS (
+        UPDATE ${batches} SET failed_tasks = failed_tasks - 1, status = 'processing', updated_at = $4
+        WHERE batch_id = $1 AND EXISTS (SELECT 1 FROM t)
+      )
+      SELECT * FROM t`,
+  };
+
+  function ended(row: EndedRow | null): TaskEndResult | null {
+    if (!row) return null;
+    const batch = summaryOfRow({
+      batch_id: row.batch_id,
+      username: row.b_username,
+      total_tasks: row.total_tasks,
+      completed_tasks: row.completed_tasks,
+      failed_tasks: row.failed_tasks,
+      status: row.b_status,
+      created_at: row.b_created_at,
+      updated_at: row.b_updated_at,
+    });
+    return { task: taskOf(row), batch, batchCompleted: row.closed_batch };
+  }
+
+  return {
+    /** Resolves once every task write started so far has been committed. */
+    async drain(): Promise<void> {
+      await Promise.all(lanes.map((lane) => lane.drain()));
+    },
+
+    async claimTask(batchId: string, index: number, claim: TaskClaim): Promise<BatchTask | null> {
+      const attempts = claim.expect.status === 'processing' ? claim.expect.attempts : null;
+      const row = (await write({
+        kind: 'claim',
+        batchId,
+        index,
+        status: claim.expect.status,
+        attempts,
+        now: claim.now,
+        lease: claim.leaseExpiresAt,
+        progress: claim.progress,
+      })) as TaskRow | null;
+      return row ? taskOf(row) : null;
+    },
+
+    async updateTaskProgress(
+      batchId: string,
+      index: number,
+      attempts: number,
+      update: { progress: number; providerRequestId?: string | null; leaseExpiresAt?: number; now: number },
+    ): Promise<boolean> {
+      return (await write({
+        kind: 'progress',
+        batchId,
+        index,
+        attempts,
+        progress: update.progress,
+        setRequest: update.providerRequestId !== undefined,
+        requestId: update.providerRequestId ?? null,
+        lease: update.leaseExpiresAt ?? null,
+        now: update.now,
+      })) as boolean;
+    },
+
+    async completeTask(
+      batchId: string,
+      index: number,
+      attempts: number,
+      completion: TaskCompletion,
+      now: number,
+    ): Promise<TaskEndResult | null> {
+      const { result, progress } = completion;
+      return ended((await write({ kind: 'complete', batchId, index, attempts, result, progress, now })) as EndedRow | null);
+    },
+
+    async failTask(batchId: string, index: number, attempts: number, error: string, now: number): Promise<TaskEndResult | null> {
+      return ended((await write({ kind: 'fail', batchId, index, attempts, error, now })) as EndedRow | null);
+    },
+
+    async retryTask(batchId: string, index: number, retry: TaskRetry, now: number): Promise<LedgerWriteResult & { task: BatchTask }> {
+      const { charge, progress } = retry;
+      assertRetryOwner(batchId, charge);
+      const taskId = `${batchId}:${index}`;
+      return db.transaction(async (client) => {
+        const account = await ledger.lockAccount(client, charge.username);
+        const existing = await ledger.findEntry(client, charge.username, charge.idempotencyKey);
+        if (existing) {
+          const replayed = ledger.replay(existing, charge, account);
+          const task = (await db.query<TaskRow>(SQL.task, [batchId, index], client))[0];
+          if (!task) throw taskNotFailed(taskId, 'missing');
+          return { ...replayed, task: taskOf(task) };
+        }
+        const task = (await db.query<TaskRow>(SQL.lockTask, [batchId, index], client))[0];
+        if (!task) throw taskNotFailed(taskId, 'missing');
+        if (task.status !== 'failed') throw taskNotFailed(taskId, task.status);
+        const written = await ledger.writeEntry(client, { ...charge, reference: taskId }, account, now);
+        const reset = (await db.query<TaskRow>(SQL.reset, [batchId, index, progress, now], client))[0]!;
+        return { ...written, task: taskOf(reset) };
+      });
+    },
+  };
+}
