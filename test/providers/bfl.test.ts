@@ -58,6 +58,7 @@ describe('bfl adapter', () => {
     ['Content Moderated', 'moderated_output', /withheld the generated image/],
     ['Task not found', 'not_found', /does not know this request/],
     ['Error', 'provider_error', /failed the generation/],
+    ['Failed', 'provider_error', /failed the generation/],
   ])('maps the status word %s to a failure with reason %s', async (word, reason, message) => {
     bfl([{ id: 'task-1', status: word }]);
     const error = await generate(createBflProvider({ apiKeys: 'k' })).catch((e) => e);

@@ -53,6 +53,7 @@ describe('fireworks adapter', () => {
     ['Content Moderated', 'moderated_output'],
     ['Task not found', 'not_found'],
     ['Error', 'provider_error'],
+    ['Failed', 'provider_error'],
   ])('maps %s to a %s failure', async (word, reason) => {
     fireworks([{ id: 'req-1', status: word }]);
     await expect(generate(createFireworksProvider({ apiKeys: 'k' }))).rejects.toMatchObject({ reason });

@@ -5,8 +5,9 @@ import { fromBase64, sniffImageType } from '../provider-kit/image-type.js';
 
 /**
  * The status body of BFL `get_result` and Fireworks' Kontext `get_result`: `status` is one of
- * `Task not found`, `Pending`, `Request Moderated`, `Content Moderated`, `Ready`, `Error`
- * (docs.bfl.ai get_result; docs.fireworks.ai "Get generated image from FLUX.1 Kontext"), the image
+ * `Task not found`, `Pending`, `Request Moderated`, `Content Moderated`, `Ready`, `Error`, `Failed`
+ * (docs.bfl.ai get_result; docs.fireworks.ai "Get generated image from FLUX.1 Kontext"; the official
+ * clients `@ai-sdk/black-forest-labs` and `@ai-sdk/fireworks` end on `Error` or `Failed`), the image
  * is `result.sample` (a signed URL, valid about 10 minutes) — Fireworks may answer `result.url` or
  * base64 — and `progress` is a hint while pending.
  */
@@ -48,6 +49,7 @@ export function mapFluxStatus(provider: string, body: unknown): ProviderStatus {
     case 'Task not found':
       return { state: 'failed', reason: 'not_found', message: `${provider} does not know this request (expired or never created)` };
     case 'Error':
+    case 'Failed':
       return { state: 'failed', reason: 'provider_error', message: `${provider} failed the generation${why(error ?? details)}` };
     default:
       // An unknown word is treated as still running; the poll budget bounds the wait.
