@@ -135,6 +135,14 @@ describe('bfl adapter', () => {
     expect(error.message).not.toMatch(/\ba\b.*\bb\b/);
   });
 
+  it('reads a 404 at submit as a wrong model path, not as an unknown request', async () => {
+    bfl([ready], { submit: () => new HttpResponse('Not Found', { status: 404 }) });
+    const error = await generate(createBflProvider({ apiKeys: 'k', model: 'flux-nope' })).catch((e) => e);
+    expect(error).toMatchObject({ code: 'provider_error', reason: 'provider_error' });
+    expect(error.message).toMatch(/no endpoint at \/v1\/flux-nope .*check the model name/);
+    expect(error.message).not.toMatch(/does not know this request/);
+  });
+
   it('reports a malformed answer as invalid_response, not a crash', async () => {
     bfl([{ unexpected: true }]);
     await expect(generate(createBflProvider({ apiKeys: 'k' }))).rejects.toMatchObject({ reason: 'invalid_response' });

@@ -57,7 +57,13 @@ export async function sendRequest(url: string, options: SendRequestOptions): Pro
     throw error;
   });
   if (!response.ok) {
-    throw new HttpStatusError(options.provider, response.status, snippet(text), parseRetryAfter(response.headers.get('retry-after')));
+    throw new HttpStatusError(
+      options.provider,
+      response.status,
+      snippet(text),
+      parseRetryAfter(response.headers.get('retry-after')),
+      new URL(url).pathname,
+    );
   }
   if (text.trim() === '') return { status: response.status, headers: response.headers, json: undefined };
   try {
