@@ -54,8 +54,9 @@ export function mapPrediction(body: unknown): ProviderStatus {
  * the safety checker's usual place, the generated image, is assumed and the message says so.
  */
 function moderated(text: string, logs: string): ProviderStatus {
-  const input = /Request Moderated/.test(logs) || (/\b(input|prompt)\b/i.test(text) && !/\boutput\b/i.test(text));
-  const output = /Content Moderated/.test(logs) || (/\boutput\b/i.test(text) && !/\b(input|prompt)\b/i.test(text));
+  const names = { input: /\b(input|prompt)\b/i.test(text), output: /\b(output|generated image|result)\b/i.test(text) };
+  const input = /Request Moderated/.test(logs) || (names.input && !names.output);
+  const output = /Content Moderated/.test(logs) || (names.output && !names.input);
   const detail = text.slice(0, 200);
   if (input && !output)
     return { state: 'failed', reason: 'moderated_input', message: `replicate's safety checker blocked the request (${detail})` };
