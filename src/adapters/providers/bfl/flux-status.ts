@@ -12,7 +12,9 @@ import { fromBase64, sniffImageType } from '../provider-kit/image-type.js';
  * base64 — and `progress` is a hint while pending.
  */
 const fluxStatusSchema = z.object({
-  status: z.string(),
+  status: z.string().optional(),
+  /** The official BFL client reads `state` where `status` is missing. */
+  state: z.string().optional(),
   result: z.unknown().optional(),
   progress: z.number().nullish(),
   details: z.unknown().optional(),
@@ -22,13 +24,14 @@ const fluxStatusSchema = z.object({
 /** Maps one FLUX status body to the port's status; a body that does not fit is a clear failure. */
 export function mapFluxStatus(provider: string, body: unknown): ProviderStatus {
   const parsed = fluxStatusSchema.safeParse(body);
-  if (!parsed.success) {
+  if (!parsed.success || (parsed.data.status ?? parsed.data.state) === undefined) {
     throw new ProviderError(
       'invalid_response',
       `${provider} answered a status without a "status" word: ${JSON.stringify(body)?.slice(0, 200)}`,
     );
   }
-  const { status, result, progress, details, error } = parsed.data;
+  const { result, progress, details, error } = parsed.data;
+  const status = parsed.data.status ?? parsed.data.state;
   switch (status) {
     case 'Ready':
       return { state: 'succeeded', output: resultOutput(provider, result) };
