@@ -9,7 +9,7 @@ export interface Captured {
   query: Record<string, string>;
   /** `Bearer`, `Key`, `x-key` (BFL's header) or null. */
   auth: string | null;
-  /** The media type without parameters (no multipart boundary). */
+  /** The media type of the body without parameters (no multipart boundary); null without a body. */
   contentType: string | null;
   /** Field name → `string`, `number`, `boolean`, `object`, `array` or `file` (multipart files). */
   shape: Record<string, string>;
@@ -66,7 +66,8 @@ async function capture(req: IncomingMessage): Promise<Captured> {
   for await (const chunk of req) chunks.push(chunk as Buffer);
   const raw = Buffer.concat(chunks);
   const url = new URL(req.url ?? '/', 'http://capture');
-  const contentType = req.headers['content-type']?.split(';')[0]?.trim().toLowerCase() ?? null;
+  // A content type on a GET without a body says nothing (the fal client sends one): not compared.
+  const contentType = raw.length ? (req.headers['content-type']?.split(';')[0]?.trim().toLowerCase() ?? null) : null;
   const authorization = req.headers.authorization;
   const auth = authorization ? (authorization.split(' ')[0] ?? null) : req.headers['x-key'] ? 'x-key' : null;
   const body: Record<string, unknown> = {};
