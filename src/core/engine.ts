@@ -97,7 +97,7 @@ export function createEngine(options: EngineOptions): Engine {
     if (!Number.isSafeInteger(price) || price < 0) throw new RangeError(`prices.${name} must be a whole number of 0 or more`);
   }
   const pollPolicy: PollPolicy = { ...DEFAULT_POLL_POLICY, ...options.provider.pollPolicy, ...options.pollPolicy };
-  const timeoutMs = options.taskTimeoutMs ?? pollPolicy.maxPolls * pollPolicy.pollIntervalMs + 30_000;
+  const timeoutMs = options.taskTimeoutMs ?? pollPolicy.maxPolls * pollPolicy.pollIntervalMs + (pollPolicy.submitTimeoutMs ?? 0) + 30_000;
   // A generation is aborted after timeoutMs; two more minutes cover fetching the input image,
   // moderation, the charge and the record. A key pending longer than that has no live request.
   const idempotency: IdempotencyPolicy = {

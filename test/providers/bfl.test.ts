@@ -1,6 +1,7 @@
 import { http, HttpResponse } from 'msw';
 import { describe, expect, it } from 'vitest';
 import { createBflProvider } from '../../src/adapters/providers/bfl/index.js';
+import { ASPECT_RATIOS } from '../../src/core/schemas/params.js';
 import { decodeRef } from '../../src/adapters/providers/provider-kit/request-ref.js';
 import { EDIT_INPUT, PNG, TEXT_INPUT, generate, memoryLogger, useMsw } from './harness.js';
 
@@ -58,6 +59,7 @@ describe('bfl adapter', () => {
     ['Content Moderated', 'moderated_output', /withheld the generated image/],
     ['Task not found', 'not_found', /does not know this request/],
     ['Error', 'provider_error', /failed the generation/],
+    ['Failed', 'provider_error', /failed the generation/],
   ])('maps the status word %s to a failure with reason %s', async (word, reason, message) => {
     bfl([{ id: 'task-1', status: word }]);
     const error = await generate(createBflProvider({ apiKeys: 'k' })).catch((e) => e);
@@ -134,6 +136,14 @@ describe('bfl adapter', () => {
     expect(error.message).not.toMatch(/\ba\b.*\bb\b/);
   });
 
+  it('reads a 404 at submit as a wrong model path, not as an unknown request', async () => {
+    bfl([ready], { submit: () => new HttpResponse('Not Found', { status: 404 }) });
+    const error = await generate(createBflProvider({ apiKeys: 'k', model: 'flux-nope' })).catch((e) => e);
+    expect(error).toMatchObject({ code: 'provider_error', reason: 'provider_error' });
+    expect(error.message).toMatch(/no endpoint at \/v1\/flux-nope .*check the model name/);
+    expect(error.message).not.toMatch(/does not know this request/);
+  });
+
   it('reports a malformed answer as invalid_response, not a crash', async () => {
     bfl([{ unexpected: true }]);
     await expect(generate(createBflProvider({ apiKeys: 'k' }))).rejects.toMatchObject({ reason: 'invalid_response' });
@@ -182,6 +192,25 @@ describe('bfl adapter', () => {
     expect(height % 16).toBe(0);
     expect(width / height).toBeCloseTo(16 / 9, 1);
   });
+
+  it.each(['flux-pro-1.1', 'flux-dev'])(
+    'puts every aspect ratio on the FLUX.1 grid for %s: multiples of 32 from 256 to 1440',
+    async (model) => {
+      const seen = bfl([ready]);
+      const provider = createBflProvider({ apiKeys: 'k', model });
+      for (const aspectRatio of ASPECT_RATIOS) await generate(provider, { ...TEXT_INPUT, aspectRatio });
+      for (const [i, aspectRatio] of ASPECT_RATIOS.entries()) {
+        const { width, height } = seen.submits[i]!.body;
+        for (const side of [width, height]) {
+          expect(side % 32, `${aspectRatio}: ${width}x${height}`).toBe(0);
+          expect(side).toBeGreaterThanOrEqual(256);
+          expect(side).toBeLessThanOrEqual(1440);
+        }
+        const [w, h] = aspectRatio.split(':').map(Number) as [number, number];
+        expect(Math.abs(width / height - w / h) / (w / h), aspectRatio).toBeLessThan(0.03);
+      }
+    },
+  );
 
   it('refuses webp before any call, naming the field', async () => {
     const seen = bfl([ready]);

@@ -36,6 +36,25 @@ function fal(
 }
 
 describe('fal adapter', () => {
+  it.each(['fal-ai/flux/dev', 'fal-ai/flux-pro/v1.1'])('sends the aspect ratio to %s as image_size', async (model) => {
+    const seen = fal([{ status: 'COMPLETED' }]);
+    const provider = createFalProvider({ apiKeys: 'k', model });
+    await generate(provider, { ...TEXT_INPUT, aspectRatio: '16:9' });
+    await generate(provider, { ...TEXT_INPUT, aspectRatio: '21:9' });
+    expect(seen.submits[0]).toMatchObject({ image_size: 'landscape_16_9' });
+    expect(seen.submits[0]).not.toHaveProperty('aspect_ratio');
+    const { width, height } = seen.submits[1].image_size;
+    expect(width / height).toBeCloseTo(21 / 9, 1);
+  });
+
+  it('edits with fal-ai/flux/dev/image-to-image: strength is how much changes (1 − image_prompt_strength)', async () => {
+    const seen = fal([{ status: 'COMPLETED' }]);
+    await generate(createFalProvider({ apiKeys: 'k', editModel: 'fal-ai/flux/dev/image-to-image' }), EDIT_INPUT);
+    expect(seen.urls[0]).toBe(`${Q}/fal-ai/flux/dev/image-to-image`);
+    expect(seen.submits[0]).toMatchObject({ image_url: expect.stringMatching(/^data:image\/png;base64,/) });
+    expect(seen.submits[0].strength).toBeCloseTo(0.3);
+  });
+
   it('submits to the queue with "Key" auth, walks IN_QUEUE → IN_PROGRESS → COMPLETED and fetches the result', async () => {
     const seen = fal([{ status: 'IN_QUEUE', queue_position: 2 }, { status: 'IN_PROGRESS' }, { status: 'COMPLETED' }]);
     const { image } = await generate(createFalProvider({ apiKeys: 'fal-key' }));

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { createFireworksProvider } from '../../src/adapters/providers/fireworks/index.js';
 import { EDIT_INPUT, PNG, TEXT_INPUT, generate, useMsw } from './harness.js';
 
-const BASE = 'https://api.fireworks.ai/inference/v1/workflows/accounts/fireworks/models/flux-kontext-pro';
+const MODELS = 'https://api.fireworks.ai/inference/v1/workflows/accounts/fireworks/models';
+const BASE = `${MODELS}/flux-kontext-pro`;
 const CDN = 'https://storage.example-cdn.com/out.png';
 const server = useMsw();
 
@@ -53,6 +54,7 @@ describe('fireworks adapter', () => {
     ['Content Moderated', 'moderated_output'],
     ['Task not found', 'not_found'],
     ['Error', 'provider_error'],
+    ['Failed', 'provider_error'],
   ])('maps %s to a %s failure', async (word, reason) => {
     fireworks([{ id: 'req-1', status: word }]);
     await expect(generate(createFireworksProvider({ apiKeys: 'k' }))).rejects.toMatchObject({ reason });
@@ -62,8 +64,38 @@ describe('fireworks adapter', () => {
     const seen = fireworks([{ status: 'Ready', result: { sample: CDN } }]);
     const provider = createFireworksProvider({ apiKeys: 'k' });
     await generate(provider, EDIT_INPUT);
-    expect(seen.submits[0].input_image).toBe(Buffer.from(PNG).toString('base64'));
+    // Fireworks' docs take "Base64 encoded image or URL"; @ai-sdk/fireworks sends a data URL: both accept that.
+    expect(seen.submits[0].input_image).toBe(`data:image/png;base64,${Buffer.from(PNG).toString('base64')}`);
     expect(provider.unsupported).toContain('image_prompt_strength');
+  });
+
+  it.each(['flux-1-schnell-fp8', 'flux-1-dev-fp8'])(
+    'runs %s on the synchronous text_to_image workflow and takes the image bytes it answers',
+    async (model) => {
+      const seen: Array<{ body: any; accept: string | null }> = [];
+      server.use(
+        http.post(`${MODELS}/${model}/text_to_image`, async ({ request }) => {
+          seen.push({ body: await request.json(), accept: request.headers.get('accept') });
+          return new HttpResponse(PNG, { headers: { 'content-type': 'image/png' } });
+        }),
+      );
+      const provider = createFireworksProvider({ apiKeys: 'k', model });
+      const { image } = await generate(provider);
+      expect(image).toEqual({ bytes: PNG, contentType: 'image/png' });
+      expect(seen[0]).toMatchObject({ accept: 'image/png', body: { prompt: 'a red fox', aspect_ratio: '16:9', seed: 7 } });
+      expect(provider.capabilities.imageToImage).toBe(false);
+    },
+  );
+
+  it('reads a CONTENT_FILTERED finish reason of text_to_image as a moderated output', async () => {
+    server.use(
+      http.post(
+        `${MODELS}/flux-1-schnell-fp8/text_to_image`,
+        () => new HttpResponse(PNG, { headers: { 'content-type': 'image/png', 'finish-reason': 'CONTENT_FILTERED' } }),
+      ),
+    );
+    const error = await generate(createFireworksProvider({ apiKeys: 'k', model: 'flux-1-schnell-fp8' })).catch((e) => e);
+    expect(error).toMatchObject({ reason: 'moderated_output' });
   });
 
   it("spreads generations over several keys, least busy first, within each key's limit", async () => {

@@ -341,7 +341,7 @@ const cases: AdapterCase[] = [
     checkRequest: (body, provider) => {
       expect(body).toMatchObject({
         prompt: 'make the fox blue',
-        input_image: INPUT_B64,
+        input_image: `data:image/png;base64,${INPUT_B64}`,
         aspect_ratio: '16:9',
         seed: 7,
         safety_tolerance: 2,

@@ -31,6 +31,42 @@ describe('openai adapter', () => {
     expect(form!.get('image[]')).toBeInstanceOf(Blob);
   });
 
+  it('makes dall-e-3 images: its own sizes, no output_format or moderation, the result from data[0].url', async () => {
+    let body: any;
+    const CDN = 'https://oaidalleapiprodscus.blob.core.windows.net/private/img.png';
+    server.use(
+      http.post(`${API}/images/generations`, async ({ request }) => {
+        body = await request.json();
+        return HttpResponse.json({ created: 1, data: [{ url: CDN, revised_prompt: 'a red fox' }] });
+      }),
+      http.get(CDN, ({ request }) =>
+        request.headers.get('authorization') ? new HttpResponse(null, { status: 403 }) : new HttpResponse(PNG),
+      ),
+    );
+    const provider = createOpenAiProvider({ apiKeys: 'k', model: 'dall-e-3' });
+    const { image } = await generate(provider);
+    expect(image.bytes).toEqual(PNG);
+    expect(body).toEqual({ model: 'dall-e-3', prompt: 'a red fox', n: 1, size: '1792x1024' });
+    expect(provider.capabilities).toMatchObject({ imageToImage: false, outputFormats: ['png'] });
+  });
+
+  it.each(['gpt-image-1-mini', 'dall-e-2'])('sends %s edits without input_fidelity, which it does not take', async (model) => {
+    let form: FormData | undefined;
+    server.use(http.post(`${API}/images/edits`, async ({ request }) => ((form = await request.formData()), ok())));
+    await generate(createOpenAiProvider({ apiKeys: 'k', model }), { ...EDIT_INPUT, aspectRatio: '1:1' });
+    expect(form!.get('model')).toBe(model);
+    expect(form!.has('input_fidelity')).toBe(false);
+  });
+
+  it('refuses dall-e-2 ratios other than 1:1 before any call, naming the field', async () => {
+    const provider = createOpenAiProvider({ apiKeys: 'k', model: 'dall-e-2' });
+    expect(provider.capabilities.aspectRatios).toEqual(['1:1']);
+    await expect(provider.submit(TEXT_INPUT, { signal: AbortSignal.timeout(1000) })).rejects.toMatchObject({
+      code: 'validation',
+      field: 'aspect_ratio',
+    });
+  });
+
   it('turns a moderation refusal into a moderated_input failure without retrying', async () => {
     let calls = 0;
     server.use(

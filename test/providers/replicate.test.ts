@@ -58,11 +58,30 @@ describe('replicate adapter', () => {
   it.each([
     [{ id: 'p1', status: 'failed', error: 'Prediction failed: flagged as sensitive (E005)' }, 'moderated_output'],
     [{ id: 'p1', status: 'failed', error: 'The input prompt was flagged as sensitive (E005)' }, 'moderated_input'],
+    [
+      { id: 'p1', status: 'failed', error: 'The input or output was flagged as sensitive. Please try again with different inputs. (E005)' },
+      'moderated_output',
+    ],
+    [
+      {
+        id: 'p1',
+        status: 'failed',
+        error: 'The input or output was flagged as sensitive. (E005)',
+        logs: 'Generation status: Request Moderated',
+      },
+      'moderated_input',
+    ],
     [{ id: 'p1', status: 'failed', error: 'CUDA error' }, 'provider_error'],
     [{ id: 'p1', status: 'canceled' }, 'provider_error'],
   ])('maps %j to %s', async (state, reason) => {
     replicate([state]);
     await expect(generate(createReplicateProvider({ apiKeys: 'k' }))).rejects.toMatchObject({ reason });
+  });
+
+  it('does not claim the input was refused when E005 says "the input or output"', async () => {
+    replicate([{ id: 'p1', status: 'failed', error: 'The input or output was flagged as sensitive. (E005)' }]);
+    const error = await generate(createReplicateProvider({ apiKeys: 'k' })).catch((e) => e);
+    expect(error.message).toMatch(/prompt, the input image or the generated image/);
   });
 
   it('honours Retry-After on 429 at create (cool-down) and retries 5xx polls', async () => {

@@ -47,6 +47,20 @@ export interface PollPolicy {
   maxPolls: number;
   /** @default 800 */
   pollIntervalMs: number;
+  /**
+   * How long the submit itself may take: synchronous APIs (OpenAI) answer the image at submit.
+   * Added to the task timeout. @default 0
+   */
+  submitTimeoutMs?: number;
+}
+
+/** Which inputs an adapter honours; what it refuses is refused before anything is charged. */
+export interface ProviderCapabilities {
+  imageToImage: boolean;
+  seed: boolean;
+  outputFormats: readonly OutputFormat[];
+  /** The aspect ratios it makes when it refuses the others; absent: every ratio (mapped to its nearest size). */
+  aspectRatios?: readonly AspectRatio[];
 }
 
 /**
@@ -57,8 +71,8 @@ export interface PollPolicy {
 export interface ProviderAdapter {
   readonly name: string;
   /** Which inputs it honours. */
-  readonly capabilities: { imageToImage: boolean; seed: boolean; outputFormats: readonly OutputFormat[] };
-  /** This provider's polling budget, when it differs from the engine's default. */
+  readonly capabilities: ProviderCapabilities;
+  /** This provider's own polling budget (from its documented behaviour); the host's `pollPolicy` overrides it. */
   readonly pollPolicy?: Partial<PollPolicy>;
   submit(input: GenerationInput, ctx: ProviderCallContext): Promise<SubmitResult>;
   poll(requestId: string, ctx: ProviderCallContext): Promise<ProviderStatus>;

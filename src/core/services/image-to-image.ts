@@ -41,7 +41,11 @@ export class ImageToImage implements SingleGenerationService {
     const params = toTaskParams(request);
     const strength = request.image_prompt_strength ?? DEFAULT_IMAGE_PROMPT_STRENGTH;
     const { deps } = this;
-    assertProviderSupports(deps.pipeline.provider, { outputFormat: params.output_format, imageToImage: true });
+    assertProviderSupports(deps.pipeline.provider, {
+      outputFormat: params.output_format,
+      imageToImage: true,
+      aspectRatio: params.aspect_ratio,
+    });
     return runSingleGeneration(
       deps,
       {

@@ -25,7 +25,7 @@ export class TextToImage implements SingleGenerationService {
     const request = parseOrThrow(generateRequestSchema, body);
     const params = toTaskParams(request);
     const { deps } = this;
-    assertProviderSupports(deps.pipeline.provider, { outputFormat: params.output_format });
+    assertProviderSupports(deps.pipeline.provider, { outputFormat: params.output_format, aspectRatio: params.aspect_ratio });
     return runSingleGeneration(
       deps,
       {

@@ -5,13 +5,16 @@ import { fromBase64, sniffImageType } from '../provider-kit/image-type.js';
 
 /**
  * The status body of BFL `get_result` and Fireworks' Kontext `get_result`: `status` is one of
- * `Task not found`, `Pending`, `Request Moderated`, `Content Moderated`, `Ready`, `Error`
- * (docs.bfl.ai get_result; docs.fireworks.ai "Get generated image from FLUX.1 Kontext"), the image
+ * `Task not found`, `Pending`, `Request Moderated`, `Content Moderated`, `Ready`, `Error`, `Failed`
+ * (docs.bfl.ai get_result; docs.fireworks.ai "Get generated image from FLUX.1 Kontext"; the official
+ * clients `@ai-sdk/black-forest-labs` and `@ai-sdk/fireworks` end on `Error` or `Failed`), the image
  * is `result.sample` (a signed URL, valid about 10 minutes) — Fireworks may answer `result.url` or
  * base64 — and `progress` is a hint while pending.
  */
 const fluxStatusSchema = z.object({
-  status: z.string(),
+  status: z.string().optional(),
+  /** The official BFL client reads `state` where `status` is missing. */
+  state: z.string().optional(),
   result: z.unknown().optional(),
   progress: z.number().nullish(),
   details: z.unknown().optional(),
@@ -21,13 +24,14 @@ const fluxStatusSchema = z.object({
 /** Maps one FLUX status body to the port's status; a body that does not fit is a clear failure. */
 export function mapFluxStatus(provider: string, body: unknown): ProviderStatus {
   const parsed = fluxStatusSchema.safeParse(body);
-  if (!parsed.success) {
+  if (!parsed.success || (parsed.data.status ?? parsed.data.state) === undefined) {
     throw new ProviderError(
       'invalid_response',
       `${provider} answered a status without a "status" word: ${JSON.stringify(body)?.slice(0, 200)}`,
     );
   }
-  const { status, result, progress, details, error } = parsed.data;
+  const { result, progress, details, error } = parsed.data;
+  const status = parsed.data.status ?? parsed.data.state;
   switch (status) {
     case 'Ready':
       return { state: 'succeeded', output: resultOutput(provider, result) };
@@ -48,6 +52,7 @@ export function mapFluxStatus(provider: string, body: unknown): ProviderStatus {
     case 'Task not found':
       return { state: 'failed', reason: 'not_found', message: `${provider} does not know this request (expired or never created)` };
     case 'Error':
+    case 'Failed':
       return { state: 'failed', reason: 'provider_error', message: `${provider} failed the generation${why(error ?? details)}` };
     default:
       // An unknown word is treated as still running; the poll budget bounds the wait.

@@ -2,10 +2,17 @@ import { encodeBase64 } from '../../../core/image-input/base64.js';
 import { z } from 'zod';
 import { ProviderError } from '../../../core/errors/provider-error.js';
 import type { GenerationInput, ProviderStatus, SubmitResult } from '../../../core/ports/provider-adapter.js';
-import { sizeFor } from '../provider-kit/aspect-ratio.js';
 import {
-  assertOutputFormat,
-  warnOnce,
+  checkInput,
+  familyOf,
+  gridSize,
+  onceWarner,
+  pollPolicyOf,
+  portCapabilities,
+  unsupportedList,
+  type ModelCapabilities,
+} from '../provider-kit/model-capabilities.js';
+import {
   resultDownloader,
   providerHttpFor,
   type CommonProviderOptions,
@@ -15,6 +22,7 @@ import {
 import { decodeRef, encodeRef } from '../provider-kit/request-ref.js';
 import { sendRequest } from '../provider-kit/send-request.js';
 import { mapFluxStatus } from './flux-status.js';
+import { BFL_MODELS } from './models.js';
 
 /** BFL's documented base URLs: the global one routes across clusters and needs `polling_url`. */
 export const BFL_REGIONS = { global: 'https://api.bfl.ai', eu: 'https://api.eu.bfl.ai', us: 'https://api.us.bfl.ai' } as const;
@@ -41,7 +49,8 @@ const submitSchema = z.object({ id: z.string().min(1), polling_url: z.string().u
  * `{ id, polling_url }`; the adapter polls `polling_url` (required on the global endpoint) until
  * `Ready`, then copies `result.sample` (a URL valid about 10 minutes). The stored request id
  * carries the polling URL and the key's fingerprint, so another process can finish the poll.
- * BFL has no cancel endpoint; `cancel` only frees the key. Output: png or jpeg.
+ * BFL has no cancel endpoint; `cancel` only frees the key. Output: png or jpeg. The body is shaped
+ * per model family from {@link BFL_MODELS}.
  */
 export function createBflProvider(options: BflProviderOptions): HttpProviderAdapter {
   const name = 'bfl';
@@ -51,33 +60,23 @@ export function createBflProvider(options: BflProviderOptions): HttpProviderAdap
   const base = new URL(baseUrl);
   const pollingHosts = [...(options.pollingHosts ?? ['bfl.ai', 'bfl.ml']), base.hostname];
   const http = providerHttpFor(name, options, 24);
-  const warned = new Set<string>();
-  const formats = ['png', 'jpeg'] as const;
-  const unsupported = ['output_format webp', ...(isUltra(editModel) ? [] : ['image_prompt_strength'])];
+  const warn = onceWarner(options.logger, name);
+  const text = familyOf(BFL_MODELS, model);
+  const edit = familyOf(BFL_MODELS, editModel);
 
-  function body(input: GenerationInput): Record<string, unknown> {
-    const target = input.inputImage ? editModel : model;
+  /** The request body, shaped by the target model's family (see {@link BFL_MODELS}). */
+  function body(input: GenerationInput, family: ModelCapabilities): Record<string, unknown> {
     const out: Record<string, unknown> = {
       prompt: input.prompt,
       output_format: input.outputFormat,
       safety_tolerance: Math.min(options.safetyTolerance ?? 2, input.inputImage ? 2 : 6),
     };
-    if (input.seed !== null) out.seed = input.seed;
-    // Kontext and Ultra take `aspect_ratio`; the other models take width/height (multiples of 16).
-    if (isKontext(target) || isUltra(target)) out.aspect_ratio = input.aspectRatio;
-    else Object.assign(out, sizeFor(input.aspectRatio));
-    if (input.inputImage) {
-      const image = encodeBase64(input.inputImage.bytes);
-      if (isUltra(target)) {
-        out.image_prompt = image;
-        out.image_prompt_strength = input.imagePromptStrength ?? 0.5;
-      } else if (isKontext(target) || target.startsWith('flux-2')) {
-        out.input_image = image;
-        if (input.imagePromptStrength !== undefined) warnOnce(options.logger, warned, name, `image_prompt_strength on ${target}`);
-      } else {
-        out.image_prompt = image;
-        if (input.imagePromptStrength !== undefined) warnOnce(options.logger, warned, name, `image_prompt_strength on ${target}`);
-      }
+    if (input.seed !== null && family.seed) out.seed = input.seed;
+    if (family.size.kind === 'aspect_ratio') out.aspect_ratio = input.aspectRatio;
+    else if (family.size.kind === 'grid') Object.assign(out, gridSize(input.aspectRatio, family.size.grid));
+    if (input.inputImage && family.inputImage) {
+      out[family.inputImage.field] = encodeBase64(input.inputImage.bytes);
+      if (family.strength) out[family.strength.field] = input.imagePromptStrength ?? 0.5;
     }
     if (options.webhook) {
       out.webhook_url = options.webhook.url;
@@ -99,15 +98,16 @@ export function createBflProvider(options: BflProviderOptions): HttpProviderAdap
 
   return {
     name,
-    capabilities: { imageToImage: true, seed: true, outputFormats: formats },
-    unsupported,
-    ...(options.pollPolicy ? { pollPolicy: options.pollPolicy } : {}),
+    capabilities: portCapabilities(text, edit),
+    unsupported: unsupportedList(text, edit),
+    pollPolicy: { ...pollPolicyOf([text, edit]), ...options.pollPolicy },
     keyStats: () => http.pool.stats(),
 
     async submit(input, ctx): Promise<SubmitResult> {
-      assertOutputFormat(name, input, formats);
       const target = input.inputImage ? editModel : model;
-      const payload = body(input);
+      const family = input.inputImage ? edit : text;
+      checkInput(name, family, input, warn);
+      const payload = body(input, family);
       const { value, lease } = await http.start(ctx.signal, async (lease) => {
         const response = await sendRequest(`${baseUrl}/v1/${target}`, {
           provider: name,
@@ -153,12 +153,4 @@ export function createBflProvider(options: BflProviderOptions): HttpProviderAdap
 
     download: resultDownloader(name, base.origin, options),
   };
-}
-
-function isKontext(model: string): boolean {
-  return model.includes('kontext');
-}
-
-function isUltra(model: string): boolean {
-  return model.includes('ultra');
 }

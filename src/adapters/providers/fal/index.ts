@@ -2,8 +2,15 @@ import { z } from 'zod';
 import { ProviderError } from '../../../core/errors/provider-error.js';
 import type { GenerationInput, ProviderStatus, SubmitResult } from '../../../core/ports/provider-adapter.js';
 import {
-  assertOutputFormat,
-  warnOnce,
+  checkInput,
+  familyOf,
+  gridSize,
+  onceWarner,
+  pollPolicyOf,
+  portCapabilities,
+  unsupportedList,
+} from '../provider-kit/model-capabilities.js';
+import {
   resultDownloader,
   providerHttpFor,
   type CommonProviderOptions,
@@ -15,6 +22,7 @@ import { toDataUrl } from '../provider-kit/image-type.js';
 import { decodeRef, encodeRef } from '../provider-kit/request-ref.js';
 import { sendRequest } from '../provider-kit/send-request.js';
 import { mapFalError, mapFalQueueStatus, mapFalResult } from './fal-status.js';
+import { FAL_MODELS, type FalModel } from './models.js';
 
 export interface FalProviderOptions extends CommonProviderOptions {
   /** Text-to-image endpoint id. @default 'fal-ai/flux-pro/kontext/text-to-image' */
@@ -36,6 +44,7 @@ const submitSchema = z.object({ request_id: z.string().min(1), response_url: z.s
  * answers `request_id` and `response_url`; `GET <response_url>/status` says IN_QUEUE, IN_PROGRESS
  * or COMPLETED; `GET <response_url>` is the result; `PUT <response_url>/cancel` cancels. The
  * stored request id carries `response_url` (the endpoint's app path) and the key's fingerprint.
+ * The input is shaped per endpoint family from {@link FAL_MODELS}.
  */
 export function createFalProvider(options: FalProviderOptions): HttpProviderAdapter {
   const name = 'fal';
@@ -44,24 +53,24 @@ export function createFalProvider(options: FalProviderOptions): HttpProviderAdap
   const queueUrl = (options.queueUrl ?? 'https://queue.fal.run').replace(/\/+$/, '');
   const queue = new URL(queueUrl);
   const http = providerHttpFor(name, options, 10);
-  const formats = ['png', 'jpeg'] as const;
-  const warned = new Set<string>();
+  const warn = onceWarner(options.logger, name);
+  const text = familyOf(FAL_MODELS, model);
+  const edit = familyOf(FAL_MODELS, editModel);
   const auth = (key: string) => ({ authorization: `Key ${key}` });
 
-  function body(input: GenerationInput): Record<string, unknown> {
-    const out: Record<string, unknown> = {
-      prompt: input.prompt,
-      aspect_ratio: input.aspectRatio,
-      output_format: input.outputFormat,
-      num_images: 1,
-      safety_tolerance: options.safetyTolerance ?? '2',
-    };
-    if (input.seed !== null) out.seed = input.seed;
-    if (input.inputImage) {
+  /** The input of the endpoint, shaped by its family (see {@link FAL_MODELS}). */
+  function body(input: GenerationInput, family: FalModel): Record<string, unknown> {
+    const out: Record<string, unknown> = { prompt: input.prompt, output_format: input.outputFormat, num_images: 1 };
+    const { size } = family;
+    if (size.kind === 'aspect_ratio') out.aspect_ratio = input.aspectRatio;
+    else if (size.kind === 'image_size') out.image_size = size.presets[input.aspectRatio] ?? gridSize(input.aspectRatio, size.grid);
+    if (family.safetyTolerance) out.safety_tolerance = options.safetyTolerance ?? '2';
+    if (input.seed !== null && family.seed) out.seed = input.seed;
+    if (input.inputImage && family.inputImage) {
       // fal accepts data URIs wherever it takes a file URL.
-      out.image_url = toDataUrl(input.inputImage.bytes, input.inputImage.contentType);
-      if (input.imagePromptStrength !== undefined)
-        warnOnce(options.logger, warned, name, 'image_prompt_strength (Kontext follows the prompt)');
+      out[family.inputImage.field] = toDataUrl(input.inputImage.bytes, input.inputImage.contentType);
+      const strength = input.imagePromptStrength ?? 0.5;
+      if (family.strength) out[family.strength.field] = family.strength.scale === 'keep' ? strength : 1 - strength;
     }
     return out;
   }
@@ -99,16 +108,17 @@ export function createFalProvider(options: FalProviderOptions): HttpProviderAdap
 
   return {
     name,
-    capabilities: { imageToImage: true, seed: true, outputFormats: formats },
-    unsupported: ['output_format webp', 'image_prompt_strength'],
-    ...(options.pollPolicy ? { pollPolicy: options.pollPolicy } : {}),
+    capabilities: portCapabilities(text, edit.inputImage ? edit : null),
+    unsupported: unsupportedList(text, edit.inputImage ? edit : null),
+    pollPolicy: { ...pollPolicyOf([text, edit]), ...options.pollPolicy },
     keyStats: () => http.pool.stats(),
 
     async submit(input, ctx): Promise<SubmitResult> {
-      assertOutputFormat(name, input, formats);
       const endpoint = input.inputImage ? editModel : model;
+      const family = input.inputImage ? edit : text;
+      checkInput(name, family, input, warn);
       const url = `${queueUrl}/${endpoint}${options.webhook ? `?fal_webhook=${encodeURIComponent(options.webhook.url)}` : ''}`;
-      const payload = body(input);
+      const payload = body(input, family);
       const { value, lease } = await http.start(ctx.signal, async (lease) => {
         const response = await sendRequest(url, { provider: name, headers: auth(lease.key), body: payload, signal: ctx.signal });
         const parsed = submitSchema.safeParse(response.json);

@@ -5,12 +5,15 @@ export class HttpStatusError extends Error {
   readonly retryAfterMs: number | undefined;
   /** The start of the response body, for the error message. */
   readonly bodySnippet: string;
-  constructor(provider: string, status: number, bodySnippet: string, retryAfterMs?: number) {
+  /** The path that was called (no query string, so no id or key). */
+  readonly path: string | undefined;
+  constructor(provider: string, status: number, bodySnippet: string, retryAfterMs?: number, path?: string) {
     super(`${provider} answered HTTP ${status}${bodySnippet ? `: ${bodySnippet}` : ''}`);
     this.name = 'HttpStatusError';
     this.status = status;
     this.bodySnippet = bodySnippet;
     this.retryAfterMs = retryAfterMs;
+    this.path = path;
   }
 }
 

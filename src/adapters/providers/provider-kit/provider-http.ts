@@ -76,7 +76,7 @@ export class ProviderHttp {
     } catch (error) {
       (lease as KeyLease | null)?.release('failure');
       if (signal.aborted) throw signal.reason;
-      throw this.toProviderError(error);
+      throw this.toProviderError(error, 'submit');
     }
   }
 
@@ -158,14 +158,22 @@ export class ProviderHttp {
     }
   }
 
-  /** Maps transport failures to {@link ProviderError}s with a message a person can act on. */
-  toProviderError(error: unknown): unknown {
+  /**
+   * Maps transport failures to {@link ProviderError}s with a message a person can act on. A 404
+   * at submit means the endpoint (the model path) does not exist; later it means the request.
+   */
+  toProviderError(error: unknown, phase: 'submit' | 'follow' = 'follow'): unknown {
     if (isImageGenError(error)) return error;
     const provider = this.provider;
     if (error instanceof HttpStatusError) {
       if (error.status === 401 || error.status === 403)
         return new ProviderError('unauthorized', `${provider} rejected the API key (HTTP ${error.status})`);
       if (error.status === 402) return new ProviderError('provider_error', `${provider} reports the account is out of credits (HTTP 402)`);
+      if (error.status === 404 && phase === 'submit')
+        return new ProviderError(
+          'provider_error',
+          `${provider} has no endpoint at ${error.path ?? 'this path'} (HTTP 404${error.bodySnippet ? `: ${error.bodySnippet}` : ''}); check the model name the adapter was configured with`,
+        );
       if (error.status === 404) return new ProviderError('not_found', `${provider} does not know this request (HTTP 404)`);
       if (error.status === 429)
         return new ProviderError('provider_error', `${provider} kept rate limiting the request (HTTP 429) after retries`);

@@ -57,7 +57,13 @@ export async function sendRequest(url: string, options: SendRequestOptions): Pro
     throw error;
   });
   if (!response.ok) {
-    throw new HttpStatusError(options.provider, response.status, snippet(text), parseRetryAfter(response.headers.get('retry-after')));
+    throw new HttpStatusError(
+      options.provider,
+      response.status,
+      snippet(text),
+      parseRetryAfter(response.headers.get('retry-after')),
+      new URL(url).pathname,
+    );
   }
   if (text.trim() === '') return { status: response.status, headers: response.headers, json: undefined };
   try {
@@ -80,4 +86,49 @@ async function readText(response: Response, maxBytes: number, provider: string):
 export function snippet(text: string): string {
   const line = text.replace(/\s+/g, ' ').trim();
   return line.length > 200 ? `${line.slice(0, 200)}…` : line;
+}
+
+/**
+ * One HTTP exchange whose successful answer is an image (synchronous APIs such as Fireworks'
+ * `text_to_image`): JSON in, bytes out, capped at `maxBodyBytes` (default 32 MiB). Errors as
+ * {@link sendRequest}.
+ */
+export async function sendForBytes(
+  url: string,
+  options: SendRequestOptions & { accept: string },
+): Promise<{ bytes: Uint8Array; headers: Headers }> {
+  const timeout = AbortSignal.timeout(options.timeoutMs ?? 30_000);
+  const signal = AbortSignal.any([options.signal, timeout]);
+  const maxBytes = options.maxBodyBytes ?? 32 * 1024 * 1024;
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method: 'POST',
+      headers: { ...options.headers, accept: options.accept, 'content-type': 'application/json' },
+      body: JSON.stringify(options.body),
+      signal,
+      redirect: 'error',
+    });
+  } catch (error) {
+    if (options.signal.aborted) throw options.signal.reason;
+    if (timeout.aborted) throw new NetworkError(options.provider, new Error(`no answer within ${options.timeoutMs ?? 30_000} ms`));
+    throw new NetworkError(options.provider, error);
+  }
+  if (!response.ok) {
+    const text = await readText(response, 64 * 1024, options.provider).catch(() => '');
+    throw new HttpStatusError(
+      options.provider,
+      response.status,
+      snippet(text),
+      parseRetryAfter(response.headers.get('retry-after')),
+      new URL(url).pathname,
+    );
+  }
+  try {
+    return { bytes: await readCapped(response.body, maxBytes), headers: response.headers };
+  } catch (error) {
+    if (options.signal.aborted) throw options.signal.reason;
+    if (error instanceof StreamTooLargeError) throw new Error(`${options.provider} answered an image over ${maxBytes} bytes`);
+    throw error;
+  }
 }

@@ -2,9 +2,8 @@ import { z } from 'zod';
 import { ProviderError } from '../../../core/errors/provider-error.js';
 import type { GenerationInput, ProviderStatus, SubmitResult } from '../../../core/ports/provider-adapter.js';
 import type { OutputFormat } from '../../../core/schemas/params.js';
+import { checkInput, familyOf, onceWarner, portCapabilities, unsupportedList } from '../provider-kit/model-capabilities.js';
 import {
-  assertOutputFormat,
-  warnOnce,
   resultDownloader,
   providerHttpFor,
   type CommonProviderOptions,
@@ -16,6 +15,7 @@ import type { KeyLease } from '../provider-kit/key-pool.js';
 import { decodeRef, encodeRef } from '../provider-kit/request-ref.js';
 import { sendRequest } from '../provider-kit/send-request.js';
 import { mapPrediction } from './replicate-status.js';
+import { REPLICATE_MODELS, type ReplicateModel } from './models.js';
 
 export interface ReplicateProviderOptions extends CommonProviderOptions {
   /** `owner/name` of an official model (`POST /models/<owner>/<name>/predictions`). @default 'black-forest-labs/flux-kontext-pro' */
@@ -50,8 +50,8 @@ export function createReplicateProvider(options: ReplicateProviderOptions): Http
   const baseUrl = (options.baseUrl ?? 'https://api.replicate.com/v1').replace(/\/+$/, '');
   const base = new URL(baseUrl);
   const http = providerHttpFor(name, options, 10);
-  const formats = options.outputFormats ?? (['png', 'jpeg'] as const);
-  const warned = new Set<string>();
+  const warn = onceWarner(options.logger, name);
+  const family = withOverrides(familyOf(REPLICATE_MODELS, model), options);
   const auth = (key: string) => ({ authorization: `Bearer ${key}` });
 
   async function imageInput(input: GenerationInput, lease: KeyLease, signal: AbortSignal): Promise<string> {
@@ -65,37 +65,42 @@ export function createReplicateProvider(options: ReplicateProviderOptions): Http
     return parsed.data.urls.get;
   }
 
+  /** The prediction input, shaped by the model's family (see {@link REPLICATE_MODELS}). */
   async function predictionInput(input: GenerationInput, lease: KeyLease, signal: AbortSignal): Promise<Record<string, unknown>> {
     const out: Record<string, unknown> = {
       ...options.extraInput,
       prompt: input.prompt,
-      aspect_ratio: input.inputImage ? 'match_input_image' : input.aspectRatio,
+      aspect_ratio: input.inputImage && family.editAspectRatio ? family.editAspectRatio : input.aspectRatio,
       // Replicate's FLUX models spell JPEG "jpg".
       output_format: input.outputFormat === 'jpeg' ? 'jpg' : input.outputFormat,
     };
-    if (input.seed !== null) out.seed = input.seed;
-    if (input.inputImage) {
-      out[options.imageInputName ?? 'input_image'] = await imageInput(input, lease, signal);
-      if (input.imagePromptStrength !== undefined)
-        warnOnce(options.logger, warned, name, 'image_prompt_strength (set a model-specific field in extraInput)');
-      if (input.aspectRatio !== '1:1') warnOnce(options.logger, warned, name, 'aspect_ratio on edits (the output matches the input image)');
+    if (input.seed !== null && family.seed) out.seed = input.seed;
+    if (input.inputImage && family.inputImage) {
+      out[family.inputImage.field] = await imageInput(input, lease, signal);
+      const strength = input.imagePromptStrength ?? 0.5;
+      if (family.strength) out[family.strength.field] = family.strength.scale === 'keep' ? strength : 1 - strength;
     }
     return out;
   }
 
+  function check(input: GenerationInput): void {
+    checkInput(name, family, input, warn);
+    if (input.inputImage && family.editAspectRatio && input.aspectRatio !== '1:1')
+      warn('aspect_ratio on edits (the output matches the input image)');
+  }
+
   return {
     name,
-    capabilities: { imageToImage: true, seed: true, outputFormats: formats },
+    capabilities: portCapabilities(family, family.inputImage ? family : null),
     unsupported: [
-      'image_prompt_strength',
-      'aspect_ratio on edits',
-      ...(['png', 'jpeg', 'webp'] as const).filter((f) => !formats.includes(f)).map((f) => `output_format ${f}`),
+      ...unsupportedList(family, family.inputImage ? family : null),
+      ...(family.editAspectRatio ? ['aspect_ratio on edits'] : []),
     ],
-    ...(options.pollPolicy ? { pollPolicy: options.pollPolicy } : {}),
+    pollPolicy: { ...family.pollPolicy, ...options.pollPolicy },
     keyStats: () => http.pool.stats(),
 
     async submit(input, ctx): Promise<SubmitResult> {
-      assertOutputFormat(name, input, formats);
+      check(input);
       const { value, lease } = await http.start(ctx.signal, async (lease) => {
         const body: Record<string, unknown> = { input: await predictionInput(input, lease, ctx.signal) };
         if (options.version) body.version = options.version;
@@ -153,5 +158,14 @@ export function createReplicateProvider(options: ReplicateProviderOptions): Http
     waitForStatus: (requestId, ms, ctx) => http.waitForWebhook(options.webhook?.inbox, requestId, ms, ctx.signal),
 
     download: resultDownloader(name, base.origin, options),
+  };
+}
+
+/** The family with the host's `imageInputName` and `outputFormats` applied (for models the table does not know). */
+function withOverrides(family: ReplicateModel, options: ReplicateProviderOptions): ReplicateModel {
+  return {
+    ...family,
+    ...(options.outputFormats ? { outputFormats: options.outputFormats } : {}),
+    ...(options.imageInputName && family.inputImage ? { inputImage: { ...family.inputImage, field: options.imageInputName } } : {}),
   };
 }

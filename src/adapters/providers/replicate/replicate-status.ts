@@ -37,14 +37,7 @@ export function mapPrediction(body: unknown): ProviderStatus {
     }
     case 'failed': {
       const text = typeof error === 'string' ? error : JSON.stringify(error ?? 'no error text');
-      if (/E005|sensitive|nsfw|safety|moderat/i.test(text)) {
-        const input = /input|prompt/i.test(text);
-        return {
-          state: 'failed',
-          reason: input ? 'moderated_input' : 'moderated_output',
-          message: `replicate's safety checker blocked the ${input ? 'request' : 'generated image'} (${text.slice(0, 200)})`,
-        };
-      }
+      if (/E005|sensitive|nsfw|safety|moderat/i.test(text)) return moderated(text, parsed.data.logs ?? '');
       return { state: 'failed', reason: 'provider_error', message: `replicate failed the prediction (${text.slice(0, 200)})` };
     }
     case 'canceled':
@@ -53,4 +46,25 @@ export function mapPrediction(body: unknown): ProviderStatus {
     default:
       return { state: 'running' };
   }
+}
+
+/**
+ * E005 says "The input or output was flagged as sensitive": it covers both. The text (or the
+ * logs, where BFL-hosted models print BFL's own words) decides when it names one side; otherwise
+ * the safety checker's usual place, the generated image, is assumed and the message says so.
+ */
+function moderated(text: string, logs: string): ProviderStatus {
+  const names = { input: /\b(input|prompt)\b/i.test(text), output: /\b(output|generated image|result)\b/i.test(text) };
+  const input = /Request Moderated/.test(logs) || (names.input && !names.output);
+  const output = /Content Moderated/.test(logs) || (names.output && !names.input);
+  const detail = text.slice(0, 200);
+  if (input && !output)
+    return { state: 'failed', reason: 'moderated_input', message: `replicate's safety checker blocked the request (${detail})` };
+  if (output && !input)
+    return { state: 'failed', reason: 'moderated_output', message: `replicate's safety checker blocked the generated image (${detail})` };
+  return {
+    state: 'failed',
+    reason: 'moderated_output',
+    message: `replicate's safety checker flagged the prompt, the input image or the generated image; it does not say which (${detail})`,
+  };
 }
