@@ -71,7 +71,7 @@ export class BatchService {
     const prompts = request.prompts ?? Array.from({ length: request.count! }, () => request.prompt!);
     await moderatePrompts(this.deps.moderatePrompt, prompts, request.prompts ? 'prompts' : 'prompt', username);
     const params = toTaskParams(request);
-    assertProviderSupports(this.deps.provider, { outputFormat: params.output_format });
+    assertProviderSupports(this.deps.provider, { outputFormat: params.output_format, aspectRatio: params.aspect_ratio });
     const cost = prompts.length * this.deps.pricePerTask;
     await this.#checkRate(username);
 
