@@ -49,8 +49,8 @@ export async function warnUnlessDurable(client: Redis | Cluster, logger: Logger)
   const durability = await readRedisDurability(client).catch(() => null);
   if (!durability || durability.mayLose === 'nothing') return durability;
   logger.warn(
-    `Redis may lose ${durability.mayLose} of acknowledged credits and tasks on a restart ` +
-      `(appendonly ${durability.appendonly ?? '?'}, appendfsync ${durability.appendfsync ?? '?'}). ` +
+    `Redis persistence is appendonly ${durability.appendonly ?? '?'}, appendfsync ${durability.appendfsync ?? '?'}: ` +
+      `a restart may lose ${durability.mayLose} of acknowledged credits and tasks. ` +
       'Use appendonly yes with appendfsync always, or keep the ledger in Postgres or SQLite.',
     { appendonly: durability.appendonly, appendfsync: durability.appendfsync },
   );
