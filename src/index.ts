@@ -78,6 +78,16 @@ export {
   type TaskStatus,
 } from './core/schemas/records.js';
 export {
+  publicBatchSchema,
+  publicBatchSummarySchema,
+  publicGenerationRecordSchema,
+  publicTaskSchema,
+  type PublicBatch,
+  type PublicBatchSummary,
+  type PublicGenerationRecord,
+  type PublicTask,
+} from './core/schemas/public.js';
+export {
   batchCreatedResponseSchema,
   batchListResponseSchema,
   creditsResponseSchema,

@@ -43,6 +43,11 @@ export interface Engine {
   readonly dispatcher: Dispatcher;
   readonly prices: Prices;
   readonly pollPolicy: PollPolicy;
+  /**
+   * The provider's own id of a stored request id (a task's `result.requestId`, a record's
+   * `requestId`): what the provider's `publicRequestId` makes of it, or the id as it is.
+   */
+  publicRequestId(requestId: string): string;
   /** How idempotency keys age: the services use it, and so does the HTTP handler. */
   readonly idempotency: IdempotencyPolicy;
   readonly role: EngineRole;
@@ -198,6 +203,7 @@ export function createEngine(options: EngineOptions): Engine {
     dispatcher,
     prices,
     pollPolicy,
+    publicRequestId: (requestId) => options.provider.publicRequestId?.(requestId) ?? requestId,
     idempotency,
     role,
     recoverGenerations,

@@ -1,4 +1,4 @@
-import { createClient, isImageGenApiError, type BatchRecord, type BatchTask } from '../../../src/client/index.js';
+import { createClient, isImageGenApiError, type PublicBatch, type PublicTask } from '../../../src/client/index.js';
 
 const TOKEN_KEY = 'imagegen.token';
 const USER_KEY = 'imagegen.user';
@@ -257,7 +257,7 @@ async function showBatch(batchId: string): Promise<void> {
   }
 }
 
-function renderBatch(batch: BatchRecord): void {
+function renderBatch(batch: PublicBatch): void {
   const chip = $('current-status');
   chip.textContent = batch.status === 'completed' ? `completed · ${batch.completedTasks} of ${batch.totalTasks} done` : batch.status;
   chip.className = `chip ${batch.status}`;
@@ -281,7 +281,7 @@ function taskRow(): HTMLLIElement {
   return row;
 }
 
-function updateTaskRow(row: HTMLLIElement, batchId: string, index: number, task: BatchTask): void {
+function updateTaskRow(row: HTMLLIElement, batchId: string, index: number, task: PublicTask): void {
   row.className = `task ${task.status}`;
   row.querySelector('.prompt')!.textContent = task.prompt;
   (row.querySelector('.prompt') as HTMLElement).title = task.prompt;

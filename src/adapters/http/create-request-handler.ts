@@ -8,6 +8,7 @@ import { errorResponse } from './error-response.js';
 import { json } from './json.js';
 import { httpIdempotencyPolicy } from './idempotency.js';
 import { imageUrlsForHandler } from './image-urls.js';
+import { createPublicRecords } from './public-records.js';
 import { buildOpenApiDocument } from './openapi/build-document.js';
 import type { RequestHandlerOptions } from './options.js';
 import { rateCheck } from './rate-limit.js';
@@ -50,6 +51,8 @@ function compile(route: Route): CompiledRoute {
 export function createRequestHandler(options: RequestHandlerOptions): RequestHandler {
   const basePath = (options.basePath ?? '/api').replace(/\/+$/, '');
   const idempotency = httpIdempotencyPolicy(options.engine.idempotency);
+  const imageUrls = imageUrlsForHandler(options);
+  const publicRecords = createPublicRecords(imageUrls, options.engine.publicRequestId);
   const settings: HandlerSettings = {
     engine: options.engine,
     messages: { ...DEFAULT_MESSAGES, ...options.messages },
@@ -60,7 +63,8 @@ export function createRequestHandler(options: RequestHandlerOptions): RequestHan
     eventsRecheckMs: options.eventsRecheckMs ?? 2000,
     checkRate: rateCheck(options.rateLimit),
     webhooks: options.webhooks,
-    imageUrls: imageUrlsForHandler(options),
+    imageUrls,
+    publicRecords,
     openApiDocument: () => (openApi ??= buildOpenApiDocument({ basePath, maxTasksPerBatch })),
   };
   const report = options.onError ?? ((error: unknown) => console.error('[imagegen-kit] request failed', error));
@@ -95,7 +99,11 @@ export function createRequestHandler(options: RequestHandlerOptions): RequestHan
       return withHeaders(await route.handle(ctx), cors);
     } catch (error) {
       return withHeaders(
-        errorResponse(error, (e) => report(e, request)),
+        errorResponse(
+          error,
+          (e) => report(e, request),
+          (body) => publicRecords.errorBody(body),
+        ),
         cors,
       );
     }

@@ -4,13 +4,15 @@ import type { Messages } from '../../core/schemas/responses.js';
 
 /**
  * The engine members the handler uses; an {@link Engine} from `createEngine` has them all
- * (`maxTasksPerBatch` only sets the batch limit the OpenAPI document shows; default 10).
+ * (`maxTasksPerBatch` only sets the batch limit the OpenAPI document shows; default 10;
+ * `publicRequestId` maps stored request ids to the provider's own; default: provider-kit's
+ * `encodeRef` suffix removed).
  */
 export type HttpEngine = Pick<
   Engine,
   'events' | 'credits' | 'batches' | 'storage' | 'imageToImage' | 'textToImage' | 'records' | 'imageStore' | 'imageLimits' | 'idempotency'
 > &
-  Partial<Pick<Engine, 'maxTasksPerBatch'>>;
+  Partial<Pick<Engine, 'maxTasksPerBatch' | 'publicRequestId'>>;
 
 /** Who sent the request, as the host's `authenticate` decides. */
 export interface AuthenticatedUser {

@@ -3,6 +3,7 @@ import type { Messages } from '../../core/schemas/responses.js';
 import type { ImageUrls } from './image-urls.js';
 import type { RouteDoc } from './openapi/route-doc.js';
 import type { AuthenticatedUser, HttpEngine, RequestHandlerOptions } from './options.js';
+import type { PublicRecords } from './public-records.js';
 
 /** Settings of one handler, with defaults applied. */
 export interface HandlerSettings {
@@ -19,6 +20,8 @@ export interface HandlerSettings {
   webhooks: RequestHandlerOptions['webhooks'];
   /** Loadable URLs for the image references of records, and the check of the image route. */
   imageUrls: ImageUrls;
+  /** Every task, batch and record a response carries goes through it (see {@link PublicRecords}). */
+  publicRecords: PublicRecords;
   /** This handler's OpenAPI document (built once, with its base path and batch limit). */
   openApiDocument(): Record<string, unknown>;
 }
