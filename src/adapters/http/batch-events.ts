@@ -27,9 +27,21 @@ export async function batchEventsResponse(
   engine: HttpEngine,
   username: string,
   batchId: string,
-  options: { publicRecords: PublicRecords; recheckMs: number; signal: AbortSignal; headers: Record<string, string> },
+  options: {
+    publicRecords: PublicRecords;
+    recheckMs: number;
+    signal: AbortSignal;
+    headers: Record<string, string>;
+    /** Told once when the stream ends (or does not open). */
+    onClose?: () => void;
+  },
 ): Promise<Response> {
-  await engine.batches.status(username, batchId);
+  try {
+    await engine.batches.status(username, batchId);
+  } catch (error) {
+    options.onClose?.();
+    throw error;
+  }
   const encoder = new TextEncoder();
   let cleanup = () => {};
 
@@ -119,6 +131,7 @@ export async function batchEventsResponse(
 
       cleanup = () => {
         closed = true;
+        options.onClose?.();
         clearInterval(recheck);
         clearInterval(heartbeat);
         engine.events.off('task:progress', onProgress);

@@ -58,6 +58,12 @@ export interface RequestHandlerOptions {
    * `staleAfterMs` old, so a wait is never longer than that. @default 120000
    */
   idempotencyWaitMs?: number;
+  /**
+   * Event streams (`GET {basePath}/batch/events`) one user may hold open at once in this process;
+   * one more is answered 429 `rate_limited` with `retry_after` before it opens. Counted per
+   * process: behind N processes a user may hold N × this. `Infinity` turns it off. @default 5
+   */
+  maxEventStreamsPerUser?: number;
   /** How often the batch event stream re-reads storage (sees progress made in other processes). @default 2000 */
   eventsRecheckMs?: number;
   /** Provider webhooks, mounted at `POST {basePath}/webhooks/:provider` without authentication. */

@@ -4,6 +4,7 @@ import type { ImageUrls } from './image-urls.js';
 import type { RouteDoc } from './openapi/route-doc.js';
 import type { AuthenticatedUser, HttpEngine, RequestHandlerOptions } from './options.js';
 import type { PublicRecords } from './public-records.js';
+import type { UserSlots } from '../../core/util/user-slots.js';
 
 /** Settings of one handler, with defaults applied. */
 export interface HandlerSettings {
@@ -16,6 +17,8 @@ export interface HandlerSettings {
   /** The HTTP keys' policy: the engine's, with the staleness a little longer (see `httpIdempotencyPolicy`). */
   idempotency: IdempotencyPolicy;
   eventsRecheckMs: number;
+  /** Open event streams per user in this process (`maxEventStreamsPerUser`). */
+  eventStreams: UserSlots;
   checkRate(username: string): Promise<void>;
   webhooks: RequestHandlerOptions['webhooks'];
   /** Loadable URLs for the image references of records, and the check of the image route. */

@@ -139,14 +139,17 @@ export const batchRoutes: Route[] = [
           events: { snapshot: publicBatchSchema, progress: progressEventSchema, task: publicTaskSchema, completed: publicBatchSchema },
         },
       },
-      errors: [400, 404],
+      errors: [400, 404, 429],
     },
-    handle: (ctx) =>
-      batchEventsResponse(ctx.settings.engine, ctx.user.username, batchIdParam(ctx), {
+    handle: (ctx) => {
+      const batchId = batchIdParam(ctx);
+      return batchEventsResponse(ctx.settings.engine, ctx.user.username, batchId, {
         publicRecords: ctx.settings.publicRecords,
         recheckMs: ctx.settings.eventsRecheckMs,
         signal: ctx.request.signal,
         headers: ctx.extraHeaders,
-      }),
+        onClose: ctx.settings.eventStreams.take(ctx.user.username),
+      });
+    },
   },
 ];
