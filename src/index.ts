@@ -77,16 +77,8 @@ export {
   type TaskResult,
   type TaskStatus,
 } from './core/schemas/records.js';
-export {
-  publicBatchSchema,
-  publicBatchSummarySchema,
-  publicGenerationRecordSchema,
-  publicTaskSchema,
-  type PublicBatch,
-  type PublicBatchSummary,
-  type PublicGenerationRecord,
-  type PublicTask,
-} from './core/schemas/public.js';
+// Types only: the root's run-time names are capped (see test/package/build.test.ts).
+export type { PublicBatch, PublicBatchSummary, PublicGenerationRecord, PublicTask } from './core/schemas/public.js';
 export {
   batchCreatedResponseSchema,
   batchListResponseSchema,
