@@ -77,6 +77,8 @@ export {
   type TaskResult,
   type TaskStatus,
 } from './core/schemas/records.js';
+// Types only: the root's run-time names are capped (see test/package/build.test.ts).
+export type { PublicBatch, PublicBatchSummary, PublicGenerationRecord, PublicTask } from './core/schemas/public.js';
 export {
   batchCreatedResponseSchema,
   batchListResponseSchema,

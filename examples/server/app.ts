@@ -8,6 +8,7 @@ import { bundleWebApp } from './bundle.js';
 import type { ClusterConfig } from './config.js';
 import { createServerEngine } from './engine.js';
 import { imageUrlSecretOf } from './image-url-secret.js';
+import { imageOriginsOf, type PageSecurityOptions, pageSecurityHeaders } from './security-headers.js';
 import { createUserStore } from './users.js';
 
 export interface ServerAppOptions {
@@ -22,6 +23,8 @@ export interface ServerAppOptions {
    * process on SQLite. A `worker` serves no HTTP: it uses `createServerEngine` alone.
    */
   cluster?: ClusterConfig | null;
+  /** Headers of the page (CSP, HSTS); the image store's own origin is added to `img-src` by itself. */
+  security?: PageSecurityOptions;
 }
 
 /**
@@ -45,9 +48,19 @@ export async function createServerApp(options: ServerAppOptions = {}) {
   const page = readFileSync(new URL('./web/index.html', import.meta.url), 'utf8');
   const styles = readFileSync(new URL('./web/styles.css', import.meta.url), 'utf8');
   const script = await bundleWebApp();
-  const staticHeaders = { 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-cache' };
+  const staticHeaders = { 'Cache-Control': 'no-cache' };
+  const securityHeaders = pageSecurityHeaders({
+    ...options.security,
+    imageOrigins: [...(await imageOriginsOf(engine.imageStore)), ...(options.security?.imageOrigins ?? [])],
+  });
 
   const app = new Hono();
+  // Everything but the API (whose handler sets its own) gets the page's security headers, 404s too.
+  app.use('*', async (c, next) => {
+    await next();
+    if (c.req.path.startsWith('/api/')) return;
+    for (const [name, value] of Object.entries(securityHeaders)) c.res.headers.set(name, value);
+  });
   app.post('/auth/sign-in', async (c) => {
     try {
       const body = (await c.req.json().catch(() => ({}))) as { username?: unknown; password?: unknown };

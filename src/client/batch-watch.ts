@@ -1,4 +1,4 @@
-import { batchRecordSchema, batchTaskSchema, type BatchRecord } from '../core/schemas/records.js';
+import { publicBatchSchema, publicTaskSchema, type PublicBatch } from '../core/schemas/public.js';
 import { progressEventSchema } from '../core/schemas/wire.js';
 import { isImageGenApiError } from './errors.js';
 import { parseEventStream } from './sse.js';
@@ -7,7 +7,7 @@ import { toApiError, type Transport } from './transport.js';
 /** Options of `waitForBatch`. */
 export interface WaitForBatchOptions {
   /** Called with the batch after every poll. */
-  onProgress?: (batch: BatchRecord) => void;
+  onProgress?: (batch: PublicBatch) => void;
   signal?: AbortSignal;
   /** Time between polls in ms. @default 2500 */
   interval?: number;
@@ -39,10 +39,10 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 
 /** Polls the batch status until every task has ended. */
 export async function waitForBatch(
-  status: (batchId: string, signal?: AbortSignal) => Promise<BatchRecord>,
+  status: (batchId: string, signal?: AbortSignal) => Promise<PublicBatch>,
   batchId: string,
   options: WaitForBatchOptions = {},
-): Promise<BatchRecord> {
+): Promise<PublicBatch> {
   for (;;) {
     const batch = await status(batchId, options.signal);
     options.onProgress?.(batch);
@@ -51,7 +51,7 @@ export async function waitForBatch(
   }
 }
 
-function countEnded(batch: BatchRecord): void {
+function countEnded(batch: PublicBatch): void {
   batch.completedTasks = batch.tasks.filter((t) => t.status === 'completed').length;
   batch.failedTasks = batch.tasks.filter((t) => t.status === 'failed').length;
 }
@@ -62,11 +62,11 @@ function countEnded(batch: BatchRecord): void {
  */
 export async function* watchBatch(
   transport: Transport,
-  status: (batchId: string, signal?: AbortSignal) => Promise<BatchRecord>,
+  status: (batchId: string, signal?: AbortSignal) => Promise<PublicBatch>,
   batchId: string,
   options: WatchBatchOptions = {},
-): AsyncGenerator<BatchRecord, BatchRecord> {
-  let batch: BatchRecord | null = null;
+): AsyncGenerator<PublicBatch, PublicBatch> {
+  let batch: PublicBatch | null = null;
   if (!options.polling) {
     try {
       const response = await transport.ky(transport.url(`/batch/events?batch_id=${encodeURIComponent(batchId)}`), {
@@ -80,7 +80,7 @@ export async function* watchBatch(
       for await (const event of parseEventStream(response.body)) {
         const data: unknown = JSON.parse(event.data);
         if (event.event === 'snapshot' || event.event === 'completed') {
-          batch = batchRecordSchema.parse(data);
+          batch = publicBatchSchema.parse(data);
         } else if (batch && event.event === 'progress') {
           const progress = progressEventSchema.parse(data);
           const task = batch.tasks[progress.index];
@@ -93,7 +93,7 @@ export async function* watchBatch(
           if (batch.status === 'pending') batch.status = 'processing';
           countEnded(batch);
         } else if (batch && event.event === 'task') {
-          const task = batchTaskSchema.parse(data);
+          const task = publicTaskSchema.parse(data);
           const index = batch.tasks.findIndex((t) => t.taskId === task.taskId);
           if (index >= 0) batch.tasks[index] = task;
           countEnded(batch);

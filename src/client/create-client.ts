@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { batchRecordSchema, batchTaskSchema, type BatchRecord, type BatchTask } from '../core/schemas/records.js';
+import { publicBatchSchema, publicTaskSchema, type PublicBatch, type PublicTask } from '../core/schemas/public.js';
 import type { BatchGenerateRequest, GenerateRequest, ImageToImageRequest } from '../core/schemas/requests.js';
 import {
   batchCreatedResponseSchema,
@@ -86,8 +86,8 @@ export function createClient(options: ClientOptions = {}) {
       ...signalOf(call.signal),
     });
 
-  const batchStatus = (batchId: string, signal?: AbortSignal): Promise<BatchRecord> =>
-    transport.json(batchRecordSchema, transport.url(`/batch/status?batch_id=${encodeURIComponent(batchId)}`), signalOf(signal));
+  const batchStatus = (batchId: string, signal?: AbortSignal): Promise<PublicBatch> =>
+    transport.json(publicBatchSchema, transport.url(`/batch/status?batch_id=${encodeURIComponent(batchId)}`), signalOf(signal));
 
   return {
     /** `POST /upload-image`: checks a JPEG, PNG or WebP file (10 MiB at most) and returns it as a data URL. */
@@ -119,8 +119,8 @@ export function createClient(options: ClientOptions = {}) {
       return transport.json(batchListResponseSchema, transport.url(`/batch/list${pageQuery(page)}`), signalOf(page.signal));
     },
     /** `POST /batch/process`: runs one task now and returns it. */
-    processTask(batchId: string, taskIndex: number, call: { signal?: AbortSignal } = {}): Promise<BatchTask> {
-      return transport.json(batchTaskSchema, transport.url('/batch/process'), {
+    processTask(batchId: string, taskIndex: number, call: { signal?: AbortSignal } = {}): Promise<PublicTask> {
+      return transport.json(publicTaskSchema, transport.url('/batch/process'), {
         method: 'post',
         json: { batch_id: batchId, task_index: taskIndex },
         ...signalOf(call.signal),
@@ -152,11 +152,11 @@ export function createClient(options: ClientOptions = {}) {
       }
     },
     /** Polls the status every `interval` (2.5 s) until every task has ended. */
-    waitForBatch(batchId: string, wait: WaitForBatchOptions = {}): Promise<BatchRecord> {
+    waitForBatch(batchId: string, wait: WaitForBatchOptions = {}): Promise<PublicBatch> {
       return waitForBatch(batchStatus, batchId, wait);
     },
     /** The batch after each change, from the event stream (polling if it fails), until it completes. */
-    watchBatch(batchId: string, watch: WatchBatchOptions = {}): AsyncGenerator<BatchRecord, BatchRecord> {
+    watchBatch(batchId: string, watch: WatchBatchOptions = {}): AsyncGenerator<PublicBatch, PublicBatch> {
       return watchBatch(transport, batchStatus, batchId, watch);
     },
   };

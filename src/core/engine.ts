@@ -20,6 +20,7 @@ import { ImageToImage } from './services/image-to-image.js';
 import { StorageRecordReader } from './services/record-reader.js';
 import type { RecordReader, SingleGenerationService } from './ports/single-generation.js';
 import { TextToImage } from './services/text-to-image.js';
+import { createUserSlots } from './util/user-slots.js';
 
 /** The composed services of one engine. Create with {@link createEngine}. */
 export interface Engine {
@@ -43,6 +44,11 @@ export interface Engine {
   readonly dispatcher: Dispatcher;
   readonly prices: Prices;
   readonly pollPolicy: PollPolicy;
+  /**
+   * The provider's own id of a stored request id (a task's `result.requestId`, a record's
+   * `requestId`): what the provider's `publicRequestId` makes of it, or the id as it is.
+   */
+  publicRequestId(requestId: string): string;
   /** How idempotency keys age: the services use it, and so does the HTTP handler. */
   readonly idempotency: IdempotencyPolicy;
   readonly role: EngineRole;
@@ -75,6 +81,9 @@ export interface Engine {
   /** Resolves when the in-process dispatcher has nothing queued or running. */
   onIdle(): Promise<void>;
 }
+
+/** Enough for a few tabs or scripts of one person; a small share of what the provider keys run at once. */
+const DEFAULT_GENERATIONS_IN_FLIGHT_PER_USER = 4;
 
 const consoleLogger: Logger = {
   warn: (message, fields) => console.warn(`[imagegen-kit] ${message}`, fields ?? ''),
@@ -155,6 +164,14 @@ export function createEngine(options: EngineOptions): Engine {
     logger,
     moderatePrompt: options.moderatePrompt,
     idempotency,
+    inFlight: createUserSlots(
+      'maxGenerationsInFlightPerUser',
+      options.maxGenerationsInFlightPerUser ?? DEFAULT_GENERATIONS_IN_FLIGHT_PER_USER,
+      {
+        message: 'Too many of your generations are running: wait for one to finish, then try again',
+        retryAfterSeconds: 5,
+      },
+    ),
     now,
   };
   const imageToImage = new ImageToImage({
@@ -198,6 +215,7 @@ export function createEngine(options: EngineOptions): Engine {
     dispatcher,
     prices,
     pollPolicy,
+    publicRequestId: (requestId) => options.provider.publicRequestId?.(requestId) ?? requestId,
     idempotency,
     role,
     recoverGenerations,

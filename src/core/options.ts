@@ -72,6 +72,13 @@ export interface EngineOptions {
    * a worker that dies leaves its tasks to others once it runs out. @default 30000
    */
   leaseMs?: number;
+  /**
+   * Text-to-image and image-to-image generations one user may have running at once in this
+   * process (the two together); one more is refused with `RateLimitedError` (429, `retry_after`)
+   * before anything is charged. Counted per process: with N API processes a user may run N × this.
+   * `Infinity` turns it off. @default 4
+   */
+  maxGenerationsInFlightPerUser?: number;
   /** Asked before every charge of a batch submit or retry; a refusal is `RateLimitedError` (429). @default none */
   rateLimiter?: RateLimiter;
   /**

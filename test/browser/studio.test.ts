@@ -1,4 +1,5 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +13,27 @@ import { createServerApp } from '../../examples/server/app.js';
 import { imageUrlSecretOf } from '../../examples/server/image-url-secret.js';
 
 const CHROMIUM = '/usr/bin/chromium';
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** Violations of impact serious or critical on the page as it is now, as `rule: targets`. */
+async function seriousAxeViolations(page: Page): Promise<string[]> {
+  // Evaluated through the DevTools protocol rather than a <script> tag, which the page's CSP
+  // (no inline script) would rightly refuse.
+  await page.evaluate(AXE_SOURCE);
+  const violations = await page.evaluate(async () => {
+    const axe = (
+      window as unknown as {
+        axe: { run(): Promise<{ violations: Array<{ id: string; impact: string | null; nodes: Array<{ target: unknown[] }> }> }> };
+      }
+    ).axe;
+    const result = await axe.run();
+    return result.violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.map((n) => String(n.target)) }));
+  });
+  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.targets.join(', ')}`);
+}
+
+const visibleLevelOneHeadings = (page: Page) =>
+  page.locator('h1').evaluateAll((headings) => headings.filter((h) => (h as HTMLElement).offsetParent !== null).length);
 const available = existsSync(CHROMIUM);
 if (!available && !process.env.CI) {
   console.warn(`\n[browser test] SKIPPED: ${CHROMIUM} is missing (install it with: apt-get install -y chromium)\n`);
@@ -24,6 +46,8 @@ describe.skipIf(!available && !process.env.CI)('the reference web page in Chromi
   let context: BrowserContext;
   let page: Page;
   let url: string;
+  /** CSP violations the page reported (`securitypolicyviolation`) and console messages about CSP or permissions. */
+  const violations: string[] = [];
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'igk-browser-'));
@@ -47,6 +71,16 @@ describe.skipIf(!available && !process.env.CI)('the reference web page in Chromi
       viewport: { width: 1280, height: 900 },
     });
     page = context.pages()[0] ?? (await context.newPage());
+    await page.exposeFunction('reportCspViolation', (text: string) => violations.push(text));
+    await page.addInitScript(() => {
+      document.addEventListener('securitypolicyviolation', (event) => {
+        const report = (window as unknown as { reportCspViolation(text: string): void }).reportCspViolation;
+        report(`${event.violatedDirective} blocked ${event.blockedURI || 'inline'} (${event.sourceFile}:${event.lineNumber})`);
+      });
+    });
+    page.on('console', (message) => {
+      if (/content.security.policy|refused to|permissions.policy/i.test(message.text())) violations.push(message.text());
+    });
   }, 60_000);
 
   afterAll(async () => {
@@ -58,6 +92,36 @@ describe.skipIf(!available && !process.env.CI)('the reference web page in Chromi
 
   const credits = () => page.getByTestId('credits').textContent();
   const toast = () => page.getByTestId('error');
+
+  it('serves the page and its files with a strict CSP and the other security headers, and no HSTS over plain HTTP', async () => {
+    for (const path of ['', 'styles.css', 'app.js']) {
+      const response = await fetch(`${url}${path}`);
+      const csp = response.headers.get('content-security-policy') ?? '';
+      for (const directive of [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+      ]) {
+        expect(csp).toContain(directive);
+      }
+      expect(csp).toMatch(/img-src 'self' blob:(;|$)/);
+      expect(csp).not.toContain('unsafe-inline');
+      expect(response.headers.get('referrer-policy')).toBe('no-referrer');
+      expect(response.headers.get('permissions-policy')).toContain('camera=()');
+      expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(response.headers.get('strict-transport-security')).toBeNull();
+    }
+  });
+
+  it('shows the signed-out page with one level-one heading and no serious or critical accessibility violation', async () => {
+    await page.goto(url);
+    await page.getByTestId('sign-in').waitFor();
+    expect(await visibleLevelOneHeadings(page)).toBe(1);
+    expect(await seriousAxeViolations(page)).toEqual([]);
+  });
 
   it('signs in a new user, who starts with 20 credits', async () => {
     await page.goto(url);
@@ -88,6 +152,8 @@ describe.skipIf(!available && !process.env.CI)('the reference web page in Chromi
     expect(await result.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
     expect(await result.getAttribute('src')).toMatch(/^\/api\/images\/[^?]+\?exp=\d+&sig=[\w-]{43}$/); // the response's URL, no blob
     await expect.poll(credits).toBe(String(before - 2));
+    expect(await visibleLevelOneHeadings(page)).toBe(1);
+    expect(await seriousAxeViolations(page)).toEqual([]);
   }, 60_000);
 
   it('runs a batch of 3: every progress bar moves live to 100 %, every image loads, 3 credits are gone', async () => {
@@ -166,6 +232,9 @@ describe.skipIf(!available && !process.env.CI)('the reference web page in Chromi
     expect(await status(await urlUntil(now + 60))).toBe(200);
     expect(await status(await urlUntil(now - 1))).toBe(404);
     await page.screenshot({ path: join(tmpdir(), 'imagegen-studio.png'), fullPage: true });
+    // Every progress bar has a name.
+    expect(await page.getByRole('progressbar', { name: /Progress of image \d: / }).count()).toBe(3);
+    expect(await seriousAxeViolations(page)).toEqual([]);
   }, 60_000);
 
   it('shows a failed task with its error and a retry button that charges 1 credit and runs it again', async () => {
@@ -181,6 +250,7 @@ describe.skipIf(!available && !process.env.CI)('the reference web page in Chromi
     // It ran again (and failed again, the provider still refuses): the button is back.
     await page.getByTestId('retry').waitFor({ state: 'visible', timeout: 20_000 });
     await expect.poll(() => page.getByTestId('batch-status').textContent()).toContain('completed');
+    expect(await seriousAxeViolations(page)).toEqual([]);
   }, 60_000);
 
   it('explains a batch it cannot pay for and a file that is not an image', async () => {
@@ -205,5 +275,9 @@ describe.skipIf(!available && !process.env.CI)('the reference web page in Chromi
       zone.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
     });
     await expect.poll(() => toast().textContent()).toContain('JPEG, PNG or WebP');
+  });
+
+  it('ran every step under the CSP without a violation reported', () => {
+    expect(violations).toEqual([]);
   });
 });

@@ -1,4 +1,7 @@
-import { createClient, isImageGenApiError, type BatchRecord, type BatchTask } from '../../../src/client/index.js';
+import { zodJitless } from './zod-without-eval.js';
+import { createClient, isImageGenApiError, type PublicBatch, type PublicTask } from '../../../src/client/index.js';
+
+if (!zodJitless) console.warn('zod may compile with new Function, which the CSP refuses');
 
 const TOKEN_KEY = 'imagegen.token';
 const USER_KEY = 'imagegen.user';
@@ -120,7 +123,9 @@ async function takeFile(file: File | undefined): Promise<void> {
     const uploaded = await api.uploadImage(file);
     inputImage = uploaded.data_url;
     const preview = $<HTMLImageElement>('upload-preview');
-    preview.src = uploaded.data_url;
+    // A blob: URL of the picked file (the CSP allows blob: images, not data: ones).
+    if (preview.src.startsWith('blob:')) URL.revokeObjectURL(preview.src);
+    preview.src = URL.createObjectURL(file);
     preview.hidden = false;
     $('drop-hint').hidden = true;
     $<HTMLButtonElement>('i2i-submit').disabled = false;
@@ -192,7 +197,10 @@ let mode: 'prompts' | 'count' = 'prompts';
 for (const button of batchForm.querySelectorAll<HTMLButtonElement>('.segmented button')) {
   button.addEventListener('click', () => {
     mode = button.dataset.mode as typeof mode;
-    for (const other of batchForm.querySelectorAll('.segmented button')) other.classList.toggle('active', other === button);
+    for (const other of batchForm.querySelectorAll('.segmented button')) {
+      other.classList.toggle('active', other === button);
+      other.setAttribute('aria-pressed', String(other === button));
+    }
     for (const part of batchForm.querySelectorAll<HTMLElement>('[data-for]')) part.hidden = part.dataset.for !== mode;
     updateBatchButton();
   });
@@ -257,7 +265,7 @@ async function showBatch(batchId: string): Promise<void> {
   }
 }
 
-function renderBatch(batch: BatchRecord): void {
+function renderBatch(batch: PublicBatch): void {
   const chip = $('current-status');
   chip.textContent = batch.status === 'completed' ? `completed · ${batch.completedTasks} of ${batch.totalTasks} done` : batch.status;
   chip.className = `chip ${batch.status}`;
@@ -281,11 +289,12 @@ function taskRow(): HTMLLIElement {
   return row;
 }
 
-function updateTaskRow(row: HTMLLIElement, batchId: string, index: number, task: BatchTask): void {
+function updateTaskRow(row: HTMLLIElement, batchId: string, index: number, task: PublicTask): void {
   row.className = `task ${task.status}`;
   row.querySelector('.prompt')!.textContent = task.prompt;
   (row.querySelector('.prompt') as HTMLElement).title = task.prompt;
   const bar = row.querySelector<HTMLElement>('.bar')!;
+  bar.setAttribute('aria-label', `Progress of image ${index + 1}: ${task.prompt}`);
   bar.setAttribute('aria-valuenow', String(task.progress));
   bar.dataset.progress = String(task.progress);
   bar.querySelector('span')!.style.width = `${task.progress}%`;

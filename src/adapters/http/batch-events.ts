@@ -1,6 +1,6 @@
 import type { TaskCompletedEvent, TaskFailedEvent, TaskProgressEvent, BatchCompletedEvent } from '../../core/events.js';
 import type { BatchRecord, TaskStatus } from '../../core/schemas/records.js';
-import type { ImageUrls } from './image-urls.js';
+import type { PublicRecords } from './public-records.js';
 import type { HttpEngine } from './options.js';
 
 /** Progress of one task as the stream sends it. */
@@ -20,16 +20,28 @@ const HEARTBEAT_MS = 15_000;
  * Events: `snapshot` (the batch record, first and whenever storage shows a change the process did
  * not announce), `progress` (one per change of a task's status or progress), `task` (the task
  * record once it ended, with its result or error), `completed` (the final batch record; the
- * stream then ends). Image URLs in them are made as each event is sent (see `ImageUrls`). Ownership is checked before the stream opens, so another user's batch is a
+ * stream then ends). Records in them are public ones made as each event is sent (see `PublicRecords`: loadable image URLs, the provider's own request ids, no lease or provider reference). Ownership is checked before the stream opens, so another user's batch is a
  * plain 404.
  */
 export async function batchEventsResponse(
   engine: HttpEngine,
   username: string,
   batchId: string,
-  options: { imageUrls: ImageUrls; recheckMs: number; signal: AbortSignal; headers: Record<string, string> },
+  options: {
+    publicRecords: PublicRecords;
+    recheckMs: number;
+    signal: AbortSignal;
+    headers: Record<string, string>;
+    /** Told once when the stream ends (or does not open). */
+    onClose?: () => void;
+  },
 ): Promise<Response> {
-  await engine.batches.status(username, batchId);
+  try {
+    await engine.batches.status(username, batchId);
+  } catch (error) {
+    options.onClose?.();
+    throw error;
+  }
   const encoder = new TextEncoder();
   let cleanup = () => {};
 
@@ -61,11 +73,11 @@ export async function batchEventsResponse(
         lastUpdatedAt = batch.updatedAt;
         for (const [index, task] of batch.tasks.entries()) last.set(index, { status: task.status, progress: task.progress });
       };
-      const sendSnapshot = async (batch: BatchRecord) => send('snapshot', await options.imageUrls.batch(batch));
+      const sendSnapshot = async (batch: BatchRecord) => send('snapshot', await options.publicRecords.batch(batch));
       const sendBatch = async (batch: BatchRecord) => {
         remember(batch);
         if (batch.status === 'completed') {
-          send('completed', await options.imageUrls.batch(batch));
+          send('completed', await options.publicRecords.batch(batch));
           close();
         }
       };
@@ -96,7 +108,7 @@ export async function batchEventsResponse(
             send('progress', { batchId, taskId: task.taskId, index: event.index, status: task.status, progress });
           }
           last.set(event.index, { status: task.status, progress });
-          send('task', await options.imageUrls.task(task));
+          send('task', await options.publicRecords.task(task));
         });
       };
       const onBatchCompleted = (event: BatchCompletedEvent) => {
@@ -119,6 +131,7 @@ export async function batchEventsResponse(
 
       cleanup = () => {
         closed = true;
+        options.onClose?.();
         clearInterval(recheck);
         clearInterval(heartbeat);
         engine.events.off('task:progress', onProgress);

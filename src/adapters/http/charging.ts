@@ -13,7 +13,8 @@ export interface ChargeOptions {
  * A POST that costs credits: reads the JSON body under `limit` while streaming, applies the rate
  * limit, and honours `Idempotency-Key` (replay of the first response, 409 on another body).
  * `present` turns a 200 body into what is sent, first time and on replay alike: the stored
- * response keeps the stable image references, and each answer gets URLs made when it is sent.
+ * response keeps the stable image references and stored request ids, and each answer gets URLs
+ * made when it is sent and the provider's own request ids (a replayed error body too).
  */
 export async function chargingPost<T>(
   ctx: RouteContext,
@@ -21,7 +22,8 @@ export async function chargingPost<T>(
   run: (body: unknown, charge: ChargeOptions) => Promise<{ status: number; body: T }>,
   present: (body: T) => Promise<unknown> = async (body) => body,
 ): Promise<Response> {
-  const send = async (response: StoredResponse) => (response.status === 200 ? present(response.body as T) : response.body);
+  const send = async (response: StoredResponse) =>
+    response.status === 200 ? present(response.body as T) : ctx.settings.publicRecords.errorBody(response.body);
   const key = idempotencyKeyOf(ctx.request);
   const bytes = await readLimited(ctx.request, limit);
   const body = parseJson(bytes);

@@ -8,6 +8,8 @@ import { errorResponse } from './error-response.js';
 import { json } from './json.js';
 import { httpIdempotencyPolicy } from './idempotency.js';
 import { imageUrlsForHandler } from './image-urls.js';
+import { createPublicRecords } from './public-records.js';
+import { createUserSlots } from '../../core/util/user-slots.js';
 import { buildOpenApiDocument } from './openapi/build-document.js';
 import type { RequestHandlerOptions } from './options.js';
 import { rateCheck } from './rate-limit.js';
@@ -16,6 +18,9 @@ import { routeTable } from './routes/index.js';
 
 /** A Web-standard request handler: mount it in any host that speaks `Request` and `Response`. */
 export type RequestHandler = (request: Request) => Promise<Response>;
+
+/** A few tabs of one person; a browser has about 6 connections per origin over HTTP/1.1 anyway. */
+const DEFAULT_EVENT_STREAMS_PER_USER = 5;
 
 interface CompiledRoute extends Route {
   pattern: RegExp;
@@ -50,6 +55,8 @@ function compile(route: Route): CompiledRoute {
 export function createRequestHandler(options: RequestHandlerOptions): RequestHandler {
   const basePath = (options.basePath ?? '/api').replace(/\/+$/, '');
   const idempotency = httpIdempotencyPolicy(options.engine.idempotency);
+  const imageUrls = imageUrlsForHandler(options);
+  const publicRecords = createPublicRecords(imageUrls, options.engine.publicRequestId);
   const settings: HandlerSettings = {
     engine: options.engine,
     messages: { ...DEFAULT_MESSAGES, ...options.messages },
@@ -58,9 +65,14 @@ export function createRequestHandler(options: RequestHandlerOptions): RequestHan
     idempotency,
     idempotencyWaitMs: Math.min(options.idempotencyWaitMs ?? 120_000, idempotency.staleAfterMs),
     eventsRecheckMs: options.eventsRecheckMs ?? 2000,
+    eventStreams: createUserSlots('maxEventStreamsPerUser', options.maxEventStreamsPerUser ?? DEFAULT_EVENT_STREAMS_PER_USER, {
+      message: 'Too many event streams open: close one (another tab?) or poll GET /batch/status instead',
+      retryAfterSeconds: 5,
+    }),
     checkRate: rateCheck(options.rateLimit),
     webhooks: options.webhooks,
-    imageUrls: imageUrlsForHandler(options),
+    imageUrls,
+    publicRecords,
     openApiDocument: () => (openApi ??= buildOpenApiDocument({ basePath, maxTasksPerBatch })),
   };
   const report = options.onError ?? ((error: unknown) => console.error('[imagegen-kit] request failed', error));
@@ -95,7 +107,11 @@ export function createRequestHandler(options: RequestHandlerOptions): RequestHan
       return withHeaders(await route.handle(ctx), cors);
     } catch (error) {
       return withHeaders(
-        errorResponse(error, (e) => report(e, request)),
+        errorResponse(
+          error,
+          (e) => report(e, request),
+          (body) => publicRecords.errorBody(body),
+        ),
         cors,
       );
     }

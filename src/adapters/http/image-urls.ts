@@ -1,6 +1,5 @@
 import { ValidationError } from '../../core/errors/validation-error.js';
 import type { ImageStore } from '../../core/ports/image-store.js';
-import type { BatchRecord, BatchTask, GenerationRecord } from '../../core/schemas/records.js';
 import { createImageUrlSigner, type ImageUrlSigner } from './image-url-signer.js';
 import type { RequestHandlerOptions } from './options.js';
 
@@ -12,9 +11,6 @@ export interface ImageUrls {
    * or the handler serves no images.
    */
   of(stored: string): Promise<string>;
-  task(task: BatchTask): Promise<BatchTask>;
-  batch(batch: BatchRecord): Promise<BatchRecord>;
-  record(record: GenerationRecord): Promise<GenerationRecord>;
   /**
    * For `GET /images/:key`: the seconds the request's signed URL has left, or null when it is not a
    * valid, unexpired URL of this handler for `key` (answered exactly like a missing image).
@@ -53,19 +49,8 @@ export function createImageUrls(options: ImageUrlOptions): ImageUrls {
     const base = stored.replace(/[?#].*$/, '');
     return `${base}?exp=${expiresAt}&sig=${await signer.sign(key, expiresAt)}`;
   }
-  async function task(task: BatchTask): Promise<BatchTask> {
-    return task.result ? { ...task, result: { ...task.result, imageUrl: await of(task.result.imageUrl) } } : task;
-  }
-
   return {
     of,
-    task,
-    async batch(batch) {
-      return { ...batch, tasks: await Promise.all(batch.tasks.map(task)) };
-    },
-    async record(record) {
-      return { ...record, imageUrl: await of(record.imageUrl) };
-    },
     async check(key, query) {
       const exp = query.get('exp');
       const sig = query.get('sig');

@@ -4,13 +4,15 @@ import type { Messages } from '../../core/schemas/responses.js';
 
 /**
  * The engine members the handler uses; an {@link Engine} from `createEngine` has them all
- * (`maxTasksPerBatch` only sets the batch limit the OpenAPI document shows; default 10).
+ * (`maxTasksPerBatch` only sets the batch limit the OpenAPI document shows; default 10;
+ * `publicRequestId` maps stored request ids to the provider's own; default: provider-kit's
+ * `encodeRef` suffix removed).
  */
 export type HttpEngine = Pick<
   Engine,
   'events' | 'credits' | 'batches' | 'storage' | 'imageToImage' | 'textToImage' | 'records' | 'imageStore' | 'imageLimits' | 'idempotency'
 > &
-  Partial<Pick<Engine, 'maxTasksPerBatch'>>;
+  Partial<Pick<Engine, 'maxTasksPerBatch' | 'publicRequestId'>>;
 
 /** Who sent the request, as the host's `authenticate` decides. */
 export interface AuthenticatedUser {
@@ -56,6 +58,12 @@ export interface RequestHandlerOptions {
    * `staleAfterMs` old, so a wait is never longer than that. @default 120000
    */
   idempotencyWaitMs?: number;
+  /**
+   * Event streams (`GET {basePath}/batch/events`) one user may hold open at once in this process;
+   * one more is answered 429 `rate_limited` with `retry_after` before it opens. Counted per
+   * process: behind N processes a user may hold N × this. `Infinity` turns it off. @default 5
+   */
+  maxEventStreamsPerUser?: number;
   /** How often the batch event stream re-reads storage (sees progress made in other processes). @default 2000 */
   eventsRecheckMs?: number;
   /** Provider webhooks, mounted at `POST {basePath}/webhooks/:provider` without authentication. */

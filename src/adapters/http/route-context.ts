@@ -3,6 +3,8 @@ import type { Messages } from '../../core/schemas/responses.js';
 import type { ImageUrls } from './image-urls.js';
 import type { RouteDoc } from './openapi/route-doc.js';
 import type { AuthenticatedUser, HttpEngine, RequestHandlerOptions } from './options.js';
+import type { PublicRecords } from './public-records.js';
+import type { UserSlots } from '../../core/util/user-slots.js';
 
 /** Settings of one handler, with defaults applied. */
 export interface HandlerSettings {
@@ -15,10 +17,14 @@ export interface HandlerSettings {
   /** The HTTP keys' policy: the engine's, with the staleness a little longer (see `httpIdempotencyPolicy`). */
   idempotency: IdempotencyPolicy;
   eventsRecheckMs: number;
+  /** Open event streams per user in this process (`maxEventStreamsPerUser`). */
+  eventStreams: UserSlots;
   checkRate(username: string): Promise<void>;
   webhooks: RequestHandlerOptions['webhooks'];
   /** Loadable URLs for the image references of records, and the check of the image route. */
   imageUrls: ImageUrls;
+  /** Every task, batch and record a response carries goes through it (see {@link PublicRecords}). */
+  publicRecords: PublicRecords;
   /** This handler's OpenAPI document (built once, with its base path and batch limit). */
   openApiDocument(): Record<string, unknown>;
 }

@@ -76,6 +76,14 @@ export interface ProviderAdapter {
   readonly pollPolicy?: Partial<PollPolicy>;
   submit(input: GenerationInput, ctx: ProviderCallContext): Promise<SubmitResult>;
   poll(requestId: string, ctx: ProviderCallContext): Promise<ProviderStatus>;
+  /**
+   * The provider's own id of a request id this adapter returned, as users may see it (API
+   * responses, support tickets). Adapters whose ids carry routing data — a key's fingerprint, a
+   * polling URL — strip it here. The HTTP handler also strips provider-kit's `encodeRef` suffix
+   * itself, so adapters built on provider-kit need not implement it.
+   * @default the request id as it is
+   */
+  publicRequestId?(requestId: string): string;
   /** Best-effort cancel of a request the engine gave up on. */
   cancel?(requestId: string): Promise<void>;
   /** Downloads a result URL this provider returned (capped in size and time). */

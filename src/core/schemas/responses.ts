@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { batchSummarySchema, ledgerEntrySchema, batchTaskSchema } from './records.js';
+import { publicBatchSummarySchema, publicTaskSchema } from './public.js';
+import { ledgerEntrySchema } from './records.js';
 
 /** Success message strings of the contract; a host may override them. */
 export const DEFAULT_MESSAGES = {
@@ -41,12 +42,13 @@ export const batchCreatedResponseSchema = z.object({
 export type BatchCreatedResponse = z.infer<typeof batchCreatedResponseSchema>;
 
 export const batchListResponseSchema = z.object({
-  batches: z.array(batchSummarySchema),
+  batches: z.array(publicBatchSummarySchema),
   next_cursor: z.string().nullable(),
 });
 export type BatchListResponse = z.infer<typeof batchListResponseSchema>;
 
-export const taskResponseSchema = batchTaskSchema;
+/** `POST /api/batch/process`: the task after the run. */
+export const taskResponseSchema = publicTaskSchema;
 
 export const creditsResponseSchema = z.object({
   balance: z.number().int(),

@@ -1,12 +1,13 @@
 import { z } from 'zod';
-import { batchTaskSchema, generationRecordSchema, taskStatusSchema } from './records.js';
+import { publicGenerationRecordSchema, publicTaskSchema } from './public.js';
+import { taskStatusSchema } from './records.js';
 
 /** `POST /api/batch/retry`: the task, queued again, and what the retry cost. */
 export const retryResponseSchema = z.object({
   message: z.string(),
   batch_id: z.string(),
   task_index: z.number().int(),
-  task: batchTaskSchema,
+  task: publicTaskSchema,
   credits_deducted: z.number().int(),
   credits_remaining: z.number().int(),
 });
@@ -14,7 +15,7 @@ export type RetryResponse = z.infer<typeof retryResponseSchema>;
 
 /** `GET /api/records`: the user's single generations, newest first. */
 export const recordListResponseSchema = z.object({
-  records: z.array(generationRecordSchema),
+  records: z.array(publicGenerationRecordSchema),
   next_cursor: z.string().nullable(),
 });
 export type RecordListResponse = z.infer<typeof recordListResponseSchema>;

@@ -15,6 +15,7 @@ import { withFreshId } from './fresh-id.js';
 import type { GenerationPipeline } from './generation-pipeline.js';
 import { PROGRESS } from '../policy/progress.js';
 import type { SingleGenerationOptions, SingleGenerationResult } from '../ports/single-generation.js';
+import type { UserSlots } from '../util/user-slots.js';
 
 export interface SingleGenerationDeps {
   storage: StorageAdapter;
@@ -28,6 +29,8 @@ export interface SingleGenerationDeps {
   idempotency?: IdempotencyPolicy;
   /** @default Date.now */
   now?: () => number;
+  /** Generations in flight per user (text-to-image and image-to-image together); over it, 429 before any charge. @default no ceiling */
+  inFlight?: UserSlots;
 }
 
 const DEFAULT_POLICY: IdempotencyPolicy = { staleAfterMs: 182_000, retainMs: DEFAULT_IDEMPOTENCY_RETAIN_MS };
@@ -89,12 +92,17 @@ export async function runSingleGeneration(
     }
   }
   let result: StoredResponse;
+  let release = () => {};
   try {
+    // After the replay check (a replay costs nothing), before preparing and charging.
+    if (deps.inFlight) release = deps.inFlight.take(job.username);
     result = await generate(deps, job, signal, await job.prepare(signal));
   } catch (error) {
     // Refused before the charge, or refunded after it: the key may be used again.
     if (idempotency) await deps.storage.abandonIdempotent(idempotency).catch(() => {});
     throw error;
+  } finally {
+    release();
   }
   if (idempotency) {
     // The generation is paid and recorded; failing to remember the key must not lose the result.

@@ -1,10 +1,10 @@
 import {
-  batchRecordSchema,
-  batchSummarySchema,
-  batchTaskSchema,
-  generationRecordSchema,
-  ledgerEntrySchema,
-} from '../../../core/schemas/records.js';
+  publicBatchSchema,
+  publicBatchSummarySchema,
+  publicGenerationRecordSchema,
+  publicTaskSchema,
+} from '../../../core/schemas/public.js';
+import { ledgerEntrySchema } from '../../../core/schemas/records.js';
 import {
   batchGenerateRequestSchema,
   generateRequestSchema,
@@ -41,22 +41,22 @@ export const REQUEST_COMPONENTS: ReadonlyMap<DocSchema, string> = new Map<DocSch
   [taskRefRequestSchema, 'TaskRef'],
 ]);
 
-/** Responses and records, described as the handler sends them (zod's output side). */
+/** Responses and the public records, described as the handler sends them (zod's output side). */
 export const RESPONSE_COMPONENTS: ReadonlyMap<DocSchema, string> = new Map<DocSchema, string>([
   [errorBodySchema, 'Error'],
   [uploadResponseSchema, 'UploadResponse'],
   [imageToImageResponseSchema, 'ImageToImageResponse'],
   [generateResponseSchema, 'GenerateResponse'],
   [batchCreatedResponseSchema, 'BatchCreatedResponse'],
-  [batchRecordSchema, 'BatchRecord'],
-  [batchTaskSchema, 'BatchTask'],
-  [batchSummarySchema, 'BatchSummary'],
+  [publicBatchSchema, 'BatchRecord'],
+  [publicTaskSchema, 'BatchTask'],
+  [publicBatchSummarySchema, 'BatchSummary'],
   [batchListResponseSchema, 'BatchListResponse'],
   [retryResponseSchema, 'RetryResponse'],
   [progressEventSchema, 'ProgressEvent'],
   [creditsResponseSchema, 'CreditsResponse'],
   [ledgerEntrySchema, 'LedgerEntry'],
-  [generationRecordSchema, 'GenerationRecord'],
+  [publicGenerationRecordSchema, 'GenerationRecord'],
   [recordListResponseSchema, 'RecordListResponse'],
   [webhookAckSchema, 'WebhookAck'],
 ]);

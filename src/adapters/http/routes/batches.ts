@@ -1,6 +1,7 @@
 import { ValidationError } from '../../../core/errors/validation-error.js';
 import { parseOrThrow } from '../../../core/schemas/parse.js';
-import { batchRecordSchema, batchTaskSchema } from '../../../core/schemas/records.js';
+import { publicBatchSchema, publicTaskSchema } from '../../../core/schemas/public.js';
+import type { BatchTask } from '../../../core/schemas/records.js';
 import { batchIdQuerySchema, pageQuerySchema, taskRefRequestSchema } from '../../../core/schemas/requests.js';
 import {
   type BatchCreatedResponse,
@@ -57,11 +58,11 @@ export const batchRoutes: Route[] = [
     doc: {
       summary: 'The batch record',
       query: batchIdQuerySchema,
-      responses: { 200: { description: 'The batch with its tasks', json: batchRecordSchema } },
+      responses: { 200: { description: 'The batch with its tasks', json: publicBatchSchema } },
       errors: [400, 404],
     },
     handle: async (ctx) =>
-      json(await ctx.settings.imageUrls.batch(await ctx.settings.engine.batches.status(ctx.user.username, batchIdParam(ctx)))),
+      json(await ctx.settings.publicRecords.batch(await ctx.settings.engine.batches.status(ctx.user.username, batchIdParam(ctx)))),
   },
   {
     method: 'GET',
@@ -75,7 +76,7 @@ export const batchRoutes: Route[] = [
     handle: async (ctx) => {
       const query = parseOrThrow(pageQuerySchema, queryOf(ctx.url));
       const page = await ctx.settings.engine.batches.list(ctx.user.username, query);
-      const response: BatchListResponse = { batches: page.items, next_cursor: page.nextCursor };
+      const response: BatchListResponse = { batches: page.items.map(ctx.settings.publicRecords.summary), next_cursor: page.nextCursor };
       return json(response);
     },
   },
@@ -85,13 +86,13 @@ export const batchRoutes: Route[] = [
     doc: {
       summary: 'Run one task now and return it',
       body: { json: taskRefRequestSchema },
-      responses: { 200: { description: 'The task after the run', json: batchTaskSchema } },
+      responses: { 200: { description: 'The task after the run', json: publicTaskSchema } },
       errors: [400, 404, 413],
     },
     handle: async (ctx) => {
       const ref = parseOrThrow(taskRefRequestSchema, parseJson(await readLimited(ctx.request, ctx.settings.maxBodyBytes)));
       return json(
-        await ctx.settings.imageUrls.task(await ctx.settings.engine.batches.process(ctx.user.username, ref.batch_id, ref.task_index)),
+        await ctx.settings.publicRecords.task(await ctx.settings.engine.batches.process(ctx.user.username, ref.batch_id, ref.task_index)),
       );
     },
   },
@@ -112,7 +113,8 @@ export const batchRoutes: Route[] = [
         async (body, charge) => {
           const ref = parseOrThrow(taskRefRequestSchema, body);
           const result = await ctx.settings.engine.batches.retry(ctx.user.username, ref.batch_id, ref.task_index, charge);
-          const response: RetryResponse = {
+          // Stored for replay with the task as the engine has it; `present` makes it public.
+          const response: Omit<RetryResponse, 'task'> & { task: BatchTask } = {
             message: ctx.settings.messages.retry,
             batch_id: ref.batch_id,
             task_index: ref.task_index,
@@ -122,7 +124,7 @@ export const batchRoutes: Route[] = [
           };
           return { status: 200, body: response };
         },
-        async (body) => ({ ...body, task: await ctx.settings.imageUrls.task(body.task) }),
+        async (body) => ({ ...body, task: await ctx.settings.publicRecords.task(body.task) }),
       ),
   },
   {
@@ -134,17 +136,20 @@ export const batchRoutes: Route[] = [
       responses: {
         200: {
           description: 'An event stream; each event carries JSON data',
-          events: { snapshot: batchRecordSchema, progress: progressEventSchema, task: batchTaskSchema, completed: batchRecordSchema },
+          events: { snapshot: publicBatchSchema, progress: progressEventSchema, task: publicTaskSchema, completed: publicBatchSchema },
         },
       },
-      errors: [400, 404],
+      errors: [400, 404, 429],
     },
-    handle: (ctx) =>
-      batchEventsResponse(ctx.settings.engine, ctx.user.username, batchIdParam(ctx), {
-        imageUrls: ctx.settings.imageUrls,
+    handle: (ctx) => {
+      const batchId = batchIdParam(ctx);
+      return batchEventsResponse(ctx.settings.engine, ctx.user.username, batchId, {
+        publicRecords: ctx.settings.publicRecords,
         recheckMs: ctx.settings.eventsRecheckMs,
         signal: ctx.request.signal,
         headers: ctx.extraHeaders,
-      }),
+        onClose: ctx.settings.eventStreams.take(ctx.user.username),
+      });
+    },
   },
 ];

@@ -12,10 +12,14 @@ import { json } from '../json.js';
 import type { Route, RouteContext } from '../route-context.js';
 import { queryOf } from './batches.js';
 
-/** The answer with its stored `image_url` replaced by one that loads now. */
-const withImageUrl =
+/** The answer with its stored `image_url` replaced by one that loads now, and the provider's own `request_id`. */
+const presented =
   (ctx: RouteContext) =>
-  async <T extends { image_url: string }>(body: T): Promise<T> => ({ ...body, image_url: await ctx.settings.imageUrls.of(body.image_url) });
+  async <T extends { image_url: string; request_id: string }>(body: T): Promise<T> => ({
+    ...body,
+    request_id: ctx.settings.publicRecords.requestId(body.request_id),
+    image_url: await ctx.settings.imageUrls.of(body.image_url),
+  });
 
 /** A data URL of `bytes` takes 4/3 of them in base64, plus the rest of the JSON body. */
 const dataUrlBodyLimit = (imageBytes: number, jsonBytes: number) => Math.ceil(imageBytes / 3) * 4 + 256 + jsonBytes;
@@ -45,7 +49,7 @@ export const generationRoutes: Route[] = [
           };
           return { status: 200, body: response };
         },
-        withImageUrl(ctx),
+        presented(ctx),
       ),
   },
   {
@@ -73,7 +77,7 @@ export const generationRoutes: Route[] = [
           };
           return { status: 200, body: response };
         },
-        withImageUrl(ctx),
+        presented(ctx),
       ),
   },
   {
@@ -88,7 +92,7 @@ export const generationRoutes: Route[] = [
     handle: async (ctx) => {
       const query = parseOrThrow(pageQuerySchema, queryOf(ctx.url));
       const page = await ctx.settings.engine.records.list(ctx.user.username, query);
-      const records = await Promise.all(page.items.map((record) => ctx.settings.imageUrls.record(record)));
+      const records = await Promise.all(page.items.map((record) => ctx.settings.publicRecords.record(record)));
       const response: RecordListResponse = { records, next_cursor: page.nextCursor };
       return json(response);
     },
