@@ -61,11 +61,19 @@ export {
   type PageQuery,
   type TaskRefRequest,
 } from './core/schemas/requests.js';
+// What the API answers: tasks, batches and records as they leave the server.
 export {
-  batchRecordSchema,
-  batchSummarySchema,
-  batchTaskSchema,
-  generationRecordSchema,
+  publicBatchSchema,
+  publicBatchSummarySchema,
+  publicGenerationRecordSchema,
+  publicTaskSchema,
+  type PublicBatch,
+  type PublicBatchSummary,
+  type PublicGenerationRecord,
+  type PublicTask,
+} from './core/schemas/public.js';
+// What storage keeps (adapter authors get the schemas from imagegen-kit/adapter-kit).
+export {
   ledgerEntrySchema,
   type BatchRecord,
   type BatchStatus,
@@ -77,8 +85,6 @@ export {
   type TaskResult,
   type TaskStatus,
 } from './core/schemas/records.js';
-// Types only: the root's run-time names are capped (see test/package/build.test.ts).
-export type { PublicBatch, PublicBatchSummary, PublicGenerationRecord, PublicTask } from './core/schemas/public.js';
 export {
   batchCreatedResponseSchema,
   batchListResponseSchema,

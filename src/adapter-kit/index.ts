@@ -10,6 +10,13 @@
 export { DEFAULT_POLL_POLICY, runGeneration, type GenerationRun } from '../core/services/generation-runner.js';
 
 // ---- storage ----
+// The records as storage keeps them (the API answers the public shapes from the root entry).
+export {
+  batchRecordSchema,
+  batchSummarySchema,
+  batchTaskSchema,
+  generationRecordSchema,
+} from '../core/schemas/records.js';
 
 export {
   runStorageConformance,
