@@ -8,7 +8,7 @@ import { bundleWebApp } from './bundle.js';
 import type { ClusterConfig } from './config.js';
 import { createServerEngine } from './engine.js';
 import { imageUrlSecretOf } from './image-url-secret.js';
-import { createUserStore } from './users.js';
+import { createUserStore } from './users/accounts.js';
 
 export interface ServerAppOptions {
   /** Where users, credits, batches and images live. @default './data' */

@@ -1,7 +1,7 @@
 import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
-import { assertUsername, UnauthorizedError, ValidationError } from '../../src/index.js';
+import { assertUsername, UnauthorizedError, ValidationError } from '../../../src/index.js';
 
 const scryptAsync = promisify(scrypt) as (
   password: string,
