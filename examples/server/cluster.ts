@@ -43,9 +43,11 @@ export function clusterPorts(cluster: ClusterConfig, queueName: string, redis: R
       connection: { ...redisOptionsFromUrl(cluster.redisUrl), maxRetriesPerRequest: null },
       prefix: `${cluster.prefix}bull`,
       queueName, // one queue per provider: its limits are the queue's
+      ...(cluster.concurrency ? { concurrency: cluster.concurrency } : {}),
+      ...(cluster.leaseMs ? { lockDurationMs: cluster.leaseMs, stalledIntervalMs: Math.max(250, Math.round(cluster.leaseMs / 2)) } : {}),
     }),
     eventRelay: createRedisEventRelay({ connection: redis, channel: `${cluster.prefix}events` }),
     /** A task's hold on storage; a dead worker's tasks are taken over after it. */
-    leaseMs: 15_000,
+    leaseMs: cluster.leaseMs ?? 15_000,
   };
 }

@@ -10,6 +10,13 @@ export interface ClusterConfig {
   redisUrl: string;
   /** Prefix of every Redis key (storage, BullMQ queue, event channel). @default 'imagegen:' */
   prefix: string;
+  /**
+   * The task lease, the queue lock and the stalled-job check, in ms: a dead worker's tasks are
+   * taken over within about twice this. Unset: a 15 s lease and BullMQ's 30 s lock and check.
+   */
+  leaseMs?: number;
+  /** Tasks one process runs at once. @default 8 */
+  concurrency?: number;
 }
 
 /** Where credits, batches, records, users and tokens live: one database. */
@@ -47,6 +54,14 @@ export interface ServerConfig {
   images: ImagesConfig;
   /** null = one process with the in-process dispatcher (`IMAGEGEN_ROLE` unset). */
   cluster: ClusterConfig | null;
+}
+
+function whole(env: Env, name: string, min: number): number | undefined {
+  const value = text(env, name);
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < min) throw new RangeError(`${name} must be a whole number of at least ${min} (got "${value}")`);
+  return n;
 }
 
 function redisPrefix(env: Env): string {
@@ -115,6 +130,8 @@ function readImages(env: Env): ImagesConfig {
  *   (`DATABASE_URL`, `IMAGEGEN_POSTGRES_SCHEMA`) or `redis` (`REDIS_URL`; default with a role).
  *   Users and tokens live in the same database.
  * - `IMAGEGEN_IMAGES`: `fs` (default: files under the data dir) or `s3` (`S3_*`).
+ * - `IMAGEGEN_LEASE_MS`, `IMAGEGEN_CONCURRENCY` (with a role): how soon a dead worker's tasks
+ *   are taken over, and how many tasks one process runs at once (8).
  * - `IMAGEGEN_REDIS_PREFIX` (default `imagegen:`), `IMAGEGEN_DATA_DIR` (or `DATA_DIR`; default
  *   `./data`), `PORT` (default 3000), `IMAGEGEN_HEALTH_PORT` (workers; default none),
  *   `IMAGEGEN_SHUTDOWN_GRACE_MS` (default 20000 with a role, 2000 without).
@@ -132,7 +149,15 @@ export function readServerConfig(env: Env = process.env): ServerConfig {
         `IMAGEGEN_ROLE=${role} needs REDIS_URL (e.g. redis://127.0.0.1:6379): the processes of a deployment share the queue and the events through Redis. Unset IMAGEGEN_ROLE to run one process.`,
       );
     }
-    cluster = { role, redisUrl, prefix: redisPrefix(env) };
+    const leaseMs = whole(env, 'IMAGEGEN_LEASE_MS', 500);
+    const concurrency = whole(env, 'IMAGEGEN_CONCURRENCY', 1);
+    cluster = {
+      role,
+      redisUrl,
+      prefix: redisPrefix(env),
+      ...(leaseMs !== undefined ? { leaseMs } : {}),
+      ...(concurrency !== undefined ? { concurrency } : {}),
+    };
   }
   const storage = readStorage(env, cluster?.role ?? null);
   const images = readImages(env);

@@ -57,7 +57,19 @@ if (cluster?.role === 'worker') {
           (info) => console.log(`health: http://localhost:${info.port}/health`),
         ) as Server);
   health?.on('error', onListenError(healthPort!, 'IMAGEGEN_HEALTH_PORT', worker.release));
-  worker.engine.events.on('task:completed', (e) => console.log(`completed ${e.taskId}`));
+  // What this worker runs (a worker hears no other process's events): one line as a task starts
+  // here, one as it completes here.
+  const running = new Set<string>();
+  worker.engine.events.on('task:progress', (e) => {
+    if (running.has(e.taskId)) return;
+    running.add(e.taskId);
+    console.log(`running ${e.taskId}`);
+  });
+  worker.engine.events.on('task:completed', (e) => {
+    running.delete(e.taskId);
+    console.log(`completed ${e.taskId}`);
+  });
+  worker.engine.events.on('task:failed', (e) => running.delete(e.taskId));
   process.once('SIGTERM', () => (stopping = true));
   process.once('SIGINT', () => (stopping = true));
   // SIGTERM: take no more tasks, let running ones finish for graceMs, hand the rest to other workers.
