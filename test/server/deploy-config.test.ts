@@ -49,6 +49,9 @@ describe('reference server configuration (IMAGEGEN_STORAGE, IMAGEGEN_IMAGES)', (
     expect(config.cluster).toEqual({ role: 'api', redisUrl: 'redis://10.0.0.2:6379', prefix: 'imagegen:' });
     const { S3_ENDPOINT: _, ...aws } = s3;
     expect(readServerConfig({ ...aws, S3_REGION: 'eu-west-1' }).images).toMatchObject({ endpoint: 'https://s3.eu-west-1.amazonaws.com' });
+    expect(
+      readServerConfig({ IMAGEGEN_ROLE: 'worker', REDIS_URL: 'redis://h', IMAGEGEN_LEASE_MS: '3000', IMAGEGEN_CONCURRENCY: '2' }).cluster,
+    ).toEqual({ role: 'worker', redisUrl: 'redis://h', prefix: 'imagegen:', leaseMs: 3000, concurrency: 2 });
     expect(readServerConfig({ IMAGEGEN_STORAGE: 'redis', REDIS_URL: 'redis://h' }).storage).toEqual({
       kind: 'redis',
       redisUrl: 'redis://h',
@@ -64,6 +67,11 @@ describe('reference server configuration (IMAGEGEN_STORAGE, IMAGEGEN_IMAGES)', (
       [{ IMAGEGEN_STORAGE: 'postgres', DATABASE_URL: 'postgres://h/db', IMAGEGEN_POSTGRES_SCHEMA: 'a-b' }, /IMAGEGEN_POSTGRES_SCHEMA/],
       [{ IMAGEGEN_STORAGE: 'redis' }, /REDIS_URL is required with IMAGEGEN_STORAGE=redis/],
       [{ IMAGEGEN_ROLE: 'worker', REDIS_URL: 'redis://h', IMAGEGEN_STORAGE: 'sqlite' }, /IMAGEGEN_STORAGE=sqlite cannot be shared/],
+      [{ IMAGEGEN_ROLE: 'api', REDIS_URL: 'redis://h', IMAGEGEN_LEASE_MS: 'soon' }, /IMAGEGEN_LEASE_MS must be a whole number/],
+      [
+        { IMAGEGEN_ROLE: 'api', REDIS_URL: 'redis://h', IMAGEGEN_CONCURRENCY: '0' },
+        /IMAGEGEN_CONCURRENCY must be a whole number of at least 1/,
+      ],
       [{ IMAGEGEN_IMAGES: 'gcs' }, /IMAGEGEN_IMAGES must be one of fs, s3/],
       [{ ...s3, S3_BUCKET: '' }, /S3_BUCKET is required with IMAGEGEN_IMAGES=s3/],
       [{ ...s3, S3_REGION: ' ' }, /S3_REGION is required/],
