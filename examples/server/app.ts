@@ -1,26 +1,29 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Hono } from 'hono';
 import { compress } from 'hono/compress';
 import { createRequestHandler } from '../../src/adapters/http/index.js';
 import { isImageGenError, type ProviderAdapter } from '../../src/index.js';
 import { bundleWebApp } from './bundle.js';
-import type { ClusterConfig } from './config.js';
+import type { ClusterConfig, ImagesConfig, StorageConfig } from './config.js';
 import { createServerEngine } from './engine.js';
 import { imageUrlSecretOf } from './image-url-secret.js';
 import { imageOriginsOf, type PageSecurityOptions, pageSecurityHeaders } from './security-headers.js';
-import { createUserStore } from './users.js';
+import { createUserStore, type UserStore } from './users/accounts.js';
 
 export interface ServerAppOptions {
-  /** Where users, credits, batches and images live. @default './data' */
+  /** Where SQLite storage, filesystem images and the image URL secret (when not set) live. @default './data' */
   dataDir?: string;
+  /** Where credits, batches, records, users and tokens live (one database). @default { kind: 'sqlite' } */
+  storage?: StorageConfig;
+  /** Where images live. @default { kind: 'fs' } */
+  images?: ImagesConfig;
   /** Credits a new user gets once. @default 20 */
   startingCredits?: number;
   /** @default the provider whose key is in the environment, else the offline one (real images, no key, a few seconds each) */
   provider?: ProviderAdapter;
   /**
-   * Run as the `api` or `both` process of a deployment on Redis (see `config.ts`); unset = one
-   * process on SQLite. A `worker` serves no HTTP: it uses `createServerEngine` alone.
+   * Run as the `api` or `both` process of a deployment (queue and events on Redis; see
+   * `config.ts`); unset = one process. A `worker` serves no HTTP: it uses `createServerEngine` alone.
    */
   cluster?: ClusterConfig | null;
   /** Headers of the page (CSP, HSTS); the image store's own origin is added to `img-src` by itself. */
@@ -34,16 +37,24 @@ export interface ServerAppOptions {
 export async function createServerApp(options: ServerAppOptions = {}) {
   if (options.cluster?.role === 'worker') throw new RangeError("a 'worker' serves no HTTP: start it with createServerEngine");
   const startingCredits = options.startingCredits ?? 20;
-  const { engine, dataDir, providerName, release } = await createServerEngine(options);
-  const imageUrlSecret = imageUrlSecretOf(dataDir);
-  const users = createUserStore(join(dataDir, 'users.sqlite'));
-  await engine.start();
-
-  const api = createRequestHandler({
-    engine,
-    authenticate: (request) => users.authenticate(request),
-    imageUrlSecret,
-  });
+  let api: (request: Request) => Promise<Response>;
+  const { engine, dataDir, providerName, openUsers, release } = await createServerEngine(options);
+  let users: UserStore;
+  try {
+    // The S3 store presigns its own URLs; files are served by the handler through signed URLs.
+    const imageUrlSecret = engine.imageStore.urlFor ? undefined : imageUrlSecretOf(dataDir);
+    users = createUserStore(await openUsers());
+    api = createRequestHandler({
+      engine,
+      authenticate: (request) => users.authenticate(request),
+      ...(imageUrlSecret ? { imageUrlSecret } : {}),
+    });
+    await engine.start();
+  } catch (error) {
+    await engine.stop({ graceMs: 0 }).catch(() => {});
+    await release();
+    throw error;
+  }
 
   const page = readFileSync(new URL('./web/index.html', import.meta.url), 'utf8');
   const styles = readFileSync(new URL('./web/styles.css', import.meta.url), 'utf8');
@@ -74,9 +85,9 @@ export async function createServerApp(options: ServerAppOptions = {}) {
       throw error;
     }
   });
-  app.post('/auth/sign-out', (c) => {
+  app.post('/auth/sign-out', async (c) => {
     const token = /^Bearer (.+)$/.exec(c.req.header('authorization') ?? '')?.[1];
-    if (token) users.signOut(token);
+    if (token) await users.signOut(token);
     return c.body(null, 204);
   });
   app.all('/api/*', (c) => api(c.req.raw));
@@ -88,8 +99,8 @@ export async function createServerApp(options: ServerAppOptions = {}) {
   app.get('/app.js', (c) => c.body(script, 200, { ...staticHeaders, 'Content-Type': 'text/javascript; charset=utf-8' }));
 
   const releaseAll = async () => {
+    await users.close();
     await release();
-    users.close();
   };
 
   return {

@@ -1,7 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { createBullMQDispatcher } from '../../src/adapters/dispatch/bullmq/index.js';
 import { createRedisEventRelay } from '../../src/adapters/events/redis/index.js';
-import { createRedisStorage } from '../../src/adapters/storage/redis/index.js';
 import type { ClusterConfig } from './config.js';
 
 /** ioredis options from a `redis://` or `rediss://` URL (the URL itself is never echoed: it may hold a password). */
@@ -26,28 +25,29 @@ export function redisOptionsFromUrl(text: string): RedisOptions {
   };
 }
 
-/**
- * The engine ports every process of one deployment shares through Redis: storage (one client,
- * also used to publish events), the BullMQ queue of the provider (its own connections, as BullMQ
- * needs `maxRetriesPerRequest: null`), and the event channel.
- */
-export function clusterPorts(cluster: ClusterConfig, queueName: string) {
-  const options = redisOptionsFromUrl(cluster.redisUrl);
-  const redis = new Redis({ ...options, enableAutoPipelining: true });
+/** A Redis client for storage, users and publishing events; its errors are logged, not thrown. */
+export function openRedisClient(redisUrl: string): Redis {
+  const redis = new Redis({ ...redisOptionsFromUrl(redisUrl), enableAutoPipelining: true });
   redis.on('error', (error: Error) => console.error(`[imagegen-kit] Redis: ${error.message}`));
+  return redis;
+}
+
+/**
+ * The engine ports every process of one deployment shares through Redis, whatever the storage: the
+ * BullMQ queue of the provider (its own connections, as BullMQ needs `maxRetriesPerRequest: null`)
+ * and the event channel (published on `redis`, the process's shared client).
+ */
+export function clusterPorts(cluster: ClusterConfig, queueName: string, redis: Redis) {
   return {
-    storage: createRedisStorage({ client: redis }, { prefix: cluster.prefix }),
     dispatcher: createBullMQDispatcher({
-      connection: { ...options, maxRetriesPerRequest: null },
+      connection: { ...redisOptionsFromUrl(cluster.redisUrl), maxRetriesPerRequest: null },
       prefix: `${cluster.prefix}bull`,
       queueName, // one queue per provider: its limits are the queue's
+      ...(cluster.concurrency ? { concurrency: cluster.concurrency } : {}),
+      ...(cluster.leaseMs ? { lockDurationMs: cluster.leaseMs, stalledIntervalMs: Math.max(250, Math.round(cluster.leaseMs / 2)) } : {}),
     }),
     eventRelay: createRedisEventRelay({ connection: redis, channel: `${cluster.prefix}events` }),
     /** A task's hold on storage; a dead worker's tasks are taken over after it. */
-    leaseMs: 15_000,
-    /** Closes the shared client (after the engine and storage are closed). */
-    async close() {
-      await redis.quit().catch(() => redis.disconnect());
-    },
+    leaseMs: cluster.leaseMs ?? 15_000,
   };
 }

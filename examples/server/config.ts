@@ -1,7 +1,8 @@
 import type { EngineRole } from '../../src/index.js';
 import { parseEngineRole } from '../../src/index.js';
+import { type Env, flag, oneOf, port, required, text, url } from './env.js';
 
-/** How a reference server process joins a deployment of several processes on one Redis. */
+/** How a reference server process joins a deployment of several processes: the queue and the events on Redis. */
 export interface ClusterConfig {
   /** `api` serves HTTP and only enqueues, `worker` runs tasks, `both` does both. */
   role: EngineRole;
@@ -9,10 +10,39 @@ export interface ClusterConfig {
   redisUrl: string;
   /** Prefix of every Redis key (storage, BullMQ queue, event channel). @default 'imagegen:' */
   prefix: string;
+  /**
+   * The task lease, the queue lock and the stalled-job check, in ms: a dead worker's tasks are
+   * taken over within about twice this. Unset: a 15 s lease and BullMQ's 30 s lock and check.
+   */
+  leaseMs?: number;
+  /** Tasks one process runs at once. @default 8 */
+  concurrency?: number;
 }
 
+/** Where credits, batches, records, users and tokens live: one database. */
+export type StorageConfig =
+  | { kind: 'sqlite' }
+  | { kind: 'postgres'; databaseUrl: string; schema: string }
+  | { kind: 'redis'; redisUrl: string; prefix: string };
+
+/** Where images live: files under the data dir, or objects in an S3-compatible bucket. */
+export type ImagesConfig =
+  | { kind: 'fs' }
+  | {
+      kind: 's3';
+      endpoint: string;
+      region: string;
+      bucket: string;
+      accessKeyId: string;
+      secretAccessKey: string;
+      sessionToken?: string;
+      keyPrefix?: string;
+      forcePathStyle?: boolean;
+      publicBaseUrl?: string;
+    };
+
 export interface ServerConfig {
-  /** Users, images (and, in one process, the SQLite storage). Shared by every process of a deployment. */
+  /** SQLite storage and filesystem images (when chosen), and the image URL secret when not set. */
   dataDir: string;
   /** HTTP port of `api` and `both` (0 = any free port). */
   port: number;
@@ -20,50 +50,117 @@ export interface ServerConfig {
   healthPort: number | null;
   /** How long running tasks get to finish on SIGTERM. */
   graceMs: number;
-  /** null = one process on SQLite with the in-process dispatcher (`IMAGEGEN_ROLE` unset). */
+  storage: StorageConfig;
+  images: ImagesConfig;
+  /** null = one process with the in-process dispatcher (`IMAGEGEN_ROLE` unset). */
   cluster: ClusterConfig | null;
 }
 
-const text = (env: Record<string, string | undefined>, name: string): string | undefined => {
-  const value = env[name]?.trim();
-  return value ? value : undefined;
-};
-
-function port(env: Record<string, string | undefined>, name: string): number | undefined {
+function whole(env: Env, name: string, min: number): number | undefined {
   const value = text(env, name);
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new RangeError(`${name} must be a port number from 0 to 65535 (got "${value}")`);
+  if (!Number.isSafeInteger(n) || n < min) throw new RangeError(`${name} must be a whole number of at least ${min} (got "${value}")`);
   return n;
 }
 
+function redisPrefix(env: Env): string {
+  const prefix = text(env, 'IMAGEGEN_REDIS_PREFIX') ?? 'imagegen:';
+  if (/[{}\s]/.test(prefix)) throw new RangeError('IMAGEGEN_REDIS_PREFIX must not contain {, } or spaces');
+  return prefix;
+}
+
+const redisUrlOf = (env: Env) => url(env, 'REDIS_URL', ['redis:', 'rediss:'], 'redis://host:6379');
+
+function readStorage(env: Env, role: EngineRole | null): StorageConfig {
+  // With a role and no choice, Redis, as before IMAGEGEN_STORAGE existed.
+  const kind = oneOf(env, 'IMAGEGEN_STORAGE', ['sqlite', 'postgres', 'redis'] as const) ?? (role ? 'redis' : 'sqlite');
+  if (kind === 'sqlite') {
+    if (role)
+      throw new RangeError(
+        `IMAGEGEN_STORAGE=sqlite cannot be shared by the processes of a deployment (IMAGEGEN_ROLE=${role}): use IMAGEGEN_STORAGE=postgres or redis`,
+      );
+    return { kind };
+  }
+  if (kind === 'postgres') {
+    const databaseUrl =
+      url(env, 'DATABASE_URL', ['postgres:', 'postgresql:'], 'postgres://user:password@host:5432/database') ??
+      required(env, 'DATABASE_URL', 'with IMAGEGEN_STORAGE=postgres (e.g. postgres://user:password@host:5432/database)');
+    const schema = text(env, 'IMAGEGEN_POSTGRES_SCHEMA') ?? 'imagegen';
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema))
+      throw new RangeError('IMAGEGEN_POSTGRES_SCHEMA must be a plain identifier: letters, digits and _');
+    return { kind, databaseUrl, schema };
+  }
+  const redisUrl = redisUrlOf(env) ?? required(env, 'REDIS_URL', 'with IMAGEGEN_STORAGE=redis (e.g. redis://127.0.0.1:6379)');
+  return { kind, redisUrl, prefix: redisPrefix(env) };
+}
+
+function readImages(env: Env): ImagesConfig {
+  const kind = oneOf(env, 'IMAGEGEN_IMAGES', ['fs', 's3'] as const) ?? 'fs';
+  if (kind === 'fs') return { kind };
+  const why = 'with IMAGEGEN_IMAGES=s3';
+  const region = required(env, 'S3_REGION', `${why} (the bucket's region; auto for Cloudflare R2, us-east-1 for most MinIO)`);
+  const endpoint =
+    url(env, 'S3_ENDPOINT', ['http:', 'https:'], 'https://s3.eu-west-1.amazonaws.com') ?? `https://s3.${region}.amazonaws.com`;
+  const publicBaseUrl = url(env, 'S3_PUBLIC_BASE_URL', ['http:', 'https:'], 'https://images.example.com');
+  const sessionToken = text(env, 'S3_SESSION_TOKEN');
+  const keyPrefix = text(env, 'S3_KEY_PREFIX');
+  const forcePathStyle = flag(env, 'S3_FORCE_PATH_STYLE');
+  return {
+    kind,
+    endpoint,
+    region,
+    bucket: required(env, 'S3_BUCKET', why),
+    accessKeyId: required(env, 'S3_ACCESS_KEY_ID', why),
+    secretAccessKey: required(env, 'S3_SECRET_ACCESS_KEY', why),
+    ...(sessionToken ? { sessionToken } : {}),
+    ...(keyPrefix ? { keyPrefix } : {}),
+    ...(forcePathStyle !== undefined ? { forcePathStyle } : {}),
+    ...(publicBaseUrl ? { publicBaseUrl } : {}),
+  };
+}
+
 /**
- * Reads the reference server's configuration from the environment:
+ * Reads the reference server's configuration from the environment (the README's table lists every
+ * variable):
  *
- * - `IMAGEGEN_ROLE`: unset = one process on SQLite (no servers needed); `api`, `worker` or `both`
- *   = one process of a deployment on Redis (storage), BullMQ (dispatch) and Redis pub/sub (events).
- * - `REDIS_URL`: required when `IMAGEGEN_ROLE` is set.
+ * - `IMAGEGEN_ROLE`: unset = one process; `api`, `worker` or `both` = one process of a deployment,
+ *   with the BullMQ dispatcher and the Redis event relay on `REDIS_URL` (then required).
+ * - `IMAGEGEN_STORAGE`: `sqlite` (default without a role; not with one), `postgres`
+ *   (`DATABASE_URL`, `IMAGEGEN_POSTGRES_SCHEMA`) or `redis` (`REDIS_URL`; default with a role).
+ *   Users and tokens live in the same database.
+ * - `IMAGEGEN_IMAGES`: `fs` (default: files under the data dir) or `s3` (`S3_*`).
+ * - `IMAGEGEN_LEASE_MS`, `IMAGEGEN_CONCURRENCY` (with a role): how soon a dead worker's tasks
+ *   are taken over, and how many tasks one process runs at once (8).
  * - `IMAGEGEN_REDIS_PREFIX` (default `imagegen:`), `IMAGEGEN_DATA_DIR` (or `DATA_DIR`; default
  *   `./data`), `PORT` (default 3000), `IMAGEGEN_HEALTH_PORT` (workers; default none),
  *   `IMAGEGEN_SHUTDOWN_GRACE_MS` (default 20000 with a role, 2000 without).
  *
- * Throws a `RangeError` naming the variable when one is wrong.
+ * Throws a `RangeError` naming the variable when one is wrong or missing.
  */
-export function readServerConfig(env: Record<string, string | undefined> = process.env): ServerConfig {
+export function readServerConfig(env: Env = process.env): ServerConfig {
   const roleText = text(env, 'IMAGEGEN_ROLE');
   let cluster: ClusterConfig | null = null;
   if (roleText !== undefined) {
     const role = parseEngineRole(roleText);
-    const redisUrl = text(env, 'REDIS_URL');
+    const redisUrl = redisUrlOf(env);
     if (redisUrl === undefined) {
       throw new RangeError(
-        `IMAGEGEN_ROLE=${role} needs REDIS_URL (e.g. redis://127.0.0.1:6379): the processes of a deployment share storage, queue and events through Redis. Unset IMAGEGEN_ROLE to run one process on SQLite.`,
+        `IMAGEGEN_ROLE=${role} needs REDIS_URL (e.g. redis://127.0.0.1:6379): the processes of a deployment share the queue and the events through Redis. Unset IMAGEGEN_ROLE to run one process.`,
       );
     }
-    const prefix = text(env, 'IMAGEGEN_REDIS_PREFIX') ?? 'imagegen:';
-    if (/[{}\s]/.test(prefix)) throw new RangeError('IMAGEGEN_REDIS_PREFIX must not contain {, } or spaces');
-    cluster = { role, redisUrl, prefix };
+    const leaseMs = whole(env, 'IMAGEGEN_LEASE_MS', 500);
+    const concurrency = whole(env, 'IMAGEGEN_CONCURRENCY', 1);
+    cluster = {
+      role,
+      redisUrl,
+      prefix: redisPrefix(env),
+      ...(leaseMs !== undefined ? { leaseMs } : {}),
+      ...(concurrency !== undefined ? { concurrency } : {}),
+    };
   }
+  const storage = readStorage(env, cluster?.role ?? null);
+  const images = readImages(env);
   const graceText = text(env, 'IMAGEGEN_SHUTDOWN_GRACE_MS');
   const graceMs = graceText === undefined ? (cluster ? 20_000 : 2_000) : Number(graceText);
   if (!Number.isSafeInteger(graceMs) || graceMs < 0)
@@ -73,6 +170,8 @@ export function readServerConfig(env: Record<string, string | undefined> = proce
     port: port(env, 'PORT') ?? 3000,
     healthPort: port(env, 'IMAGEGEN_HEALTH_PORT') ?? null,
     graceMs,
+    storage,
+    images,
     cluster,
   };
 }

@@ -1,7 +1,8 @@
 /**
- * The reference server. `npm start` runs one process on SQLite; with `IMAGEGEN_ROLE` (`api`,
- * `worker`, `both`) and `REDIS_URL` it is one process of a deployment on Redis (see config.ts and
- * the README section "Scaling out").
+ * The reference server. `npm start` runs one process on SQLite with images as files; with
+ * `IMAGEGEN_ROLE` (`api`, `worker`, `both`) and `REDIS_URL` it is one process of a deployment
+ * (queue and events on Redis), on the storage of `IMAGEGEN_STORAGE` and the images of
+ * `IMAGEGEN_IMAGES` (see config.ts and the README section "The reference server as a deployment").
  */
 import type { Server } from 'node:http';
 import { readServerConfig, type ServerConfig } from './config.js';
@@ -13,13 +14,23 @@ try {
   console.error(`Cannot start: ${(error as Error).message}`);
   process.exit(1);
 }
-const { cluster, graceMs } = config;
+const { cluster, graceMs, storage, images } = config;
 // Loaded once the configuration is known good, so a wrong one fails at once.
 const [{ serve }, { Hono }, { shutdownOnSignals }] = await Promise.all([
   import('@hono/node-server'),
   import('hono'),
   import('../../src/adapters/dispatch/bullmq/shutdown-on-signals.js'),
 ]);
+
+/** A database or bucket that cannot be opened stops the process at start, with the reason. */
+async function startOrExit<T>(start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (error) {
+    console.error(`Cannot start: ${(error as Error).message}`);
+    process.exit(1);
+  }
+}
 
 function onListenError(port: number, variable: string, close: () => Promise<unknown>) {
   return (error: NodeJS.ErrnoException) => {
@@ -31,7 +42,7 @@ function onListenError(port: number, variable: string, close: () => Promise<unkn
 if (cluster?.role === 'worker') {
   // A worker runs tasks from the queue and serves no HTTP, except a health endpoint if asked.
   const { createServerEngine } = await import('./engine.js');
-  const worker = await createServerEngine({ dataDir: config.dataDir, cluster });
+  const worker = await startOrExit(() => createServerEngine({ dataDir: config.dataDir, storage, images, cluster }));
   let stopping = false;
   const healthPort = config.healthPort;
   const health =
@@ -46,7 +57,19 @@ if (cluster?.role === 'worker') {
           (info) => console.log(`health: http://localhost:${info.port}/health`),
         ) as Server);
   health?.on('error', onListenError(healthPort!, 'IMAGEGEN_HEALTH_PORT', worker.release));
-  worker.engine.events.on('task:completed', (e) => console.log(`completed ${e.taskId}`));
+  // What this worker runs (a worker hears no other process's events): one line as a task starts
+  // here, one as it completes here.
+  const running = new Set<string>();
+  worker.engine.events.on('task:progress', (e) => {
+    if (running.has(e.taskId)) return;
+    running.add(e.taskId);
+    console.log(`running ${e.taskId}`);
+  });
+  worker.engine.events.on('task:completed', (e) => {
+    running.delete(e.taskId);
+    console.log(`completed ${e.taskId}`);
+  });
+  worker.engine.events.on('task:failed', (e) => running.delete(e.taskId));
   process.once('SIGTERM', () => (stopping = true));
   process.once('SIGINT', () => (stopping = true));
   // SIGTERM: take no more tasks, let running ones finish for graceMs, hand the rest to other workers.
@@ -59,13 +82,15 @@ if (cluster?.role === 'worker') {
     },
   });
   const { recovered } = await worker.engine.start();
-  console.log(`imagegen-kit worker ${process.pid} ready (provider: ${worker.providerName}, re-queued ${recovered} open tasks)`);
+  console.log(
+    `imagegen-kit worker ${process.pid} ready (provider: ${worker.providerName}, storage: ${storage.kind}, images: ${images.kind}, re-queued ${recovered} open tasks)`,
+  );
 } else {
   const { createServerApp } = await import('./app.js');
-  const server = await createServerApp({ dataDir: config.dataDir, cluster });
+  const server = await startOrExit(() => createServerApp({ dataDir: config.dataDir, storage, images, cluster }));
   const http = serve({ fetch: server.app.fetch, port: config.port }, (info) => {
     console.log(
-      `imagegen-kit reference server (provider: ${server.providerName}, role: ${cluster?.role ?? 'single process'}): http://localhost:${info.port}/`,
+      `imagegen-kit reference server (provider: ${server.providerName}, role: ${cluster?.role ?? 'single process'}, storage: ${storage.kind}, images: ${images.kind}): http://localhost:${info.port}/`,
     );
   }) as Server;
   http.on(

@@ -15,7 +15,15 @@ const clean = { IMAGEGEN_PROVIDER: 'offline', IMAGEGEN_ROLE: '', REDIS_URL: '', 
 
 describe('reference server configuration (IMAGEGEN_ROLE)', () => {
   it('without IMAGEGEN_ROLE it is one process on SQLite and needs no Redis', () => {
-    expect(readServerConfig({})).toEqual({ dataDir: './data', port: 3000, healthPort: null, graceMs: 2000, cluster: null });
+    expect(readServerConfig({})).toEqual({
+      dataDir: './data',
+      port: 3000,
+      healthPort: null,
+      graceMs: 2000,
+      storage: { kind: 'sqlite' },
+      images: { kind: 'fs' },
+      cluster: null,
+    });
     expect(readServerConfig({ IMAGEGEN_ROLE: '  ', REDIS_URL: 'redis://x' }).cluster).toBeNull();
   });
 
@@ -33,6 +41,8 @@ describe('reference server configuration (IMAGEGEN_ROLE)', () => {
       port: 3000,
       healthPort: 9000,
       graceMs: 20_000,
+      storage: { kind: 'redis', redisUrl: 'redis://h:1', prefix: 'imagegen:' },
+      images: { kind: 'fs' },
       cluster: { role: 'worker', redisUrl: 'redis://h:1', prefix: 'imagegen:' },
     });
     expect(readServerConfig({ IMAGEGEN_ROLE: 'api', REDIS_URL: 'redis://h', IMAGEGEN_REDIS_PREFIX: 'shop:' }).cluster?.prefix).toBe(

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -42,8 +42,15 @@ describe('reference server sign-in', () => {
       401,
     );
 
-    // Neither the password nor the token is in the database file.
-    const db = readFileSync(join(dir, 'data', 'users.sqlite'));
+    // Users live in the engine's database, not a file beside it; neither the password nor the
+    // token is in it (its WAL included).
+    expect(existsSync(join(dir, 'data', 'users.sqlite'))).toBe(false);
+    const db = Buffer.concat(
+      ['imagegen.sqlite', 'imagegen.sqlite-wal']
+        .filter((f) => existsSync(join(dir, 'data', f)))
+        .map((f) => readFileSync(join(dir, 'data', f))),
+    );
+    expect(db.includes(Buffer.from('server_tokens'))).toBe(true);
     expect(db.includes(Buffer.from(token))).toBe(false);
     expect(db.includes(Buffer.from('a good password'))).toBe(false);
 
