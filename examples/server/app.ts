@@ -3,11 +3,13 @@ import { Hono } from 'hono';
 import { compress } from 'hono/compress';
 import { createRequestHandler } from '../../src/adapters/http/index.js';
 import { isImageGenError, type ProviderAdapter } from '../../src/index.js';
+import { createServerAdmin } from './admin.js';
 import { bundleWebApp } from './bundle.js';
 import type { ClusterConfig, ImagesConfig, StorageConfig } from './config.js';
 import { createServerEngine } from './engine.js';
 import { imageUrlSecretOf } from './image-url-secret.js';
 import { imageOriginsOf, type PageSecurityOptions, pageSecurityHeaders } from './security-headers.js';
+import { createStripeWebhook } from './stripe-webhook.js';
 import { createUserStore, type UserStore } from './users/accounts.js';
 
 export interface ServerAppOptions {
@@ -91,6 +93,11 @@ export async function createServerApp(options: ServerAppOptions = {}) {
     return c.body(null, 204);
   });
   app.all('/api/*', (c) => api(c.req.raw));
+  const admin = createServerAdmin(engine, (request) => users.authenticate(request));
+  app.all('/admin/api/*', (c) => admin(c.req.raw));
+  const stripeSecret = process.env.STRIPE_WEBHOOK_SECRET;
+  const stripe = stripeSecret ? createStripeWebhook({ engine, secret: stripeSecret, onError: console.error }) : null;
+  if (stripe) app.post('/webhooks/stripe', (c) => stripe(c.req.raw));
   app.get('/', (c) => c.html(page, 200, staticHeaders));
   app.get('/styles.css', (c) => c.body(styles, 200, { ...staticHeaders, 'Content-Type': 'text/css; charset=utf-8' }));
   // Only the static files are compressed: a compressed event stream would be buffered.

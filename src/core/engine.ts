@@ -52,6 +52,8 @@ export interface Engine {
   /** How idempotency keys age: the services use it, and so does the HTTP handler. */
   readonly idempotency: IdempotencyPolicy;
   readonly role: EngineRole;
+  /** Where the engine writes its warnings and errors (the admin API writes its action log here too). */
+  readonly logger: Logger;
   /**
    * Settles the text-to-image and image-to-image generations whose process died after charging:
    * each pending marker older than `olderThanMs` is refunded exactly once when its record was never
@@ -218,6 +220,7 @@ export function createEngine(options: EngineOptions): Engine {
     publicRequestId: (requestId) => options.provider.publicRequestId?.(requestId) ?? requestId,
     idempotency,
     role,
+    logger,
     recoverGenerations,
     async start(startOptions = {}) {
       pipeline.resume();

@@ -1,5 +1,6 @@
 import type { StorageAdapter } from '../../core/ports/storage-adapter.js';
 import type { AdapterFactory, ConformanceContext } from './fixtures.js';
+import { adminQueriesSuite } from './suites/admin-queries.js';
 import { batchesSuite } from './suites/batches.js';
 import { idempotentRequestsSuite } from './suites/idempotent-requests.js';
 import { ledgerSuite } from './suites/ledger.js';
@@ -63,5 +64,6 @@ export function runStorageConformance(options: StorageConformanceOptions): void 
     idempotentRequestsSuite(t, ctx);
     pendingGenerationsSuite(t, ctx);
     racesSuite(t, ctx);
+    adminQueriesSuite(t, ctx);
   });
 }

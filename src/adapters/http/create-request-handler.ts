@@ -22,12 +22,14 @@ export type RequestHandler = (request: Request) => Promise<Response>;
 /** A few tabs of one person; a browser has about 6 connections per origin over HTTP/1.1 anyway. */
 const DEFAULT_EVENT_STREAMS_PER_USER = 5;
 
-interface CompiledRoute extends Route {
+/** A route with its path as a pattern; `names` are its `:name` segments in order. */
+export type CompiledRoute<R extends { path: string } = Route> = R & {
   pattern: RegExp;
   names: string[];
-}
+};
 
-function compile(route: Route): CompiledRoute {
+/** Compiles a route's path (`/images/:key`) to a pattern (the admin handler shares it). */
+export function compile<R extends { path: string }>(route: R): CompiledRoute<R> {
   const names: string[] = [];
   const source = route.path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\/:([a-z]+)/g, (_m, name: string) => {
     names.push(name);
@@ -118,7 +120,8 @@ export function createRequestHandler(options: RequestHandlerOptions): RequestHan
   };
 }
 
-function safeDecode(segment: string): string {
+/** A path segment decoded; a malformed escape is a 404, as an unknown path. */
+export function safeDecode(segment: string): string {
   try {
     return decodeURIComponent(segment);
   } catch {

@@ -7,3 +7,10 @@ export { buildOpenApiDocument, type OpenApiOptions } from './openapi/build-docum
 export type { RequestHandlerOptions, HttpEngine, AuthenticatedUser, CorsOptions } from './options.js';
 export type { ProgressEventData } from './batch-events.js';
 export { createWindowRateLimiter } from './rate-limit.js';
+export {
+  createAdminHandler,
+  buildAdminOpenApiDocument,
+  type AdminHandlerOptions,
+  type AdminEngine,
+  type AdminAuditEntry,
+} from './admin/index.js';

@@ -1,3 +1,4 @@
+import type { AdminQueryStore } from './storage/admin-query-store.js';
 import type { BatchStore } from './storage/batch-store.js';
 import type { IdempotencyStore } from './storage/idempotency-store.js';
 import type { LedgerStore } from './storage/ledger-store.js';
@@ -15,7 +16,7 @@ export type * from './storage/index.js';
  * Each member's one-line rule is what the conformance suite (`runStorageConformance` in
  * `imagegen-kit/adapter-kit`) checks.
  */
-export interface StorageAdapter extends LedgerStore, BatchStore, RecordStore, IdempotencyStore, PendingGenerationStore {
+export interface StorageAdapter extends LedgerStore, BatchStore, RecordStore, IdempotencyStore, PendingGenerationStore, AdminQueryStore {
   /** A short name for logs and benchmarks (`memory`, `sqlite`, `redis`). */
   readonly name: string;
   /** Releases connections. The adapter is unusable afterwards. */

@@ -71,6 +71,7 @@ export const ERROR_DESCRIPTIONS: Record<ErrorStatus, string> = {
   413: 'Too large',
   415: 'Not a JPEG, PNG or WebP image',
   429: 'Rate limited; see Retry-After',
+  501: 'Not supported by this engine',
   502: 'The image provider failed (credits refunded)',
   503: 'Temporarily unavailable; retry later',
   504: 'The image provider timed out (credits refunded)',

@@ -27,20 +27,33 @@ function successResponse(doc: ResponseDoc, catalog: SchemaCatalog): Json {
   return { description: doc.description, content: Object.fromEntries(doc.bytes.map((type) => [type, {}])) };
 }
 
-function errorResponses(statuses: readonly ErrorStatus[], catalog: SchemaCatalog): Json {
+function errorResponses(statuses: readonly ErrorStatus[], catalog: SchemaCatalog, descriptions: Record<ErrorStatus, string>): Json {
   const sorted = [...new Set(statuses)].sort((a, b) => a - b);
   return Object.fromEntries(
     sorted.map((status) => [
       String(status),
-      { description: ERROR_DESCRIPTIONS[status], content: { 'application/json': { schema: catalog.schemaOf(errorBodySchema, 'output') } } },
+      { description: descriptions[status], content: { 'application/json': { schema: catalog.schemaOf(errorBodySchema, 'output') } } },
     ]),
   );
 }
 
+/** How a document other than the contract's describes its operations (the admin API's). */
+export interface OperationOptions {
+  /** What a caller who may not use a signed-in route gets: 401, or 404 where the route must not be seen to exist. @default 401 */
+  deniedStatus?: ErrorStatus;
+  /** @default ERROR_DESCRIPTIONS */
+  errorDescriptions?: Record<ErrorStatus, string>;
+}
+
 /** The OpenAPI operation of one route, from the documentation it declares. */
-export function operationOf(route: Route, catalog: SchemaCatalog): Json {
+export function operationOf(
+  route: Pick<Route, 'method' | 'path' | 'auth' | 'doc'>,
+  catalog: SchemaCatalog,
+  options: OperationOptions = {},
+): Json {
   const { doc } = route;
   const needsSignIn = route.auth !== false;
+  const denied = options.deniedStatus ?? 401;
   const parameters = [
     ...(doc.params ? catalog.parametersOf(doc.params, 'path') : []),
     ...(doc.query ? catalog.parametersOf(doc.query, 'query') : []),
@@ -65,7 +78,7 @@ export function operationOf(route: Route, catalog: SchemaCatalog): Json {
     ...(requestBody ? { requestBody } : {}),
     responses: {
       ...Object.fromEntries(successes),
-      ...errorResponses(needsSignIn ? [401, ...doc.errors] : doc.errors, catalog),
+      ...errorResponses(needsSignIn ? [denied, ...doc.errors] : doc.errors, catalog, options.errorDescriptions ?? ERROR_DESCRIPTIONS),
     },
   };
 }

@@ -10,7 +10,7 @@ export interface DocOptions {
 export type DocSchema = z.ZodType | ((options: DocOptions) => z.ZodType);
 
 /** Error statuses a route may answer with the error envelope `{ error, code, ...details }`. */
-export type ErrorStatus = 400 | 401 | 402 | 404 | 409 | 413 | 415 | 429 | 502 | 503 | 504;
+export type ErrorStatus = 400 | 401 | 402 | 404 | 409 | 413 | 415 | 429 | 501 | 502 | 503 | 504;
 
 /** A success response: JSON validated by `json`, an event stream, or bytes of the given media types. */
 export type ResponseDoc =

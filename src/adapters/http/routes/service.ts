@@ -5,7 +5,7 @@ import { json } from '../json.js';
 import type { Route } from '../route-context.js';
 
 /** The minimum every OpenAPI document has; the rest is described by the document itself. */
-const openApiDocumentSchema = z
+export const openApiDocumentSchema = z
   .object({
     openapi: z.string(),
     info: z.object({ title: z.string(), version: z.string() }).catchall(z.unknown()),

@@ -1,4 +1,5 @@
 import type { StorageAdapter } from '../../../core/ports/storage-adapter.js';
+import { memoryAdminQueries } from './admin-queries.js';
 import { memoryBatches } from './batches.js';
 import { memoryIdempotency } from './idempotency.js';
 import { memoryLedger } from './ledger.js';
@@ -20,6 +21,7 @@ export function createMemoryStorage(): StorageAdapter {
     ...memoryRecords(state),
     ...memoryIdempotency(),
     ...memoryPendingGenerations(),
+    ...memoryAdminQueries(state),
     async close() {},
   };
 }

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { Pool } from 'pg';
 import type { StorageAdapter } from '../../../core/ports/storage-adapter.js';
+import { createAdminQueries } from './admin-queries.js';
 import { createBatches } from './batches.js';
 import { Database } from './database.js';
 import { createIdempotency } from './idempotency.js';
@@ -110,6 +111,8 @@ export async function createPostgresStorage(options: PostgresStorageOptions): Pr
     putPendingGeneration: pending.putPendingGeneration,
     deletePendingGeneration: pending.deletePendingGeneration,
     listPendingGenerations: pending.listPendingGenerations,
+
+    ...createAdminQueries(db),
 
     async close() {
       if (closed) return;

@@ -1,6 +1,7 @@
 import { type Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from '../../../core/options.js';
 import type { StorageAdapter } from '../../../core/ports/storage-adapter.js';
+import { redisAdminQueries } from './admin-queries.js';
 import { redisBatches } from './batches.js';
 import { warnUnlessDurable } from './durability.js';
 import { createContext } from './context.js';
@@ -67,6 +68,7 @@ export function createRedisStorage(connection: RedisConnection, options: RedisSt
     ...redisRecords(cx),
     ...redisIdempotency(cx),
     ...redisPendingGenerations(cx),
+    ...redisAdminQueries(cx),
     async close() {
       if (owned) await client.quit();
     },

@@ -2,6 +2,7 @@ import type { BatchStore, TaskEndResult } from '../../../core/ports/storage-adap
 import type { BatchSummary } from '../../../core/schemas/records.js';
 import { decodeSummary, decodeTask } from './codec.js';
 import type { RedisContext, Reply } from './context.js';
+import { noteFailure } from './admin-queries.js';
 import { SCRIPTS } from './scripts/index.js';
 
 /** The task half of the batch store: the compare-and-set transitions, one script each. */
@@ -19,7 +20,7 @@ function endResult(batchId: string, index: number, reply: Reply | null): TaskEnd
 }
 
 /** Task transitions on the batch hash (`t{index}` holds a task's changing state). */
-export function redisTasks({ keys, call }: RedisContext): RedisTaskRole {
+export function redisTasks({ client, keys, call }: RedisContext): RedisTaskRole {
   return {
     async claimTask(batchId, index, claim) {
       const k = keys.batch(batchId);
@@ -58,6 +59,7 @@ export function redisTasks({ keys, call }: RedisContext): RedisTaskRole {
       const k = keys.batch(batchId);
       if (!k) return null;
       const u = keys.user(k.username);
+      await noteFailure(client, keys, batchId, index, attempts, now);
       const reply = await call<Reply | null>(SCRIPTS.endTask, [k.key, u.openBatches], [index, attempts, 'f', error, now, k.member, '']);
       return endResult(batchId, index, reply);
     },

@@ -1,6 +1,7 @@
 import BetterSqlite3 from 'better-sqlite3';
 import type { Database } from 'better-sqlite3';
 import type { StorageAdapter } from '../../../core/ports/storage-adapter.js';
+import { sqliteAdminQueries } from './admin-queries.js';
 import { sqliteBatches } from './batches.js';
 import { openContext, type SqliteContext } from './connection.js';
 import { sqliteIdempotency } from './idempotency.js';
@@ -52,6 +53,7 @@ export function createSqliteStorage(options: SqliteStorageOptions): StorageAdapt
     ...sqliteRecords(cx),
     ...sqliteIdempotency(cx),
     ...sqlitePendingGenerations(cx),
+    ...sqliteAdminQueries(db, cx),
     async close() {
       await cx.drain();
       if (owned && db.open) db.close();

@@ -43,6 +43,14 @@ export interface SubmitOptions {
   fingerprint?: string;
 }
 
+/** Options of {@link BatchService.retry}. */
+export interface RetryOptions extends SubmitOptions {
+  /** What this retry costs (an operator's requeue passes 0: the entry is still journaled). @default the batch task price */
+  price?: number;
+  /** The charge's journal `reason`. @default 'retry of a failed task' */
+  reason?: string;
+}
+
 export interface SubmitResult {
   batch: BatchRecord;
   creditsDeducted: number;
@@ -131,8 +139,10 @@ export class BatchService {
     username: string,
     batchId: string,
     index: number,
-    options: SubmitOptions = {},
+    options: RetryOptions = {},
   ): Promise<{ task: BatchTask; creditsDeducted: number; creditsRemaining: number; replayed: boolean }> {
+    const price = options.price ?? this.deps.pricePerTask;
+    if (!Number.isSafeInteger(price) || price < 0) throw new RangeError('price must be a whole number of 0 or more');
     const batch = await this.status(username, batchId);
     const task = batch.tasks[index];
     if (!task) throw new NotFoundError('Task', makeTaskId(batchId, index));
@@ -144,10 +154,10 @@ export class BatchService {
         charge: {
           username,
           kind: 'charge',
-          amount: this.deps.pricePerTask === 0 ? 0 : -this.deps.pricePerTask,
+          amount: price === 0 ? 0 : -price,
           idempotencyKey: options.idempotencyKey ?? `retry:${task.taskId}:${task.attempts}`,
           reference: task.taskId,
-          reason: 'retry of a failed task',
+          reason: options.reason ?? 'retry of a failed task',
           fingerprint: options.fingerprint ?? null,
         },
         progress: PROGRESS.queued,

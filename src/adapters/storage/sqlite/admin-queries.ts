@@ -1,0 +1,46 @@
+import type { Database } from 'better-sqlite3';
+import type { AdminQueryStore, FailedTaskRef } from '../../../core/ports/storage-adapter.js';
+import { failedTaskCursor, pageLimit, parseFailedTaskCursor } from '../../../core/storage-kit/index.js';
+import type { SqliteContext } from './connection.js';
+
+interface FailedRow {
+  batch_id: string;
+  username: string;
+  idx: number;
+  attempts: number;
+  error: string | null;
+  completed_at: number;
+}
+
+const SELECT = `SELECT t.batch_id, b.username, t.idx, t.attempts, t.error, t.completed_at
+  FROM tasks t JOIN batches b ON b.batch_id = t.batch_id`;
+const ORDER = 'ORDER BY t.completed_at DESC, t.batch_id DESC, t.idx DESC LIMIT ?';
+
+/**
+ * Operator queries. The failed-task list reads the `tasks` table without an index on `status`
+ * (a scan of every task row per page): fine for an operator's page, not for a hot path.
+ */
+export function sqliteAdminQueries(db: Database, { run }: Pick<SqliteContext, 'run'>): AdminQueryStore {
+  const first = db.prepare(`${SELECT} WHERE t.status = 'failed' ${ORDER}`);
+  const after = db.prepare(`${SELECT} WHERE t.status = 'failed' AND (t.completed_at, t.batch_id, t.idx) < (?, ?, ?) ${ORDER}`);
+  return {
+    async listFailedTasks(page) {
+      const limit = pageLimit(page.limit);
+      const from = parseFailedTaskCursor(page.cursor);
+      const rows = await run(
+        () => (from ? after.all(from.failedAt, from.batchId, from.index, limit + 1) : first.all(limit + 1)) as FailedRow[],
+      );
+      const items = rows.slice(0, limit).map(
+        (r): FailedTaskRef => ({
+          batchId: r.batch_id,
+          username: r.username,
+          index: r.idx,
+          attempts: r.attempts,
+          error: r.error,
+          failedAt: r.completed_at,
+        }),
+      );
+      return { items, nextCursor: rows.length > limit ? failedTaskCursor(items.at(-1)!) : null };
+    },
+  };
+}
