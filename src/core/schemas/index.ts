@@ -4,3 +4,4 @@ export * from './records.js';
 export * from './responses.js';
 export * from './parse.js';
 export * from './wire.js';
+export * from './grants.js';

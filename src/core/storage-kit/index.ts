@@ -2,3 +2,4 @@ export * from './records.js';
 export * from './ledger-rules.js';
 export * from './idempotency-windows.js';
 export * from './ownership.js';
+export * from './grant-book.js';
