@@ -18,3 +18,23 @@ export const creditGrantSchema = z.object({
   expiresAt: z.number().nullable(),
 });
 export type CreditGrant = z.infer<typeof creditGrantSchema>;
+
+/** A live grant as `GET /api/credits` shows it. */
+export const creditGrantViewSchema = z.object({
+  /** The grant's idempotency key; null for the default pool. */
+  id: z.string().nullable(),
+  kind: grantKindSchema,
+  priority: z.number().int(),
+  remaining: z.number().int(),
+  /** ms since epoch; null: never expires. */
+  expires_at: z.number().nullable(),
+});
+export type CreditGrantView = z.infer<typeof creditGrantViewSchema>;
+
+export const grantViewOf = (g: CreditGrant): CreditGrantView => ({
+  id: g.id,
+  kind: g.kind,
+  priority: g.priority,
+  remaining: g.remaining,
+  expires_at: g.expiresAt,
+});

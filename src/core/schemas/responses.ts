@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { creditGrantViewSchema } from './grants.js';
 import { batchSummarySchema, ledgerEntrySchema, batchTaskSchema } from './records.js';
 
 /** Success message strings of the contract; a host may override them. */
@@ -50,6 +51,8 @@ export const taskResponseSchema = batchTaskSchema;
 
 export const creditsResponseSchema = z.object({
   balance: z.number().int(),
+  /** The grants with credits left, in the order charges draw from them; they sum to `balance`. */
+  grants: z.array(creditGrantViewSchema),
   entries: z.array(ledgerEntrySchema),
   next_cursor: z.string().nullable(),
 });

@@ -1,3 +1,4 @@
+import { creditGrantViewSchema } from '../../../core/schemas/grants.js';
 import {
   batchRecordSchema,
   batchSummarySchema,
@@ -56,6 +57,7 @@ export const RESPONSE_COMPONENTS: ReadonlyMap<DocSchema, string> = new Map<DocSc
   [progressEventSchema, 'ProgressEvent'],
   [creditsResponseSchema, 'CreditsResponse'],
   [ledgerEntrySchema, 'LedgerEntry'],
+  [creditGrantViewSchema, 'CreditGrant'],
   [generationRecordSchema, 'GenerationRecord'],
   [recordListResponseSchema, 'RecordListResponse'],
   [webhookAckSchema, 'WebhookAck'],
