@@ -11,7 +11,9 @@
 export { createEngine, type Engine } from './core/engine.js';
 export type { EngineOptions, EngineRole, IdempotencyPolicy, Logger, Prices, PromptModerator } from './core/options.js';
 export { parseEngineRole } from './core/role.js';
-export type { CreditLedger, LedgerCallOptions } from './core/services/credit-ledger.js';
+export type { CreditLedger, GrantOptions, LedgerCallOptions } from './core/services/credit-ledger.js';
+export type { GrantTerms } from './core/policy/grants.js';
+export { creditGrantViewSchema, type CreditGrant, type CreditGrantView, type GrantKind } from './core/schemas/grants.js';
 export type { BatchService, SubmitOptions, SubmitResult as BatchSubmitResult } from './core/services/batches/batch-service.js';
 export type { GenerationRecovery } from './core/services/generation-sweep.js';
 export type {

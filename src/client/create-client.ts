@@ -130,7 +130,7 @@ export function createClient(options: ClientOptions = {}) {
     retryTask(batchId: string, taskIndex: number, call?: ChargeCallOptions): Promise<RetryResponse> {
       return charge(retryResponseSchema, '/batch/retry', { batch_id: batchId, task_index: taskIndex }, call);
     },
-    /** `GET /credits`: balance and ledger entries, newest first. */
+    /** `GET /credits`: the balance, the live grants (in draw order) and ledger entries, newest first. */
     credits(page: PageOptions = {}): Promise<CreditsResponse> {
       return transport.json(creditsResponseSchema, transport.url(`/credits${pageQuery(page)}`), signalOf(page.signal));
     },

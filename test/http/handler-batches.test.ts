@@ -244,8 +244,9 @@ describe('GET /api/credits', () => {
     await app.send('POST', '/api/batch/generate', { body: { prompts: ['a', 'b'] } });
     const { status, body } = await app.send('GET', '/api/credits?limit=10');
     expect(status).toBe(200);
-    expect(Object.keys(body).sort()).toEqual(['balance', 'entries', 'next_cursor']);
+    expect(Object.keys(body).sort()).toEqual(['balance', 'entries', 'grants', 'next_cursor']);
     expect(body.balance).toBe(18);
+    expect(body.grants).toEqual([{ id: null, kind: 'paid', priority: 0, remaining: 18, expires_at: null }]);
     expect(body.entries.map((e: any) => [e.kind, e.amount, e.balanceAfter])).toEqual([
       ['charge', -2, 18],
       ['grant', 20, 20],

@@ -30,6 +30,8 @@ describe.runIf(available)('postgres: opening and migrating', () => {
     expect(tables.rows.map((r) => r.table_name)).toEqual([
       'accounts',
       'batches',
+      'grant_draws',
+      'grants',
       'idempotency',
       'ledger',
       'pending_generations',

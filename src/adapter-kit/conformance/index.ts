@@ -2,6 +2,7 @@ import type { StorageAdapter } from '../../core/ports/storage-adapter.js';
 import type { AdapterFactory, ConformanceContext } from './fixtures.js';
 import { adminQueriesSuite } from './suites/admin-queries.js';
 import { batchesSuite } from './suites/batches.js';
+import { grantsSuite } from './suites/grants.js';
 import { idempotentRequestsSuite } from './suites/idempotent-requests.js';
 import { ledgerSuite } from './suites/ledger.js';
 import { ownershipSuite } from './suites/ownership.js';
@@ -56,6 +57,7 @@ export function runStorageConformance(options: StorageConformanceOptions): void 
     });
     const ctx = (): ConformanceContext => ({ storage, user: (label = 'u') => `${label}${run}x${++n}` });
     ledgerSuite(t, ctx);
+    grantsSuite(t, ctx);
     batchesSuite(t, ctx);
     tasksSuite(t, ctx);
     progressSuite(t, ctx);

@@ -5,3 +5,4 @@ export * from './public.js';
 export * from './responses.js';
 export * from './parse.js';
 export * from './wire.js';
+export * from './grants.js';

@@ -66,7 +66,8 @@ export const generationRecordSchema = z.object({
 });
 export type GenerationRecord = z.infer<typeof generationRecordSchema>;
 
-export const ledgerKindSchema = z.enum(['grant', 'charge', 'refund']);
+/** `expire`: what was left of a grant when it expired (negative), written by the ledger itself. */
+export const ledgerKindSchema = z.enum(['grant', 'charge', 'refund', 'expire']);
 export type LedgerKind = z.infer<typeof ledgerKindSchema>;
 
 /** One line of the append-only credit journal. `amount` is signed: charges are negative. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { creditGrantViewSchema } from './grants.js';
 import { publicBatchSummarySchema, publicTaskSchema } from './public.js';
 import { ledgerEntrySchema } from './records.js';
 
@@ -52,6 +53,8 @@ export const taskResponseSchema = publicTaskSchema;
 
 export const creditsResponseSchema = z.object({
   balance: z.number().int(),
+  /** The grants with credits left, in the order charges draw from them; they sum to `balance`. */
+  grants: z.array(creditGrantViewSchema),
   entries: z.array(ledgerEntrySchema),
   next_cursor: z.string().nullable(),
 });

@@ -1,4 +1,5 @@
 import { ConflictError } from '../errors/conflict-error.js';
+import { isDefaultTerms, termsOf } from '../policy/grants.js';
 import type { LedgerEntryInput } from '../ports/storage-adapter.js';
 import type { LedgerEntry } from '../schemas/records.js';
 
@@ -7,9 +8,19 @@ import type { LedgerEntry } from '../schemas/records.js';
  * entry and its fingerprint before replaying.
  */
 export function assertSameEntry(stored: LedgerEntry, storedFingerprint: string | null, input: LedgerEntryInput): void {
-  if (stored.kind !== input.kind || stored.amount !== input.amount || (storedFingerprint ?? null) !== (input.fingerprint ?? null)) {
+  if (stored.kind !== input.kind || stored.amount !== input.amount || (storedFingerprint ?? null) !== fingerprintOf(input)) {
     throw new ConflictError('idempotency_mismatch', `Idempotency key "${input.idempotencyKey}" was already used for a different request`);
   }
+}
+
+/**
+ * The fingerprint adapters store with an entry: the caller's, with a grant's terms appended when
+ * they are not the defaults, so a grant key replayed with other terms is a conflict too.
+ */
+export function fingerprintOf(input: LedgerEntryInput): string | null {
+  if (input.kind !== 'grant' || isDefaultTerms(input.grant)) return input.fingerprint ?? null;
+  const t = termsOf(input.grant);
+  return `${input.fingerprint ?? ''}\ngrant:${t.kind}:${t.priority}:${t.expiresAt ?? ''}`;
 }
 
 export function idTaken(id: string): ConflictError {

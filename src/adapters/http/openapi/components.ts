@@ -1,3 +1,4 @@
+import { creditGrantViewSchema } from '../../../core/schemas/grants.js';
 import {
   publicBatchSchema,
   publicBatchSummarySchema,
@@ -56,6 +57,7 @@ export const RESPONSE_COMPONENTS: ReadonlyMap<DocSchema, string> = new Map<DocSc
   [progressEventSchema, 'ProgressEvent'],
   [creditsResponseSchema, 'CreditsResponse'],
   [ledgerEntrySchema, 'LedgerEntry'],
+  [creditGrantViewSchema, 'CreditGrant'],
   [publicGenerationRecordSchema, 'GenerationRecord'],
   [recordListResponseSchema, 'RecordListResponse'],
   [webhookAckSchema, 'WebhookAck'],

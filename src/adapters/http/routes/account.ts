@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { NotFoundError } from '../../../core/errors/not-found-error.js';
 import { isValidImageKey } from '../../../core/image-keys.js';
+import { grantViewOf } from '../../../core/schemas/grants.js';
 import { parseOrThrow } from '../../../core/schemas/parse.js';
 import { pageQuerySchema } from '../../../core/schemas/requests.js';
 import { type CreditsResponse, creditsResponseSchema } from '../../../core/schemas/responses.js';
@@ -25,16 +26,21 @@ export const accountRoutes: Route[] = [
     method: 'GET',
     path: '/credits',
     doc: {
-      summary: 'Balance and ledger entries, newest first',
+      summary: 'Balance, live grants and ledger entries, newest first',
+      description:
+        'The balance counts only live grants: the ones whose `expires_at` has passed are gone, with an `expire` entry in the journal. `grants` lists the rest in the order charges draw from them (higher priority first, then the soonest expiry, then the oldest); `id` null is the default pool of paid, never-expiring credits.',
       query: pageQuerySchema,
-      responses: { 200: { description: 'The balance and one page of the journal', json: creditsResponseSchema } },
+      responses: { 200: { description: 'The balance, the live grants and one page of the journal', json: creditsResponseSchema } },
       errors: [400],
     },
     handle: async (ctx) => {
       const query = parseOrThrow(pageQuerySchema, queryOf(ctx.url));
       const { credits } = ctx.settings.engine;
-      const [balance, page] = await Promise.all([credits.balance(ctx.user.username), credits.history(ctx.user.username, query)]);
-      const response: CreditsResponse = { balance, entries: page.items, next_cursor: page.nextCursor };
+      const username = ctx.user.username;
+      // The journal first: reading it writes any expiry due, so the three parts agree.
+      const page = await credits.history(username, query);
+      const [balance, grants] = await Promise.all([credits.balance(username), credits.grants(username)]);
+      const response: CreditsResponse = { balance, grants: grants.map(grantViewOf), entries: page.items, next_cursor: page.nextCursor };
       return json(response);
     },
   },

@@ -1,7 +1,7 @@
 import { InsufficientCreditsError } from '../../../core/errors/insufficient-credits-error.js';
 import type { LedgerEntryInput, LedgerStore, LedgerWriteResult } from '../../../core/ports/storage-adapter.js';
-import type { LedgerEntry } from '../../../core/schemas/records.js';
-import { assertSameEntry, numericCursor, pageLimit } from '../../../core/storage-kit/index.js';
+import { assertSameEntry, listedGrants, liveBalance, numericCursor, pageLimit } from '../../../core/storage-kit/index.js';
+import { bookOf, settleExpiries, writeWithGrants } from './grants.js';
 import { ledgerKey, type MemoryState, type UserState, userOf } from './state.js';
 
 /** Validates and applies an entry synchronously; returns the replay when the key exists. */
@@ -10,7 +10,7 @@ export function applyEntry(state: MemoryState, input: LedgerEntryInput, now: num
   const user = userOf(state, input.username);
   if (existing) {
     assertSameEntry(existing.entry, existing.fingerprint, input);
-    return { entry: { ...existing.entry }, balance: user.balance, replayed: true };
+    return { entry: { ...existing.entry }, balance: liveBalance(bookOf(user), now), replayed: true };
   }
   checkEntry(input, user);
   return writeEntry(state, input, user, now);
@@ -22,22 +22,9 @@ export function checkEntry(input: LedgerEntryInput, user: UserState): void {
   }
 }
 
+/** Applies a new entry (drawing from grants, expiring what is due); throws, changing nothing, when it would overdraw. */
 export function writeEntry(state: MemoryState, input: LedgerEntryInput, user: UserState, now: number): LedgerWriteResult {
-  user.balance += input.amount;
-  const entry: LedgerEntry = {
-    seq: user.entries.length + 1,
-    username: input.username,
-    kind: input.kind,
-    amount: input.amount,
-    balanceAfter: user.balance,
-    idempotencyKey: input.idempotencyKey,
-    reference: input.reference ?? null,
-    reason: input.reason ?? null,
-    createdAt: now,
-  };
-  user.entries.push(entry);
-  state.entriesByKey.set(ledgerKey(input.username, input.idempotencyKey), { entry, fingerprint: input.fingerprint ?? null });
-  return { entry: { ...entry }, balance: user.balance, replayed: false };
+  return writeWithGrants(state, input, user, now);
 }
 
 /** The credit journal in memory. */
@@ -46,14 +33,19 @@ export function memoryLedger(state: MemoryState): LedgerStore {
     async applyLedgerEntry(input, now) {
       return applyEntry(state, input, now);
     },
-    async getBalance(username) {
-      return state.users.get(username)?.balance ?? 0;
+    async getBalance(username, now = Date.now()) {
+      const user = state.users.get(username);
+      if (!user) return 0;
+      settleExpiries(state, user, username, now);
+      return user.balance;
     },
     async getLedgerEntry(username, idempotencyKey) {
       const found = state.entriesByKey.get(ledgerKey(username, idempotencyKey));
       return found ? { ...found.entry } : null;
     },
-    async listLedger(username, page) {
+    async listLedger(username, page, now = Date.now()) {
+      const user = state.users.get(username);
+      if (user) settleExpiries(state, user, username, now);
       const entries = state.users.get(username)?.entries ?? [];
       const limit = pageLimit(page.limit);
       const before = numericCursor(page.cursor) ?? entries.length + 1;
@@ -64,6 +56,10 @@ export function memoryLedger(state: MemoryState): LedgerStore {
         .map((e) => ({ ...e }));
       const last = items.at(-1);
       return { items, nextCursor: last && last.seq > 1 ? String(last.seq) : null };
+    },
+    async listGrants(username, now = Date.now()) {
+      const user = state.users.get(username);
+      return user ? listedGrants(bookOf(user), now) : [];
     },
   };
 }

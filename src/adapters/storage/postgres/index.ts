@@ -88,6 +88,7 @@ export async function createPostgresStorage(options: PostgresStorageOptions): Pr
     getBalance: ledger.getBalance,
     getLedgerEntry: ledger.getLedgerEntry,
     listLedger: ledger.listLedger,
+    listGrants: ledger.listGrants,
 
     createBatch: batches.createBatch,
     getBatch: batches.getBatch,

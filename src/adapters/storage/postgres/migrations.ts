@@ -92,6 +92,27 @@ export const MIGRATIONS: ReadonlyArray<(t: Table) => string> = [
   );
   CREATE INDEX pending_generations_by_start ON ${t('pending_generations')} (started_at, record_id);
   `,
+  // 2: grants with credits left and the draws of charges that took from them. Balances written
+  // before are the default pool (balance minus tracked grants), so no row moves.
+  (t) => `
+  ALTER TABLE ${t('accounts')} ADD COLUMN grant_remaining BIGINT NOT NULL DEFAULT 0, ADD COLUMN next_expiry BIGINT;
+  CREATE TABLE ${t('grants')} (
+    username TEXT NOT NULL,
+    grant_key TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('paid', 'promo')),
+    priority INTEGER NOT NULL,
+    expires_at BIGINT,
+    seq BIGINT NOT NULL,
+    remaining BIGINT NOT NULL CHECK (remaining > 0),
+    PRIMARY KEY (username, grant_key)
+  );
+  CREATE TABLE ${t('grant_draws')} (
+    username TEXT NOT NULL,
+    charge_key TEXT NOT NULL,
+    draws JSONB NOT NULL,
+    PRIMARY KEY (username, charge_key)
+  );
+  `,
 ];
 
 /** The schema version this code writes. */

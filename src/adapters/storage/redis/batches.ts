@@ -49,7 +49,7 @@ export function redisBatches({ client, keys, call }: RedisContext): RedisBatchRo
       if (open) await call(SCRIPTS.touchOpenUser, [keys.openUsers, keys.openToken], [batch.username]);
       const reply = await call(
         SCRIPTS.createBatch,
-        [...ledgerKeys(keys, batch.username), k.key, u.batches, u.openBatches],
+        [...ledgerKeys(keys, batch.username), k.key, u.batches, u.openBatches, u.grants, u.grantDraws],
         [
           encodeEntryRequest({ ...charge, reference: batch.batchId }, now),
           batch.batchId,
@@ -105,7 +105,7 @@ export function redisBatches({ client, keys, call }: RedisContext): RedisBatchRo
       await call(SCRIPTS.touchOpenUser, [keys.openUsers, keys.openToken], [k.username]);
       const reply = await call(
         SCRIPTS.retryTask,
-        [...ledgerKeys(keys, k.username), k.key, u.openBatches],
+        [...ledgerKeys(keys, k.username), k.key, u.openBatches, u.grants, u.grantDraws],
         [encodeEntryRequest({ ...charge, reference: taskId }, now), index, taskId, now, k.member, progress],
       );
       if (reply[0] !== Code.written && reply[0] !== Code.replayed) fail(reply, charge, taskId);

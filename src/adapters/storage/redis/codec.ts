@@ -1,4 +1,6 @@
+import { type GrantTerms, isDefaultTerms, termsOf } from '../../../core/policy/grants.js';
 import type { LedgerEntryInput } from '../../../core/ports/storage-adapter.js';
+import { fingerprintOf } from '../../../core/storage-kit/ledger-rules.js';
 import type {
   BatchRecord,
   BatchSummary,
@@ -113,9 +115,16 @@ export const encodeEntryRequest = (input: LedgerEntryInput, now: number): string
     input.idempotencyKey,
     input.reference ?? null,
     input.reason ?? null,
-    input.fingerprint ?? null,
+    fingerprintOf(input),
     now,
+    isDefaultTerms(input.grant) ? null : grantTermsOf(input.grant),
   ]);
+
+/** A grant's terms as the scripts take them: `[kind, priority, expiresAt or -1]`. */
+const grantTermsOf = (terms: GrantTerms | undefined) => {
+  const t = termsOf(terms);
+  return [t.kind, t.priority, t.expiresAt ?? -1];
+};
 
 /** A stored entry `[kind, amount, balanceAfter, key, reference, reason, createdAt, fingerprint]`. */
 export function decodeEntry(username: string, seq: number, raw: string): LedgerEntry {

@@ -18,6 +18,8 @@ export class Keys {
       balance: `${base}bal`,
       journal: `${base}led`,
       journalKeys: `${base}lk`,
+      grants: `${base}gr`,
+      grantDraws: `${base}dr`,
       batches: `${base}bz`,
       openBatches: `${base}open`,
       records: `${base}rz`,

@@ -97,6 +97,28 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX pending_generations_by_start ON pending_generations (started_at, record_id);
   `,
+  // 5: grants with credits left and the draws of charges that took from them. Balances written
+  // before are the default pool (balance minus tracked grants), so no row moves.
+  `
+  ALTER TABLE accounts ADD COLUMN grant_remaining INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE accounts ADD COLUMN next_expiry INTEGER;
+  CREATE TABLE grants (
+    username TEXT NOT NULL,
+    grant_key TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    priority INTEGER NOT NULL,
+    expires_at INTEGER,
+    seq INTEGER NOT NULL,
+    remaining INTEGER NOT NULL,
+    PRIMARY KEY (username, grant_key)
+  ) WITHOUT ROWID;
+  CREATE TABLE grant_draws (
+    username TEXT NOT NULL,
+    charge_key TEXT NOT NULL,
+    draws TEXT NOT NULL,
+    PRIMARY KEY (username, charge_key)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 /** The schema version this code writes. */

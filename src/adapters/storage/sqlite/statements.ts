@@ -1,4 +1,5 @@
 import type { Database, Statement } from 'better-sqlite3';
+import { GRANT_SQL } from './grant-sql.js';
 
 /** The SQL of every statement the adapter runs. */
 const SQL = {
@@ -9,6 +10,7 @@ const SQL = {
   insertEntry: `INSERT INTO ledger (username, seq, kind, amount, balance_after, idempotency_key, reference, reason, fingerprint, created_at)
      VALUES (@username, @seq, @kind, @amount, @balance_after, @idempotency_key, @reference, @reason, @fingerprint, @created_at)`,
   ledgerPage: 'SELECT * FROM ledger WHERE username = ? AND seq < ? ORDER BY seq DESC LIMIT ?',
+  ...GRANT_SQL,
 
   batch: 'SELECT * FROM batches WHERE batch_id = ?',
   batchExists: 'SELECT 1 FROM batches WHERE batch_id = ?',

@@ -1,3 +1,4 @@
+import type { GrantTerms } from '../../policy/grants.js';
 import type { LedgerEntry, LedgerKind } from '../../schemas/records.js';
 
 /** A request for one journal entry. `amount` is signed: negative for charges. */
@@ -11,6 +12,11 @@ export interface LedgerEntryInput {
   reason?: string | null;
   /** Extra text that must match when the key is replayed (e.g. a hash of the request body). */
   fingerprint?: string | null;
+  /**
+   * For a `grant`: what kind of credits it adds, how they rank and when they expire. Absent (or
+   * all defaults: paid, priority 0, never expires) the credits join the user's default pool.
+   */
+  grant?: GrantTerms;
 }
 
 /**

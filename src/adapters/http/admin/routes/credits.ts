@@ -1,3 +1,4 @@
+import { grantViewOf } from '../../../../core/schemas/grants.js';
 import { creditsResponseSchema, type CreditsResponse } from '../../../../core/schemas/responses.js';
 import type { LedgerWriteResult } from '../../../../core/ports/storage-adapter.js';
 import { json } from '../../json.js';
@@ -37,8 +38,10 @@ export const creditRoutes: AdminRoute[] = [
     handle: async (ctx) => {
       const query = adminQuery(ctx, adminCreditsQuerySchema);
       const { credits } = ctx.settings.engine;
-      const [balance, page] = await Promise.all([credits.balance(query.username), credits.history(query.username, query)]);
-      const body: CreditsResponse = { balance, entries: page.items, next_cursor: page.nextCursor };
+      // The journal first: reading it settles due expiries, so the balance and grants agree with it.
+      const page = await credits.history(query.username, query);
+      const [balance, grants] = await Promise.all([credits.balance(query.username), credits.grants(query.username)]);
+      const body: CreditsResponse = { balance, grants: grants.map(grantViewOf), entries: page.items, next_cursor: page.nextCursor };
       return json(body);
     },
   },

@@ -4,7 +4,7 @@ import { script } from './script.js';
 /**
  * Appends one journal entry and moves the balance, or replays the entry with that key.
  *
- * KEYS[1] balance, KEYS[2] journal, KEYS[3] journal keys (all tagged with the user)
+ * KEYS[1] balance, KEYS[2] journal, KEYS[3] journal keys, KEYS[4] grants, KEYS[5] draws (all tagged with the user)
  * ARGV[1] entry request JSON `[kind, amount, key, reference, reason, fingerprint, createdAt]`
  *
  * Returns
@@ -15,7 +15,7 @@ import { script } from './script.js';
  */
 export const applyLedgerEntry = script(
   'ApplyLedgerEntry',
-  3,
+  5,
   `${LEDGER_LUA}
 local req = cjson.decode(ARGV[1])
 local found = ledger_find(req)

@@ -5,7 +5,8 @@ import { script } from './script.js';
  * Charges and creates a batch in one step. Validates everything before the first write.
  *
  * KEYS[1] balance, KEYS[2] journal, KEYS[3] journal keys,
- * KEYS[4] batch hash, KEYS[5] the user's batches (zset by createdAt), KEYS[6] the user's open batches (zset)
+ * KEYS[4] batch hash, KEYS[5] the user's batches (zset by createdAt), KEYS[6] the user's open batches (zset),
+ * KEYS[7] grants, KEYS[8] draws (see grants-lua)
  * ARGV[1] charge request JSON (see ledger-lua), ARGV[2] batch id (the charge's reference),
  * ARGV[3] member of the zsets (the id's timestamp), ARGV[4] createdAt, ARGV[5] 1 when the batch is open,
  * ARGV[6..] field, value pairs of the batch hash
@@ -18,7 +19,7 @@ import { script } from './script.js';
  */
 export const createBatch = script(
   'CreateBatch',
-  6,
+  8,
   `${LEDGER_LUA}
 local req = cjson.decode(ARGV[1])
 local found = ledger_find(req)

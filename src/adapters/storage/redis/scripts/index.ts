@@ -6,6 +6,7 @@ import { endTask } from './end-task.js';
 import { abandonIdempotent, beginIdempotent, completeIdempotent } from './idempotency.js';
 import { pruneOpenUser, touchOpenUser } from './open-users.js';
 import { retryTask } from './retry-task.js';
+import { settleGrants } from './settle-grants.js';
 import { updateTaskProgress } from './update-task-progress.js';
 
 export { Code, SCRIPT_VERSION, type RedisScript } from './script.js';
@@ -17,6 +18,7 @@ export const SCRIPTS = {
   updateTaskProgress,
   endTask,
   retryTask,
+  settleGrants,
   createRecord,
   beginIdempotent,
   completeIdempotent,

@@ -5,7 +5,8 @@ import { script } from './script.js';
  * Charges and moves a `failed` task back to `pending` (progress as given; result, error, request id
  * and lease cleared), one less failed task, batch `processing` and open again.
  *
- * KEYS[1] balance, KEYS[2] journal, KEYS[3] journal keys, KEYS[4] batch hash, KEYS[5] open batches (zset)
+ * KEYS[1] balance, KEYS[2] journal, KEYS[3] journal keys, KEYS[4] batch hash, KEYS[5] open batches (zset),
+ * KEYS[6] grants, KEYS[7] draws (see grants-lua)
  * ARGV[1] charge request JSON, ARGV[2] task index, ARGV[3] task id (the charge's reference),
  * ARGV[4] now, ARGV[5] the batch's zset member, ARGV[6] progress of the queued task
  *
@@ -17,7 +18,7 @@ import { script } from './script.js';
  */
 export const retryTask = script(
   'RetryTask',
-  5,
+  7,
   `${LEDGER_LUA}
 local req = cjson.decode(ARGV[1])
 local field = 't' .. ARGV[2]
