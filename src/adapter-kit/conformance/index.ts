@@ -1,6 +1,7 @@
 import type { StorageAdapter } from '../../core/ports/storage-adapter.js';
 import type { AdapterFactory, ConformanceContext } from './fixtures.js';
 import { batchesSuite } from './suites/batches.js';
+import { cancelSuite } from './suites/cancel.js';
 import { idempotentRequestsSuite } from './suites/idempotent-requests.js';
 import { ledgerSuite } from './suites/ledger.js';
 import { ownershipSuite } from './suites/ownership.js';
@@ -63,5 +64,6 @@ export function runStorageConformance(options: StorageConformanceOptions): void 
     idempotentRequestsSuite(t, ctx);
     pendingGenerationsSuite(t, ctx);
     racesSuite(t, ctx);
+    cancelSuite(t, ctx);
   });
 }

@@ -1,5 +1,6 @@
 import type { StorageAdapter } from '../../../core/ports/storage-adapter.js';
 import { memoryBatches } from './batches.js';
+import { memoryCancelTasks } from './cancel-tasks.js';
 import { memoryIdempotency } from './idempotency.js';
 import { memoryLedger } from './ledger.js';
 import { memoryPendingGenerations } from './pending-generations.js';
@@ -17,6 +18,7 @@ export function createMemoryStorage(): StorageAdapter {
     name: 'memory',
     ...memoryLedger(state),
     ...memoryBatches(state),
+    ...memoryCancelTasks(state),
     ...memoryRecords(state),
     ...memoryIdempotency(),
     ...memoryPendingGenerations(),

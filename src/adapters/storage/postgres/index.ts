@@ -2,6 +2,7 @@ import pg from 'pg';
 import type { Pool } from 'pg';
 import type { StorageAdapter } from '../../../core/ports/storage-adapter.js';
 import { createBatches } from './batches.js';
+import { createCancelTasks } from './cancel-tasks.js';
 import { Database } from './database.js';
 import { createIdempotency } from './idempotency.js';
 import { createLedger } from './ledger.js';
@@ -75,6 +76,7 @@ export async function createPostgresStorage(options: PostgresStorageOptions): Pr
   const ledger = createLedger(db);
   const batches = createBatches(db, ledger);
   const tasks = createTaskStore(db, ledger);
+  const cancel = createCancelTasks(db, ledger, batches);
   const records = createRecords(db);
   const idempotency = createIdempotency(db);
   const pending = createPendingGenerations(db);
@@ -97,6 +99,7 @@ export async function createPostgresStorage(options: PostgresStorageOptions): Pr
     completeTask: tasks.completeTask,
     failTask: tasks.failTask,
     retryTask: tasks.retryTask,
+    cancelTasks: cancel.cancelTasks,
     listOpenTasks: batches.listOpenTasks,
 
     createRecord: records.createRecord,

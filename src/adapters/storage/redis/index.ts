@@ -2,6 +2,7 @@ import { type Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from '../../../core/options.js';
 import type { StorageAdapter } from '../../../core/ports/storage-adapter.js';
 import { redisBatches } from './batches.js';
+import { redisCancelTasks } from './cancel-tasks.js';
 import { warnUnlessDurable } from './durability.js';
 import { createContext } from './context.js';
 import { redisIdempotency } from './idempotency.js';
@@ -64,6 +65,7 @@ export function createRedisStorage(connection: RedisConnection, options: RedisSt
     ...redisLedger(cx),
     ...redisBatches(cx),
     ...redisTasks(cx),
+    ...redisCancelTasks(cx),
     ...redisRecords(cx),
     ...redisIdempotency(cx),
     ...redisPendingGenerations(cx),

@@ -2,6 +2,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import type { Database } from 'better-sqlite3';
 import type { StorageAdapter } from '../../../core/ports/storage-adapter.js';
 import { sqliteBatches } from './batches.js';
+import { sqliteCancelTasks } from './cancel-tasks.js';
 import { openContext, type SqliteContext } from './connection.js';
 import { sqliteIdempotency } from './idempotency.js';
 import { sqliteLedger } from './ledger.js';
@@ -49,6 +50,7 @@ export function createSqliteStorage(options: SqliteStorageOptions): StorageAdapt
     name: 'sqlite',
     ...sqliteLedger(cx),
     ...sqliteBatches(cx),
+    ...sqliteCancelTasks(cx),
     ...sqliteRecords(cx),
     ...sqliteIdempotency(cx),
     ...sqlitePendingGenerations(cx),

@@ -97,6 +97,10 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX pending_generations_by_start ON pending_generations (started_at, record_id);
   `,
+  // 5: cancelled tasks are counted per batch (batches written before have none).
+  `
+  ALTER TABLE batches ADD COLUMN cancelled_tasks INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 /** The schema version this code writes. */
