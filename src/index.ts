@@ -48,6 +48,7 @@ export type {
   TaskCompletedEvent,
   TaskEventBase,
   TaskFailedEvent,
+  TaskCancelledEvent,
   TaskProgressEvent,
 } from './core/events.js';
 
@@ -112,6 +113,13 @@ export {
   type RecordListResponse,
   type RetryResponse,
 } from './core/schemas/wire.js';
+export {
+  batchCancelRequestSchema,
+  batchCancelResponseSchema,
+  type BatchCancelRequest,
+  type BatchCancelResponse,
+} from './core/schemas/cancel.js';
+export type { CancelResult } from './core/services/batches/cancel-batch.js';
 
 // ---- image input and ids ----
 export { uploadImage, type UploadedImage } from './core/image-input/upload.js';

@@ -54,6 +54,7 @@ export async function waitForBatch(
 function countEnded(batch: PublicBatch): void {
   batch.completedTasks = batch.tasks.filter((t) => t.status === 'completed').length;
   batch.failedTasks = batch.tasks.filter((t) => t.status === 'failed').length;
+  batch.cancelledTasks = batch.tasks.filter((t) => t.status === 'cancelled').length;
 }
 
 /**

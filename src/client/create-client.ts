@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { publicBatchSchema, publicTaskSchema, type PublicBatch, type PublicTask } from '../core/schemas/public.js';
+import { batchCancelResponseSchema, type BatchCancelResponse } from '../core/schemas/cancel.js';
 import type { BatchGenerateRequest, GenerateRequest, ImageToImageRequest } from '../core/schemas/requests.js';
 import {
   batchCreatedResponseSchema,
@@ -129,6 +130,17 @@ export function createClient(options: ClientOptions = {}) {
     /** `POST /batch/retry`: queues a failed task again (1 credit). */
     retryTask(batchId: string, taskIndex: number, call?: ChargeCallOptions): Promise<RetryResponse> {
       return charge(retryResponseSchema, '/batch/retry', { batch_id: batchId, task_index: taskIndex }, call);
+    },
+    /**
+     * `POST /batch/cancel`: the whole batch, or one task with `taskIndex`. Waiting tasks end
+     * `cancelled` and are refunded once; running ones are stopped. Cancelling again answers the same.
+     */
+    cancelBatch(batchId: string, call: { taskIndex?: number; signal?: AbortSignal } = {}): Promise<BatchCancelResponse> {
+      return transport.json(batchCancelResponseSchema, transport.url('/batch/cancel'), {
+        method: 'post',
+        json: { batch_id: batchId, ...(call.taskIndex === undefined ? {} : { task_index: call.taskIndex }) },
+        ...signalOf(call.signal),
+      });
     },
     /** `GET /credits`: the balance, the live grants (in draw order) and ledger entries, newest first. */
     credits(page: PageOptions = {}): Promise<CreditsResponse> {

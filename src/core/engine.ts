@@ -7,7 +7,7 @@ import type { Dispatcher } from './ports/dispatcher.js';
 import type { PollPolicy } from './ports/provider-adapter.js';
 import type { StorageAdapter } from './ports/storage-adapter.js';
 import { BatchService } from './services/batches/batch-service.js';
-import { TaskWorker } from './services/batches/task-worker.js';
+import { FAILED_REFUND_PREFIX, TaskWorker } from './services/batches/task-worker.js';
 import { CreditLedger } from './services/credit-ledger.js';
 import { GenerationPipeline, ShutdownSignal } from './services/generation-pipeline.js';
 import { recoverPendingGenerations, type GenerationRecovery } from './services/generation-sweep.js';
@@ -24,7 +24,7 @@ import { createUserSlots } from './util/user-slots.js';
 
 /** The composed services of one engine. Create with {@link createEngine}. */
 export interface Engine {
-  /** Typed events: `task:progress`, `task:completed`, `task:failed`, `batch:completed`, `credits:changed`. */
+  /** Typed events: `task:progress`, `task:completed`, `task:failed`, `task:cancelled`, `batch:completed`, `credits:changed`. */
   readonly events: EngineEventBus;
   readonly credits: CreditLedger;
   readonly batches: BatchService;
@@ -139,6 +139,10 @@ export function createEngine(options: EngineOptions): Engine {
     pipeline,
     leaseMs,
     progressWriteIntervalMs: options.progressWriteIntervalMs ?? 250,
+    refundFailed: options.refundFailedBatchTasks
+      ? { amount: prices.batchTask, keyPrefix: FAILED_REFUND_PREFIX, reason: 'the task failed' }
+      : null,
+    announce: (result) => credits.announce(result),
     now,
   });
   const batches = new BatchService({
@@ -149,6 +153,7 @@ export function createEngine(options: EngineOptions): Engine {
     worker,
     provider: options.provider,
     pricePerTask: prices.batchTask,
+    refundCancelledRunning: options.refundCancelledRunning ?? false,
     maxTasksPerBatch: options.maxTasksPerBatch ?? DEFAULT_MAX_BATCH_TASKS,
     rateLimiter: options.rateLimiter,
     moderatePrompt: options.moderatePrompt,

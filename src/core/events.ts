@@ -22,12 +22,20 @@ export interface TaskFailedEvent extends TaskEventBase {
   error: string;
   progress: number;
 }
+/** A task ended by a cancel, in the process that cancelled it. */
+export interface TaskCancelledEvent extends TaskEventBase {
+  /** The status it had: a `pending` task never ran, a `processing` one was stopped. */
+  was: 'pending' | 'processing';
+  /** Credits given back for it (0 for none). */
+  refunded: number;
+}
 export interface BatchCompletedEvent {
   batchId: string;
   username: string;
   totalTasks: number;
   completedTasks: number;
   failedTasks: number;
+  cancelledTasks: number;
 }
 export interface CreditsChangedEvent {
   username: string;
@@ -49,6 +57,7 @@ export interface EngineEvents {
   'task:progress': (event: TaskProgressEvent) => void;
   'task:completed': (event: TaskCompletedEvent) => void;
   'task:failed': (event: TaskFailedEvent) => void;
+  'task:cancelled': (event: TaskCancelledEvent) => void;
   'batch:completed': (event: BatchCompletedEvent) => void;
   'credits:changed': (event: CreditsChangedEvent) => void;
   'generation:progress': (event: GenerationProgressEvent) => void;

@@ -79,6 +79,17 @@ export interface EngineOptions {
    * `Infinity` turns it off. @default 4
    */
   maxGenerationsInFlightPerUser?: number;
+  /**
+   * A running batch task that is cancelled gets its credit back too. Off by default: the provider
+   * may already have been paid for it. A cancelled `pending` task is always refunded. @default false
+   */
+  refundCancelledRunning?: boolean;
+  /**
+   * Each failed attempt of a batch task is refunded once (in the same step as the failure, so also
+   * after a retry, which is charged again). Off by default, as the contract says: the provider was
+   * paid. @default false
+   */
+  refundFailedBatchTasks?: boolean;
   /** Asked before every charge of a batch submit or retry; a refusal is `RateLimitedError` (429). @default none */
   rateLimiter?: RateLimiter;
   /**

@@ -5,6 +5,7 @@ const RELAYED: Array<keyof EngineEvents> = [
   'task:progress',
   'task:completed',
   'task:failed',
+  'task:cancelled',
   'batch:completed',
   'credits:changed',
   'generation:progress',

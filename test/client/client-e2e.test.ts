@@ -139,4 +139,21 @@ describe('client against the real handler', () => {
     expect(credits.next_cursor).not.toBeNull();
     await failing.close();
   });
+
+  it('cancelBatch cancels the waiting tasks and answers the same when sent again; a stranger gets 404', async () => {
+    const slow = await createTestApp({ provider: { pollsBeforeReady: 100_000 }, engine: { concurrency: 1 } });
+    await slow.grant('alice', 3);
+    const fetchVia = ((i: RequestInfo | URL, init?: RequestInit) => slow.handler(new Request(i, init))) as typeof fetch;
+    const api = createClient({ baseUrl: 'http://test.local/api', token: 'token-alice', fetch: fetchVia });
+    const { batch_id } = await api.submitBatch({ prompt: 'a typo', count: 3 });
+    const one = await api.cancelBatch(batch_id, { taskIndex: 2 });
+    expect(one).toMatchObject({ batch_id, cancelled: [2], credits_refunded: 1, batch: { cancelledTasks: 1 } });
+    const all = await api.cancelBatch(batch_id);
+    expect(all.cancelled).toEqual([0, 1, 2]);
+    expect(all.batch.status).toBe('completed');
+    expect({ ...(await api.cancelBatch(batch_id)), batch: null }).toEqual({ ...all, batch: null });
+    const stranger = createClient({ baseUrl: 'http://test.local/api', token: 'token-bob', fetch: fetchVia });
+    expect(await stranger.cancelBatch(batch_id).catch((e) => e)).toMatchObject({ status: 404, code: 'not_found' });
+    await slow.close();
+  });
 });

@@ -57,7 +57,7 @@ describe('client error paths', () => {
     server.use(
       http.get('http://api.test/api/credits', ({ request }) => {
         seen.push(request.headers.get('authorization') ?? '');
-        return HttpResponse.json({ balance: 1, entries: [], next_cursor: null });
+        return HttpResponse.json({ balance: 1, grants: [], entries: [], next_cursor: null });
       }),
     );
     const dynamic = createClient({ baseUrl: 'http://api.test/api', token: () => token });

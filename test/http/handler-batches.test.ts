@@ -2,7 +2,18 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestApp, readEvents, type TestApp } from './app.js';
 
 const TASK_FIELDS = ['taskId', 'prompt', 'params', 'status', 'progress', 'result', 'error', 'createdAt'];
-const BATCH_FIELDS = ['batchId', 'username', 'tasks', 'totalTasks', 'completedTasks', 'failedTasks', 'status', 'createdAt', 'updatedAt'];
+const BATCH_FIELDS = [
+  'batchId',
+  'username',
+  'tasks',
+  'totalTasks',
+  'completedTasks',
+  'failedTasks',
+  'cancelledTasks',
+  'status',
+  'createdAt',
+  'updatedAt',
+];
 
 let app: TestApp;
 beforeEach(async () => {
@@ -83,6 +94,7 @@ describe('GET /api/batch/list', () => {
     expect(first.body.batches.map((b: any) => b.batchId)).toEqual([ids[2], ids[1]]);
     expect(Object.keys(first.body.batches[0]).sort()).toEqual([
       'batchId',
+      'cancelledTasks',
       'completedTasks',
       'createdAt',
       'failedTasks',

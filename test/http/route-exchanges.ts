@@ -76,6 +76,15 @@ export function routeExchanges(app: TestApp, fixture: ExchangeFixture): Record<s
       await app.call('POST', '/api/batch/retry', { body: { batch_id: failedBatch, task_index: 0 } }),
       await app.call('POST', '/api/batch/retry', { user: null, body: { batch_id: failedBatch, task_index: 0 } }),
     ],
+    'POST /batch/cancel': async () => {
+      const fresh = (await app.send('POST', '/api/batch/generate', { body: { prompt: 'a fox', count: 3 } })).body.batch_id;
+      return [
+        await app.call('POST', '/api/batch/cancel', { body: { batch_id: fresh } }),
+        await app.call('POST', '/api/batch/cancel', { body: { batch_id: completedBatch } }),
+        await app.call('POST', '/api/batch/cancel', { user: 'bob', body: { batch_id: completedBatch } }),
+        await app.call('POST', '/api/batch/cancel', { body: { batch_id: completedBatch, task_index: -1 } }),
+      ];
+    },
     'GET /batch/events': async () => [
       await app.call('GET', `/api/batch/events?batch_id=${completedBatch}`),
       await app.call('GET', '/api/batch/events'),

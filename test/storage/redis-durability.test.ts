@@ -131,6 +131,7 @@ describe.runIf(haveRedisServer)('Redis storage with AOF (appendfsync always), SI
                 totalTasks: 1,
                 completedTasks: 0,
                 failedTasks: 0,
+                cancelledTasks: 0,
                 status: 'pending',
                 createdAt: now + n,
                 updatedAt: now + n,

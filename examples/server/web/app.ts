@@ -269,6 +269,7 @@ function renderBatch(batch: PublicBatch): void {
   const chip = $('current-status');
   chip.textContent = batch.status === 'completed' ? `completed · ${batch.completedTasks} of ${batch.totalTasks} done` : batch.status;
   chip.className = `chip ${batch.status}`;
+  cancelButton(batch.batchId).hidden = batch.status === 'completed';
   const list = $('tasks');
   batch.tasks.forEach((task, index) => {
     let row = list.children[index] as HTMLLIElement | undefined;
@@ -278,6 +279,39 @@ function renderBatch(batch: PublicBatch): void {
     }
     updateTaskRow(row, batch.batchId, index, task);
   });
+}
+
+/** A small button that cancels the batch, or one task of it, and shows the batch again. */
+function cancelControl(batchId: string, label: string, taskIndex?: number): HTMLButtonElement {
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.className = 'small';
+  button.textContent = label;
+  button.setAttribute('data-testid', taskIndex === undefined ? 'batch-cancel' : 'task-cancel');
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    try {
+      await api.cancelBatch(batchId, taskIndex === undefined ? {} : { taskIndex });
+      void refreshCredits();
+      void showBatch(batchId);
+    } catch (error) {
+      button.disabled = false;
+      fail(error);
+    }
+  });
+  return button;
+}
+
+/** The Cancel button of the batch shown, next to its status. */
+function cancelButton(batchId: string): HTMLButtonElement {
+  const chip = $('current-status');
+  const existing = chip.nextElementSibling;
+  if (existing instanceof HTMLButtonElement && existing.dataset.batch === batchId) return existing;
+  if (existing instanceof HTMLButtonElement && existing.dataset.batch) existing.remove();
+  const button = cancelControl(batchId, 'Cancel batch');
+  button.dataset.batch = batchId;
+  chip.after(button);
+  return button;
 }
 
 function taskRow(): HTMLLIElement {
@@ -336,7 +370,10 @@ function updateTaskRow(row: HTMLLIElement, batchId: string, index: number, task:
     thumb.textContent = task.error ?? 'Failed';
     delete thumb.dataset.url;
   } else {
-    status.textContent = task.status === 'pending' ? 'waiting' : 'generating';
+    if (task.status !== 'pending') status.textContent = task.status === 'cancelled' ? 'cancelled' : 'generating';
+    // A waiting task keeps its Cancel button across updates (a new one would swallow a click).
+    else if (!status.querySelector('[data-testid="task-cancel"]'))
+      status.replaceChildren('waiting ', cancelControl(batchId, 'Cancel', index));
     if (thumb.className !== 'thumb') {
       thumb.className = 'thumb';
       thumb.replaceChildren();

@@ -40,6 +40,7 @@ export function makeBatch(username: string, timestamp: number, prompts: string[]
     totalTasks: prompts.length,
     completedTasks: 0,
     failedTasks: 0,
+    cancelledTasks: 0,
     status: 'pending',
     createdAt: timestamp,
     updatedAt: timestamp,

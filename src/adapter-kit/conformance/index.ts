@@ -3,6 +3,7 @@ import type { AdapterFactory, ConformanceContext } from './fixtures.js';
 import { adminQueriesSuite } from './suites/admin-queries.js';
 import { batchesSuite } from './suites/batches.js';
 import { grantsSuite } from './suites/grants.js';
+import { cancelSuite } from './suites/cancel.js';
 import { idempotentRequestsSuite } from './suites/idempotent-requests.js';
 import { ledgerSuite } from './suites/ledger.js';
 import { ownershipSuite } from './suites/ownership.js';
@@ -67,5 +68,6 @@ export function runStorageConformance(options: StorageConformanceOptions): void 
     pendingGenerationsSuite(t, ctx);
     racesSuite(t, ctx);
     adminQueriesSuite(t, ctx);
+    cancelSuite(t, ctx);
   });
 }

@@ -1,4 +1,4 @@
-import type { TaskCompletedEvent, TaskFailedEvent, TaskProgressEvent, BatchCompletedEvent } from '../../core/events.js';
+import type { TaskCancelledEvent, TaskCompletedEvent, TaskFailedEvent, TaskProgressEvent, BatchCompletedEvent } from '../../core/events.js';
 import type { BatchRecord, TaskStatus } from '../../core/schemas/records.js';
 import type { PublicRecords } from './public-records.js';
 import type { HttpEngine } from './options.js';
@@ -96,7 +96,7 @@ export async function batchEventsResponse(
         };
         serially(async () => send('progress', data));
       };
-      const onEnded = (event: TaskCompletedEvent | TaskFailedEvent) => {
+      const onEnded = (event: TaskCompletedEvent | TaskFailedEvent | TaskCancelledEvent) => {
         if (event.batchId !== batchId) return;
         serially(async () => {
           const task = await engine.storage.getTask(batchId, event.index);
@@ -137,6 +137,7 @@ export async function batchEventsResponse(
         engine.events.off('task:progress', onProgress);
         engine.events.off('task:completed', onEnded);
         engine.events.off('task:failed', onEnded);
+        engine.events.off('task:cancelled', onEnded);
         engine.events.off('batch:completed', onBatchCompleted);
         options.signal.removeEventListener('abort', onAbort);
       };
@@ -144,6 +145,7 @@ export async function batchEventsResponse(
       engine.events.on('task:progress', onProgress);
       engine.events.on('task:completed', onEnded);
       engine.events.on('task:failed', onEnded);
+      engine.events.on('task:cancelled', onEnded);
       engine.events.on('batch:completed', onBatchCompleted);
       options.signal.addEventListener('abort', onAbort, { once: true });
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { aspectRatioSchema, seedSchema, taskParamsSchema } from './params.js';
 
-export const taskStatusSchema = z.enum(['pending', 'processing', 'completed', 'failed']);
+export const taskStatusSchema = z.enum(['pending', 'processing', 'completed', 'failed', 'cancelled']);
 export const batchStatusSchema = z.enum(['pending', 'processing', 'completed']);
 export type TaskStatus = z.infer<typeof taskStatusSchema>;
 export type BatchStatus = z.infer<typeof batchStatusSchema>;
@@ -38,6 +38,8 @@ export const batchRecordSchema = z.object({
   totalTasks: z.number().int(),
   completedTasks: z.number().int(),
   failedTasks: z.number().int(),
+  /** Tasks ended by a cancel (0 for batches stored before cancel existed). */
+  cancelledTasks: z.number().int().default(0),
   status: batchStatusSchema,
   createdAt: z.number(),
   updatedAt: z.number(),

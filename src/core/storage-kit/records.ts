@@ -1,3 +1,4 @@
+import type { LedgerEntryInput, TaskRefund } from '../ports/storage-adapter.js';
 import type { BatchRecord, BatchSummary, BatchTask } from '../schemas/records.js';
 
 /** The `list` form of a batch: everything but `tasks` and `username`. */
@@ -7,6 +8,7 @@ export function summaryOf(batch: BatchRecord): BatchSummary {
     totalTasks: batch.totalTasks,
     completedTasks: batch.completedTasks,
     failedTasks: batch.failedTasks,
+    cancelledTasks: batch.cancelledTasks,
     status: batch.status,
     createdAt: batch.createdAt,
     updatedAt: batch.updatedAt,
@@ -32,4 +34,24 @@ export function numericCursor(cursor: string | null | undefined): number | null 
   if (!cursor) return null;
   const n = Number(cursor);
   return Number.isSafeInteger(n) ? n : null;
+}
+
+/** True once every task has ended: completed, failed or cancelled. */
+export function allTasksEnded(counts: Pick<BatchSummary, 'totalTasks' | 'completedTasks' | 'failedTasks' | 'cancelledTasks'>): boolean {
+  return counts.completedTasks + counts.failedTasks + counts.cancelledTasks >= counts.totalTasks;
+}
+
+/** The idempotency key of a refund written with a task's transition: one per task and claim number. */
+export const taskRefundKey = (keyPrefix: string, taskId: string, attempts: number): string => `${keyPrefix}${taskId}:${attempts}`;
+
+/** The journal entry of a {@link TaskRefund} for one task and claim number. */
+export function taskRefundEntry(refund: TaskRefund, username: string, taskId: string, attempts: number): LedgerEntryInput {
+  return {
+    username,
+    kind: 'refund',
+    amount: refund.amount,
+    idempotencyKey: taskRefundKey(refund.keyPrefix, taskId, attempts),
+    reference: taskId,
+    reason: refund.reason,
+  };
 }

@@ -70,7 +70,7 @@ export function batchesSuite(t: ConformanceTestApi, ctx: () => ConformanceContex
       const first = await storage.listBatches(u, { limit: 3 });
       expect(first.items.map((b) => b.batchId)).toEqual([ids[6], ids[5], ids[4]]);
       expect(Object.keys(first.items[0]!).sort()).toEqual(
-        ['batchId', 'completedTasks', 'createdAt', 'failedTasks', 'status', 'totalTasks', 'updatedAt'].sort(),
+        ['batchId', 'cancelledTasks', 'completedTasks', 'createdAt', 'failedTasks', 'status', 'totalTasks', 'updatedAt'].sort(),
       );
       const second = await storage.listBatches(u, { limit: 3, cursor: first.nextCursor });
       expect(second.items.map((b) => b.batchId)).toEqual([ids[3], ids[2], ids[1]]);

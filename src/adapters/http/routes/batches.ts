@@ -2,6 +2,7 @@ import { ValidationError } from '../../../core/errors/validation-error.js';
 import { parseOrThrow } from '../../../core/schemas/parse.js';
 import { publicBatchSchema, publicTaskSchema } from '../../../core/schemas/public.js';
 import type { BatchTask } from '../../../core/schemas/records.js';
+import { type BatchCancelResponse, batchCancelRequestSchema, batchCancelResponseSchema } from '../../../core/schemas/cancel.js';
 import { batchIdQuerySchema, pageQuerySchema, taskRefRequestSchema } from '../../../core/schemas/requests.js';
 import {
   type BatchCreatedResponse,
@@ -126,6 +127,32 @@ export const batchRoutes: Route[] = [
         },
         async (body) => ({ ...body, task: await ctx.settings.publicRecords.task(body.task) }),
       ),
+  },
+  {
+    method: 'POST',
+    path: '/batch/cancel',
+    doc: {
+      summary:
+        'Cancel a batch, or one task (`task_index`): waiting tasks end `cancelled` and are refunded once; running ones are stopped. Cancelling again answers the same',
+      body: { json: batchCancelRequestSchema },
+      responses: { 200: { description: 'The cancelled tasks, what they gave back, and the batch', json: batchCancelResponseSchema } },
+      errors: [400, 404, 409, 413],
+    },
+    handle: async (ctx) => {
+      const ref = parseOrThrow(batchCancelRequestSchema, parseJson(await readLimited(ctx.request, ctx.settings.maxBodyBytes)));
+      const result = await ctx.settings.engine.batches.cancel(
+        ctx.user.username,
+        ref.batch_id,
+        ref.task_index === undefined ? {} : { taskIndex: ref.task_index },
+      );
+      const response: BatchCancelResponse = {
+        batch_id: ref.batch_id,
+        cancelled: result.cancelled,
+        credits_refunded: result.creditsRefunded,
+        batch: await ctx.settings.publicRecords.batch(result.batch),
+      };
+      return json(response);
+    },
   },
   {
     method: 'GET',

@@ -3,19 +3,21 @@ import type { BatchRecord, BatchSummary, BatchTask } from '../../../core/schemas
 import {
   assertBatchOwner,
   assertRetryOwner,
+  allTasksEnded,
   assertSameEntry,
   copyBatch,
   copyTask,
   idTaken,
   summaryOf,
   taskNotFailed,
+  taskRefundEntry,
 } from '../../../core/storage-kit/index.js';
-import { checkEntry, writeEntry } from './ledger.js';
+import { applyEntry, checkEntry, writeEntry } from './ledger.js';
 import { pageNewestFirst } from './paging.js';
 import { ledgerKey, type MemoryState, userOf } from './state.js';
 
 /** Batches and tasks in memory; their charges go to the shared journal. */
-export function memoryBatches(state: MemoryState): BatchStore {
+export function memoryBatches(state: MemoryState): Omit<BatchStore, 'cancelTasks'> {
   const { batches, openBatches, entriesByKey } = state;
 
   function openTask(batchId: string, index: number): { batch: BatchRecord; task: BatchTask } | null {
@@ -38,7 +40,7 @@ export function memoryBatches(state: MemoryState): BatchStore {
     task.completedAt = now;
     task.leaseExpiresAt = null;
     batch.updatedAt = now;
-    const batchCompleted = batch.completedTasks + batch.failedTasks === batch.totalTasks;
+    const batchCompleted = allTasksEnded(batch);
     if (batchCompleted) {
       batch.status = 'completed';
       openBatches.delete(batchId);
@@ -127,12 +129,15 @@ export function memoryBatches(state: MemoryState): BatchStore {
         batch.completedTasks += 1;
       });
     },
-    async failTask(batchId, index, attempts, error, now) {
-      return endTask(batchId, index, attempts, now, (task, batch) => {
+    async failTask(batchId, index, attempts, error, now, refund) {
+      let refunded = null;
+      const ended = endTask(batchId, index, attempts, now, (task, batch) => {
         task.status = 'failed';
         task.error = error;
         batch.failedTasks += 1;
+        if (refund && refund.amount > 0) refunded = applyEntry(state, taskRefundEntry(refund, batch.username, task.taskId, attempts), now);
       });
+      return ended && { ...ended, refund: refunded };
     },
     async retryTask(batchId, index, { charge, progress }, now) {
       assertRetryOwner(batchId, charge);

@@ -1,6 +1,7 @@
 import type { StorageAdapter } from '../../../core/ports/storage-adapter.js';
 import { memoryAdminQueries } from './admin-queries.js';
 import { memoryBatches } from './batches.js';
+import { memoryCancelTasks } from './cancel-tasks.js';
 import { memoryIdempotency } from './idempotency.js';
 import { memoryLedger } from './ledger.js';
 import { memoryPendingGenerations } from './pending-generations.js';
@@ -18,6 +19,7 @@ export function createMemoryStorage(): StorageAdapter {
     name: 'memory',
     ...memoryLedger(state),
     ...memoryBatches(state),
+    ...memoryCancelTasks(state),
     ...memoryRecords(state),
     ...memoryIdempotency(),
     ...memoryPendingGenerations(),

@@ -43,7 +43,7 @@ export function createBatches(db: Database, ledger: Ledger) {
           provider_request_id TEXT, lease_expires_at BIGINT)
       )`,
     task: `SELECT ${TASK_COLUMNS} FROM ${tasks} WHERE batch_id = $1 AND idx = $2`,
-    page: `SELECT batch_id, username, total_tasks, completed_tasks, failed_tasks, status, created_at, updated_at FROM ${batches}
+    page: `SELECT batch_id, username, total_tasks, completed_tasks, failed_tasks, cancelled_tasks, status, created_at, updated_at FROM ${batches}
       WHERE username = $1 AND created_at < $2 ORDER BY created_at DESC LIMIT $3`,
     open: `SELECT t.batch_id, b.username, t.idx, t.status, t.attempts, t.lease_expires_at
       FROM ${batches} b JOIN ${tasks} t ON t.batch_id = b.batch_id

@@ -3,6 +3,7 @@ import type { Pool } from 'pg';
 import type { StorageAdapter } from '../../../core/ports/storage-adapter.js';
 import { createAdminQueries } from './admin-queries.js';
 import { createBatches } from './batches.js';
+import { createCancelTasks } from './cancel-tasks.js';
 import { Database } from './database.js';
 import { createIdempotency } from './idempotency.js';
 import { createLedger } from './ledger.js';
@@ -76,6 +77,7 @@ export async function createPostgresStorage(options: PostgresStorageOptions): Pr
   const ledger = createLedger(db);
   const batches = createBatches(db, ledger);
   const tasks = createTaskStore(db, ledger);
+  const cancel = createCancelTasks(db, ledger, batches);
   const records = createRecords(db);
   const idempotency = createIdempotency(db);
   const pending = createPendingGenerations(db);
@@ -99,6 +101,7 @@ export async function createPostgresStorage(options: PostgresStorageOptions): Pr
     completeTask: tasks.completeTask,
     failTask: tasks.failTask,
     retryTask: tasks.retryTask,
+    cancelTasks: cancel.cancelTasks,
     listOpenTasks: batches.listOpenTasks,
 
     createRecord: records.createRecord,

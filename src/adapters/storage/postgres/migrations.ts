@@ -113,6 +113,12 @@ export const MIGRATIONS: ReadonlyArray<(t: Table) => string> = [
     PRIMARY KEY (username, charge_key)
   );
   `,
+  // 3: a task may end cancelled, and a batch counts its cancelled tasks (0 for batches written before).
+  (t) => `
+  ALTER TABLE ${t('batches')} ADD COLUMN cancelled_tasks INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE ${t('tasks')} DROP CONSTRAINT tasks_status_check,
+    ADD CONSTRAINT tasks_status_check CHECK (status IN ('pending', 'processing', 'completed', 'failed', 'cancelled'));
+  `,
 ];
 
 /** The schema version this code writes. */

@@ -34,6 +34,7 @@ export interface BatchRow {
   total_tasks: number;
   completed_tasks: number;
   failed_tasks: number;
+  cancelled_tasks: number;
   status: string;
   created_at: Big;
   updated_at: Big;
@@ -77,6 +78,7 @@ export const summaryOfRow = (row: BatchRow): BatchSummary => ({
   totalTasks: row.total_tasks,
   completedTasks: row.completed_tasks,
   failedTasks: row.failed_tasks,
+  cancelledTasks: row.cancelled_tasks,
   status: row.status as BatchStatus,
   createdAt: num(row.created_at),
   updatedAt: num(row.updated_at),

@@ -1,6 +1,14 @@
-import type { LedgerWriteResult, TaskClaim, TaskCompletion, TaskEndResult, TaskRetry } from '../../../core/ports/storage-adapter.js';
+import { parseBatchId } from '../../../core/ids.js';
+import type {
+  LedgerWriteResult,
+  TaskClaim,
+  TaskCompletion,
+  TaskEndResult,
+  TaskRefund,
+  TaskRetry,
+} from '../../../core/ports/storage-adapter.js';
 import type { BatchTask } from '../../../core/schemas/records.js';
-import { assertRetryOwner, taskNotFailed } from '../../../core/storage-kit/index.js';
+import { assertRetryOwner, taskNotFailed, taskRefundEntry } from '../../../core/storage-kit/index.js';
 import type { Database } from './database.js';
 import { GroupCommit } from './group-commit.js';
 import type { Ledger } from './ledger.js';
@@ -56,6 +64,7 @@ export function createTaskStore(db: Database, ledger: Ledger) {
       total_tasks: row.total_tasks,
       completed_tasks: row.completed_tasks,
       failed_tasks: row.failed_tasks,
+      cancelled_tasks: row.cancelled_tasks,
       status: row.b_status,
       created_at: row.b_created_at,
       updated_at: row.b_updated_at,
@@ -114,8 +123,28 @@ export function createTaskStore(db: Database, ledger: Ledger) {
       return ended((await write({ kind: 'complete', batchId, index, attempts, result, progress, now })) as EndedRow | null);
     },
 
-    async failTask(batchId: string, index: number, attempts: number, error: string, now: number): Promise<TaskEndResult | null> {
-      return ended((await write({ kind: 'fail', batchId, index, attempts, error, now })) as EndedRow | null);
+    async failTask(
+      batchId: string,
+      index: number,
+      attempts: number,
+      error: string,
+      now: number,
+      refund?: TaskRefund | null,
+    ): Promise<TaskEndResult | null> {
+      const fail: TaskWrite = { kind: 'fail', batchId, index, attempts, error, now };
+      if (!refund || refund.amount <= 0) return ended((await write(fail)) as EndedRow | null);
+      // With a refund: one transaction, account row then task row (the order a retry locks them).
+      const username = parseBatchId(batchId)?.username;
+      if (!username) return null;
+      return db.transaction(async (client) => {
+        const account = await ledger.lockAccount(client, username);
+        const result = ended((await writes.writeAll([fail], client))[0] as EndedRow | null);
+        if (!result) return null;
+        const input = taskRefundEntry(refund, username, `${batchId}:${index}`, attempts);
+        const existing = await ledger.findEntry(client, username, input.idempotencyKey);
+        const written = existing ? ledger.replay(existing, input, account) : await ledger.writeEntry(client, input, account, now);
+        return { ...result, refund: written };
+      });
     },
 
     async retryTask(batchId: string, index: number, retry: TaskRetry, now: number): Promise<LedgerWriteResult & { task: BatchTask }> {

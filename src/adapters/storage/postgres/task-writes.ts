@@ -25,6 +25,7 @@ export type EndedRow = TaskRow & {
   total_tasks: number;
   completed_tasks: number;
   failed_tasks: number;
+  cancelled_tasks: number;
   b_status: string;
   b_created_at: string;
   b_updated_at: string;
@@ -81,14 +82,14 @@ export function createTaskWrites(db: Database) {
         completed_tasks = b.completed_tasks + p.done,
         failed_tasks = b.failed_tasks + p.failed,
         status = CASE
-          WHEN p.done + p.failed > 0 AND b.completed_tasks + b.failed_tasks + p.done + p.failed >= b.total_tasks THEN 'completed'
+          WHEN p.done + p.failed > 0 AND b.completed_tasks + b.failed_tasks + b.cancelled_tasks + p.done + p.failed >= b.total_tasks THEN 'completed'
           WHEN p.claimed AND b.status = 'pending' THEN 'processing'
           ELSE b.status END,
         updated_at = p.at
       FROM per_batch p WHERE b.batch_id = ANY($2::text[]) AND b.batch_id = p.batch_id
       RETURNING b.*, p.last_end
     )
-    SELECT t.*, b.username AS b_username, b.total_tasks, b.completed_tasks, b.failed_tasks, b.status AS b_status,
+    SELECT t.*, b.username AS b_username, b.total_tasks, b.completed_tasks, b.failed_tasks, b.cancelled_tasks, b.status AS b_status,
       b.created_at AS b_created_at, b.updated_at AS b_updated_at,
       (t.n = b.last_end AND b.status = 'completed') AS closed_batch
     FROM t JOIN b ON b.batch_id = t.batch_id`;

@@ -89,7 +89,7 @@ export function redisBatches({ client, keys, call }: RedisContext): RedisBatchRo
       );
       const pageMembers = members.slice(0, limit);
       const pipe = client.pipeline();
-      for (const m of pageMembers) pipe.hmget(u.batch(m), 'n', 'c', 'f', 's', 'ca', 'ua');
+      for (const m of pageMembers) pipe.hmget(u.batch(m), 'n', 'c', 'f', 's', 'ca', 'ua', 'x');
       const replies = pageMembers.length ? ((await pipe.exec()) ?? []) : [];
       const items = replies.map(([error, fields], i) => {
         if (error) throw error;

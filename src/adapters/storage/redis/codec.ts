@@ -15,7 +15,8 @@ import type {
  * Compact forms stored in Redis. A task is two hash fields of its batch: `p{i}` the fixed part
  * `[prompt, params, createdAt]`, written once, and `t{i}` the state
  * `[status, progress, attempts, startedAt, completedAt, leaseExpiresAt, providerRequestId, error, result]`
- * that the scripts compare-and-set. Batch counters are fields `n c f s ca ua`.
+ * that the scripts compare-and-set. Batch counters are fields `n c f s ca ua` and `x`
+ * (cancelled tasks; absent in batches written before cancel existed, read as 0).
  */
 type TaskState = [
   TaskStatus,
@@ -82,18 +83,22 @@ export function encodeBatch(batch: BatchRecord): string[] {
     String(batch.createdAt),
     'ua',
     String(batch.updatedAt),
+    'x',
+    String(batch.cancelledTasks),
   ];
   for (const [i, task] of batch.tasks.entries()) fields.push(`p${i}`, encodeFixed(task), `t${i}`, encodeState(task));
   return fields;
 }
 
-export function decodeSummary(batchId: string, f: Array<string | null>): BatchSummary {
-  const [n, c, fl, s, ca, ua] = f;
+/** A summary from the fields `n c f s ca ua x`, in that order. */
+export function decodeSummary(batchId: string, f: Array<string | null | undefined>): BatchSummary {
+  const [n, c, fl, s, ca, ua, x] = f;
   return {
     batchId,
     totalTasks: Number(n),
     completedTasks: Number(c),
     failedTasks: Number(fl),
+    cancelledTasks: Number(x ?? 0),
     status: s as BatchStatus,
     createdAt: Number(ca),
     updatedAt: Number(ua),
@@ -101,7 +106,7 @@ export function decodeSummary(batchId: string, f: Array<string | null>): BatchSu
 }
 
 export function decodeBatch(batchId: string, username: string, hash: Record<string, string>): BatchRecord {
-  const summary = decodeSummary(batchId, [hash.n!, hash.c!, hash.f!, hash.s!, hash.ca!, hash.ua!]);
+  const summary = decodeSummary(batchId, [hash.n!, hash.c!, hash.f!, hash.s!, hash.ca!, hash.ua!, hash.x]);
   const tasks: BatchTask[] = [];
   for (let i = 0; i < summary.totalTasks; i++) tasks.push(decodeTask(batchId, i, hash[`p${i}`]!, hash[`t${i}`]!));
   return { ...summary, username, tasks };

@@ -3,6 +3,7 @@ import type { Logger } from '../../../core/options.js';
 import type { StorageAdapter } from '../../../core/ports/storage-adapter.js';
 import { redisAdminQueries } from './admin-queries.js';
 import { redisBatches } from './batches.js';
+import { redisCancelTasks } from './cancel-tasks.js';
 import { warnUnlessDurable } from './durability.js';
 import { createContext } from './context.js';
 import { redisIdempotency } from './idempotency.js';
@@ -65,6 +66,7 @@ export function createRedisStorage(connection: RedisConnection, options: RedisSt
     ...redisLedger(cx),
     ...redisBatches(cx),
     ...redisTasks(cx),
+    ...redisCancelTasks(cx),
     ...redisRecords(cx),
     ...redisIdempotency(cx),
     ...redisPendingGenerations(cx),

@@ -1,21 +1,25 @@
 import type { BatchStore, TaskEndResult } from '../../../core/ports/storage-adapter.js';
 import type { BatchSummary } from '../../../core/schemas/records.js';
-import { decodeSummary, decodeTask } from './codec.js';
-import type { RedisContext, Reply } from './context.js';
+import { taskRefundEntry } from '../../../core/storage-kit/index.js';
+import { decodeEntry, decodeSummary, decodeTask, encodeEntryRequest } from './codec.js';
+import { ledgerKeys, type RedisContext, type Reply } from './context.js';
 import { noteFailure } from './admin-queries.js';
 import { SCRIPTS } from './scripts/index.js';
 
 /** The task half of the batch store: the compare-and-set transitions, one script each. */
 export type RedisTaskRole = Pick<BatchStore, 'claimTask' | 'updateTaskProgress' | 'completeTask' | 'failTask'>;
 
-function endResult(batchId: string, index: number, reply: Reply | null): TaskEndResult | null {
+function endResult(batchId: string, username: string, index: number, reply: Reply | null): TaskEndResult | null {
   if (!reply) return null;
-  const [fixed, state, n, c, f, s, ca, ua] = reply.map((v) => (v === null ? '' : String(v)));
-  const batch: BatchSummary = decodeSummary(batchId, [n!, c!, f!, s!, ca!, ua!]);
+  const [fixed, state, n, c, f, s, ca, ua, x, refundSeq, refundEntry, balance] = reply.map((v) => (v === null ? '' : String(v)));
+  const batch: BatchSummary = decodeSummary(batchId, [n!, c!, f!, s!, ca!, ua!, x!]);
   return {
     task: decodeTask(batchId, index, fixed!, state!),
     batch,
-    batchCompleted: batch.completedTasks + batch.failedTasks === batch.totalTasks,
+    batchCompleted: batch.completedTasks + batch.failedTasks + batch.cancelledTasks === batch.totalTasks,
+    refund: refundEntry
+      ? { entry: decodeEntry(username, Number(refundSeq), refundEntry), balance: Number(balance), replayed: false }
+      : null,
   };
 }
 
@@ -47,21 +51,37 @@ export function redisTasks({ client, keys, call }: RedisContext): RedisTaskRole 
     async completeTask(batchId, index, attempts, { result, progress }, now) {
       const k = keys.batch(batchId);
       if (!k) return null;
-      const u = keys.user(k.username);
       const reply = await call<Reply | null>(
         SCRIPTS.endTask,
-        [k.key, u.openBatches],
-        [index, attempts, 'c', JSON.stringify(result), now, k.member, progress],
+        [
+          ...ledgerKeys(keys, k.username),
+          k.key,
+          keys.user(k.username).openBatches,
+          keys.user(k.username).grants,
+          keys.user(k.username).grantDraws,
+        ],
+        [index, attempts, 'c', JSON.stringify(result), now, k.member, progress, '', ''],
       );
-      return endResult(batchId, index, reply);
+      return endResult(batchId, k.username, index, reply);
     },
-    async failTask(batchId, index, attempts, error, now) {
+    async failTask(batchId, index, attempts, error, now, refund) {
       const k = keys.batch(batchId);
       if (!k) return null;
-      const u = keys.user(k.username);
+      const taskId = `${batchId}:${index}`;
       await noteFailure(client, keys, batchId, index, attempts, now);
-      const reply = await call<Reply | null>(SCRIPTS.endTask, [k.key, u.openBatches], [index, attempts, 'f', error, now, k.member, '']);
-      return endResult(batchId, index, reply);
+      const entry = refund && refund.amount > 0 ? encodeEntryRequest(taskRefundEntry(refund, k.username, taskId, attempts), now) : '';
+      const reply = await call<Reply | null>(
+        SCRIPTS.endTask,
+        [
+          ...ledgerKeys(keys, k.username),
+          k.key,
+          keys.user(k.username).openBatches,
+          keys.user(k.username).grants,
+          keys.user(k.username).grantDraws,
+        ],
+        [index, attempts, 'f', error, now, k.member, '', entry, taskId],
+      );
+      return endResult(batchId, k.username, index, reply);
     },
   };
 }

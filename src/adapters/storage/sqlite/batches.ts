@@ -1,6 +1,14 @@
-import type { BatchStore, LedgerEntryInput, OpenTaskRef, TaskEndResult } from '../../../core/ports/storage-adapter.js';
+import type { BatchStore, LedgerEntryInput, OpenTaskRef, TaskEndResult, TaskRefund } from '../../../core/ports/storage-adapter.js';
 import type { BatchRecord } from '../../../core/schemas/records.js';
-import { assertBatchOwner, assertRetryOwner, idTaken, numericCursor, pageLimit, taskNotFailed } from '../../../core/storage-kit/index.js';
+import {
+  assertBatchOwner,
+  assertRetryOwner,
+  idTaken,
+  numericCursor,
+  pageLimit,
+  taskNotFailed,
+  taskRefundEntry,
+} from '../../../core/storage-kit/index.js';
 import type { SqliteContext } from './connection.js';
 import { applyEntry, MAX_CURSOR } from './ledger.js';
 import { batchOf, summaryOfRow, taskOf, taskRowOf, type BatchRow, type LedgerRow, type TaskRow } from './rows.js';
@@ -9,7 +17,7 @@ import { batchOf, summaryOfRow, taskOf, taskRowOf, type BatchRow, type LedgerRow
  * Batches and tasks: the `batches` and `tasks` tables, a task a row keyed by (batch id, index),
  * so a transition writes one task row and its batch's counters.
  */
-export function sqliteBatches(cx: SqliteContext): BatchStore {
+export function sqliteBatches(cx: SqliteContext): Omit<BatchStore, 'cancelTasks'> {
   const { st, write, read, run } = cx;
 
   function loadBatch(batchId: string): BatchRecord | null {
@@ -20,7 +28,7 @@ export function sqliteBatches(cx: SqliteContext): BatchStore {
   function endTask(batchId: string, task: TaskRow | undefined, completed: 0 | 1, now: number): TaskEndResult | null {
     if (!task) return null;
     const batch = st.endInBatch.get({ batch_id: batchId, completed, failed: 1 - completed, now }) as BatchRow;
-    const batchCompleted = batch.completed_tasks + batch.failed_tasks === batch.total_tasks;
+    const batchCompleted = batch.completed_tasks + batch.failed_tasks + batch.cancelled_tasks === batch.total_tasks;
     return { task: taskOf(task), batch: summaryOfRow(batch), batchCompleted };
   }
 
@@ -41,6 +49,7 @@ export function sqliteBatches(cx: SqliteContext): BatchStore {
         total_tasks: batch.totalTasks,
         completed_tasks: batch.completedTasks,
         failed_tasks: batch.failedTasks,
+        cancelled_tasks: batch.cancelledTasks,
         status: batch.status,
         created_at: batch.createdAt,
         updated_at: batch.updatedAt,
@@ -90,9 +99,17 @@ export function sqliteBatches(cx: SqliteContext): BatchStore {
         now,
       ),
     ),
-    failTask: write((batchId: string, index: number, attempts: number, error: string, now: number) =>
-      endTask(batchId, st.failTask.get({ batch_id: batchId, idx: index, attempts, error, now }) as TaskRow | undefined, 0, now),
-    ),
+    failTask: write((batchId: string, index: number, attempts: number, error: string, now: number, refund: TaskRefund | null) => {
+      const ended = endTask(
+        batchId,
+        st.failTask.get({ batch_id: batchId, idx: index, attempts, error, now }) as TaskRow | undefined,
+        0,
+        now,
+      );
+      if (!ended || !refund || refund.amount <= 0) return ended;
+      const owner = (st.batch.get(batchId) as BatchRow).username;
+      return { ...ended, refund: applyEntry(st, taskRefundEntry(refund, owner, ended.task.taskId, attempts), now) };
+    }),
     retryTask: write((batchId: string, index: number, charge: LedgerEntryInput, progress: number, now: number) => {
       const existing = st.entryByKey.get(charge.username, charge.idempotencyKey);
       const task = st.task.get(batchId, index) as TaskRow | undefined;
@@ -149,7 +166,7 @@ export function sqliteBatches(cx: SqliteContext): BatchStore {
       ),
     completeTask: (batchId, index, attempts, { result, progress }, now) =>
       tx.completeTask(batchId, index, attempts, JSON.stringify(result), progress, now),
-    failTask: (batchId, index, attempts, error, now) => tx.failTask(batchId, index, attempts, error, now),
+    failTask: (batchId, index, attempts, error, now, refund) => tx.failTask(batchId, index, attempts, error, now, refund ?? null),
     async retryTask(batchId, index, { charge, progress }, now) {
       assertRetryOwner(batchId, charge);
       return tx.retryTask(batchId, index, charge, progress, now);

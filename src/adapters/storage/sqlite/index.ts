@@ -3,6 +3,7 @@ import type { Database } from 'better-sqlite3';
 import type { StorageAdapter } from '../../../core/ports/storage-adapter.js';
 import { sqliteAdminQueries } from './admin-queries.js';
 import { sqliteBatches } from './batches.js';
+import { sqliteCancelTasks } from './cancel-tasks.js';
 import { openContext, type SqliteContext } from './connection.js';
 import { sqliteIdempotency } from './idempotency.js';
 import { sqliteLedger } from './ledger.js';
@@ -50,6 +51,7 @@ export function createSqliteStorage(options: SqliteStorageOptions): StorageAdapt
     name: 'sqlite',
     ...sqliteLedger(cx),
     ...sqliteBatches(cx),
+    ...sqliteCancelTasks(cx),
     ...sqliteRecords(cx),
     ...sqliteIdempotency(cx),
     ...sqlitePendingGenerations(cx),

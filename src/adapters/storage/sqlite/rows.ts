@@ -28,6 +28,7 @@ export interface BatchRow {
   total_tasks: number;
   completed_tasks: number;
   failed_tasks: number;
+  cancelled_tasks: number;
   status: string;
   created_at: number;
   updated_at: number;
@@ -67,6 +68,7 @@ export const summaryOfRow = (row: BatchRow): BatchSummary => ({
   totalTasks: row.total_tasks,
   completedTasks: row.completed_tasks,
   failedTasks: row.failed_tasks,
+  cancelledTasks: row.cancelled_tasks,
   status: row.status as BatchStatus,
   createdAt: row.created_at,
   updatedAt: row.updated_at,

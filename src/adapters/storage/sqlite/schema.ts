@@ -119,6 +119,10 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (username, charge_key)
   ) WITHOUT ROWID;
   `,
+  // 6: cancelled tasks are counted per batch (batches written before have none).
+  `
+  ALTER TABLE batches ADD COLUMN cancelled_tasks INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 /** The schema version this code writes. */

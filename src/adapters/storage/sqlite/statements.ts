@@ -14,9 +14,9 @@ const SQL = {
 
   batch: 'SELECT * FROM batches WHERE batch_id = ?',
   batchExists: 'SELECT 1 FROM batches WHERE batch_id = ?',
-  insertBatch: `INSERT INTO batches (batch_id, username, total_tasks, completed_tasks, failed_tasks, status, created_at, updated_at)
-     VALUES (@batch_id, @username, @total_tasks, @completed_tasks, @failed_tasks, @status, @created_at, @updated_at)`,
-  batchPage: `SELECT batch_id, total_tasks, completed_tasks, failed_tasks, status, created_at, updated_at FROM batches
+  insertBatch: `INSERT INTO batches (batch_id, username, total_tasks, completed_tasks, failed_tasks, cancelled_tasks, status, created_at, updated_at)
+     VALUES (@batch_id, @username, @total_tasks, @completed_tasks, @failed_tasks, @cancelled_tasks, @status, @created_at, @updated_at)`,
+  batchPage: `SELECT batch_id, total_tasks, completed_tasks, failed_tasks, cancelled_tasks, status, created_at, updated_at FROM batches
      WHERE username = ? AND created_at < ? ORDER BY created_at DESC LIMIT ?`,
   startBatch: `UPDATE batches SET status = CASE WHEN status = 'pending' THEN 'processing' ELSE status END, updated_at = ? WHERE batch_id = ?`,
   touchBatch: 'UPDATE batches SET updated_at = ? WHERE batch_id = ?',
@@ -24,7 +24,14 @@ const SQL = {
   endInBatch: `UPDATE batches SET
        completed_tasks = completed_tasks + @completed,
        failed_tasks = failed_tasks + @failed,
-       status = CASE WHEN completed_tasks + failed_tasks + @completed + @failed >= total_tasks THEN 'completed' ELSE status END,
+       status = CASE WHEN completed_tasks + failed_tasks + cancelled_tasks + @completed + @failed >= total_tasks THEN 'completed' ELSE status END,
+       updated_at = @now
+     WHERE batch_id = @batch_id
+     RETURNING *`,
+  /** Counts cancelled tasks and closes the batch when every task has ended; returns the new row. */
+  cancelInBatch: `UPDATE batches SET
+       cancelled_tasks = cancelled_tasks + @cancelled,
+       status = CASE WHEN completed_tasks + failed_tasks + cancelled_tasks + @cancelled >= total_tasks THEN 'completed' ELSE status END,
        updated_at = @now
      WHERE batch_id = @batch_id
      RETURNING *`,
@@ -50,6 +57,10 @@ const SQL = {
      RETURNING *`,
   failTask: `UPDATE tasks SET status = 'failed', error = @error, completed_at = @now, lease_expires_at = NULL
      WHERE batch_id = @batch_id AND idx = @idx AND status = 'processing' AND attempts = @attempts
+     RETURNING *`,
+  /** Ends an open task as cancelled (any claim number); returns the row as it was before (status) and after. */
+  cancelTask: `UPDATE tasks SET status = 'cancelled', completed_at = @now, lease_expires_at = NULL
+     WHERE batch_id = @batch_id AND idx = @idx AND status IN ('pending', 'processing')
      RETURNING *`,
   resetTask: `UPDATE tasks SET status = 'pending', progress = @progress, result = NULL, error = NULL, provider_request_id = NULL,
        lease_expires_at = NULL, completed_at = NULL

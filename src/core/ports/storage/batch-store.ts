@@ -1,4 +1,4 @@
-import type { BatchRecord, BatchSummary, BatchTask, TaskResult } from '../../schemas/records.js';
+import type { BatchRecord, BatchSummary, BatchTask, LedgerEntry, TaskResult } from '../../schemas/records.js';
 import type { LedgerEntryInput, LedgerWriteResult, Page, PageRequest } from './types.js';
 
 /** What a task must look like for a claim to succeed. */
@@ -34,6 +34,53 @@ export interface TaskEndResult {
   task: BatchTask;
   batch: BatchSummary;
   /** True when this transition ended the last open task of the batch. */
+  batchCompleted: boolean;
+  /** The refund written with a failure that asked for one, and the owner's balance after it. */
+  refund?: LedgerWriteResult | null;
+}
+
+/**
+ * A refund written in the same step as a task's transition: one `refund` entry for the batch's
+ * owner, key `{keyPrefix}{taskId}:{attempts}` (so one per task and claim number; a key applied
+ * before writes nothing again), reference the task id.
+ */
+export interface TaskRefund {
+  /** Credits given back, a whole number; 0 writes no entry. */
+  amount: number;
+  /** Start of the key, e.g. `refund:cancel:`; the adapter appends `{taskId}:{attempts}`. */
+  keyPrefix: string;
+  reason: string;
+}
+
+/** What {@link BatchStore.cancelTasks} cancels and what it gives back. */
+export interface TaskCancellation {
+  /** Only this task; every open task of the batch when absent. */
+  taskIndex?: number;
+  /** Written for each `pending` task cancelled; null: none. */
+  refundPending: TaskRefund | null;
+  /** Written for each `processing` task cancelled; null: none (the provider may have been paid). */
+  refundProcessing: TaskRefund | null;
+  now: number;
+}
+
+/** One task a cancel moved to `cancelled`. */
+export interface CancelledTask {
+  index: number;
+  /** The status it had just before. */
+  was: 'pending' | 'processing';
+  task: BatchTask;
+  /** The refund entry written (or found under its key), null when none was asked for. */
+  refund: LedgerEntry | null;
+}
+
+export interface CancelTasksResult {
+  /** The batch after the step, with every task. */
+  batch: BatchRecord;
+  /** The tasks this call cancelled, by index; empty when none in scope was open. */
+  cancelled: CancelledTask[];
+  /** The owner's balance after the step. */
+  balance: number;
+  /** True when this call ended the last open task of the batch. */
   batchCompleted: boolean;
 }
 
@@ -75,10 +122,29 @@ export interface BatchStore {
   ): Promise<boolean>;
   /** Compare-and-set `processing`/`attempts` → `completed` with the result and progress given, counters bumped once; null when not that claim. */
   completeTask(batchId: string, index: number, attempts: number, completion: TaskCompletion, now: number): Promise<TaskEndResult | null>;
-  /** Compare-and-set `processing`/`attempts` → `failed`, keeping the progress, counters bumped once; null when not that claim. */
-  failTask(batchId: string, index: number, attempts: number, error: string, now: number): Promise<TaskEndResult | null>;
+  /**
+   * Compare-and-set `processing`/`attempts` → `failed`, keeping the progress, counters bumped once; null when not that claim.
+   * With `refund`, its entry is written in the same step (one key per claim number: each failed attempt is refunded once).
+   */
+  failTask(
+    batchId: string,
+    index: number,
+    attempts: number,
+    error: string,
+    now: number,
+    refund?: TaskRefund | null,
+  ): Promise<TaskEndResult | null>;
   /** Charges and resets a `failed` task to `pending` with the progress given (result, error, request id cleared; batch reopened); a charge key applied before writes nothing and returns the task as it is now; not failed: `ConflictError` `task_not_failed`. */
   retryTask(batchId: string, index: number, retry: TaskRetry, now: number): Promise<LedgerWriteResult & { task: BatchTask }>;
+  /**
+   * In one step, every open task in scope (`pending` or `processing`, any claim number) → `cancelled`
+   * (progress and request id kept, lease cleared, `completedAt` now), `cancelledTasks` bumped once
+   * each, the batch `completed` when no task is left open, and each refund of `cancellation`
+   * written with it. A task already ended is left as it is, so a second call cancels nothing and
+   * refunds nothing; a worker's later writes to a cancelled task match nothing (compare-and-set).
+   * Null for an unknown batch; an index outside the batch cancels nothing.
+   */
+  cancelTasks(batchId: string, cancellation: TaskCancellation): Promise<CancelTasksResult | null>;
   /** Tasks that are `pending` or `processing`, oldest batch first, at most `limit`, for recovery after a restart. */
   listOpenTasks(limit: number): Promise<OpenTaskRef[]>;
 }

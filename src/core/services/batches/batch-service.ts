@@ -12,6 +12,7 @@ import { parseOrThrow } from '../../schemas/parse.js';
 import type { BatchRecord, BatchSummary, BatchTask } from '../../schemas/records.js';
 import { batchGenerateRequestSchema } from '../../schemas/requests.js';
 import type { CreditLedger } from '../credit-ledger.js';
+import { cancelBatch, type CancelResult } from './cancel-batch.js';
 import { firstJobs, newBatchRecord } from './new-batch.js';
 import type { RecoveryJob, TaskWorker } from './task-worker.js';
 import { withFreshId } from '../fresh-id.js';
@@ -24,11 +25,13 @@ export interface BatchServiceDeps {
   ledger: CreditLedger;
   events: EngineEventBus;
   dispatcher: Dispatcher;
-  /** Runs the tasks; {@link BatchService.process} runs one through it at once. */
-  worker: Pick<TaskWorker, 'runJob'>;
+  /** Runs the tasks; {@link BatchService.process} runs one through it at once, {@link BatchService.cancel} stops one. */
+  worker: Pick<TaskWorker, 'runJob' | 'cancelRunning'>;
   /** Whose capabilities a batch's parameters are checked against before the charge. */
   provider: ProviderAdapter;
   pricePerTask: number;
+  /** See `EngineOptions.refundCancelledRunning`. */
+  refundCancelledRunning: boolean;
   maxTasksPerBatch: number;
   rateLimiter: RateLimiter | undefined;
   moderatePrompt: PromptModerator | undefined;
@@ -172,6 +175,33 @@ export class BatchService {
       creditsRemaining: result.balance,
       replayed: result.replayed,
     };
+  }
+
+  /**
+   * Cancels a batch, or one task of it (`taskIndex`). A `pending` task ends `cancelled` and its
+   * credit is refunded once, in the same storage step; a `processing` one ends `cancelled`, its
+   * provider request is cancelled where the provider can, and it is refunded only with
+   * `refundCancelledRunning`. Its run stops at once in this process, within one lease renewal in
+   * another. Cancelling again answers the same. Another user's batch is `NotFoundError`; a batch
+   * (or task) that had already ended without a cancel is `ConflictError` (reason e.g.
+   * `batch_completed`, `task_failed`).
+   */
+  cancel(username: string, batchId: string, options: { taskIndex?: number } = {}): Promise<CancelResult> {
+    assertUsername(username);
+    return cancelBatch(
+      {
+        storage: this.deps.storage,
+        events: this.deps.events,
+        pricePerTask: this.deps.pricePerTask,
+        refundCancelledRunning: this.deps.refundCancelledRunning,
+        stopLocalRun: (id, index) => this.deps.worker.cancelRunning(id, index),
+        announce: (result) => this.deps.ledger.announce(result),
+        now: this.deps.now,
+      },
+      username,
+      batchId,
+      options,
+    );
   }
 
   /**

@@ -1,6 +1,7 @@
 import { runningProgress } from '../../policy/progress.js';
 import type { StorageAdapter } from '../../ports/storage-adapter.js';
 import { ShutdownSignal } from '../generation-pipeline.js';
+import { TaskCancelled } from './task-cancelled.js';
 
 /**
  * Aborts a run whose claim another worker took over: it must not write anything more. A kind of
@@ -26,8 +27,10 @@ interface HeldRun {
 
 /**
  * Renews the leases of every task this process runs from one timer (not one per task), every
- * third of the lease. A renewal the storage refuses means another worker took the task over after
- * a stall: that run is aborted with {@link LeaseLost} so it cannot spend more at the provider.
+ * third of the lease. A renewal the storage refuses means the claim is gone: the task was
+ * cancelled (from any process: the status is in storage), and the run is aborted with
+ * {@link TaskCancelled} so the provider is told to stop; or another worker took it over after a
+ * stall, and the run is aborted with {@link LeaseLost} so it cannot spend more at the provider.
  */
 export class LeaseKeeper {
   readonly #runs = new Set<HeldRun>();
@@ -65,6 +68,17 @@ export class LeaseKeeper {
     };
   }
 
+  /** Why a renewal was refused: a cancel (the task says so) or a takeover. */
+  async #lost(run: HeldRun): Promise<void> {
+    const task = await this.storage.getTask(run.batchId, run.index).catch(() => null);
+    run.abort?.(task?.status === 'cancelled' && task.attempts === run.attempt ? new TaskCancelled() : new LeaseLost());
+  }
+
+  /** Aborts this process's run of a task that was just cancelled, without waiting for the next renewal. */
+  cancel(batchId: string, index: number): void {
+    for (const run of this.#runs) if (run.batchId === batchId && run.index === index) run.abort?.(new TaskCancelled());
+  }
+
   #renewAll(): void {
     const at = this.now();
     for (const run of this.#runs) {
@@ -75,7 +89,9 @@ export class LeaseKeeper {
           now: at,
         })
         .then(
-          (held) => held || run.abort?.(new LeaseLost()),
+          (held) => {
+            if (!held) void this.#lost(run);
+          },
           () => {},
         );
     }

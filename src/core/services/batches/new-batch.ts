@@ -18,6 +18,7 @@ export function newBatchRecord(
     totalTasks: prompts.length,
     completedTasks: 0,
     failedTasks: 0,
+    cancelledTasks: 0,
     status: 'pending',
     createdAt,
     updatedAt: createdAt,

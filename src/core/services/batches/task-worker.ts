@@ -1,9 +1,10 @@
 import { isImageGenError } from '../../errors/image-gen-error.js';
 import type { EngineEventBus } from '../../events.js';
 import type { TaskJob, TaskRunOutcome } from '../../ports/dispatcher.js';
-import type { StorageAdapter } from '../../ports/storage-adapter.js';
+import type { LedgerWriteResult, StorageAdapter, TaskRefund } from '../../ports/storage-adapter.js';
 import type { BatchSummary, BatchTask } from '../../schemas/records.js';
 import { LeaseKeeper, LeaseLost } from './lease-keeper.js';
+import { TaskCancelled } from './task-cancelled.js';
 import { PROGRESS, runningProgress } from '../../policy/progress.js';
 import { ShutdownSignal, type GenerationPipeline } from '../generation-pipeline.js';
 
@@ -20,6 +21,10 @@ export interface TaskWorkerDeps {
   /** How long a claim holds without being renewed; a running task renews it every third of that. */
   leaseMs: number;
   progressWriteIntervalMs: number;
+  /** Written with each failure when the host refunds failed tasks (`refundFailedBatchTasks`); null: none. */
+  refundFailed: TaskRefund | null;
+  /** Emits `credits:changed` for a refund written with a failure. */
+  announce: (result: LedgerWriteResult) => void;
   now: () => number;
 }
 
@@ -43,6 +48,11 @@ export class TaskWorker {
     if ('retryAt' in claimed) return { state: 'busy', retryAt: claimed.retryAt };
     return this.#execute(claimed, job.batchId, job.index, job.username);
   };
+
+  /** Stops this process's run of a task just cancelled here, before the next lease renewal would. */
+  cancelRunning(batchId: string, index: number): void {
+    this.#leases.cancel(batchId, index);
+  }
 
   /** The common case first: one compare-and-set, no read. */
   #claimPending(job: RecoveryJob): Promise<BatchTask | null> {
@@ -134,7 +144,8 @@ export class TaskWorker {
     } catch (error) {
       held.release();
       await pendingWrite;
-      if (error instanceof LeaseLost) return DONE;
+      // Cancelled: the cancel wrote the final state (and its refund); a lost claim is another worker's.
+      if (error instanceof LeaseLost || error instanceof TaskCancelled) return DONE;
       if (error instanceof ShutdownSignal) {
         // Hand the task on: the next worker to get the job takes it over at once and resumes the
         // provider request saved above instead of paying for a new one.
@@ -144,8 +155,9 @@ export class TaskWorker {
         return { state: 'interrupted' };
       }
       const message = isImageGenError(error) ? error.message : 'The task failed unexpectedly';
-      const ended = await storage.failTask(batchId, index, attempt, message, now());
+      const ended = await storage.failTask(batchId, index, attempt, message, now(), this.deps.refundFailed);
       if (!ended) return DONE;
+      if (ended.refund) this.deps.announce(ended.refund);
       events.emit('task:failed', { ...base, error: message, progress: ended.task.progress });
       this.#announceBatch(ended.batch, username, ended.batchCompleted);
       return DONE;
@@ -160,8 +172,12 @@ export class TaskWorker {
       totalTasks: batch.totalTasks,
       completedTasks: batch.completedTasks,
       failedTasks: batch.failedTasks,
+      cancelledTasks: batch.cancelledTasks,
     });
   }
 }
 
 const DONE: TaskRunOutcome = { state: 'done' };
+
+/** The key prefix of failed-attempt refunds (`refundFailedBatchTasks`); the storage appends `{taskId}:{attempts}`. */
+export const FAILED_REFUND_PREFIX = 'refund:failed:';

@@ -1,4 +1,5 @@
 import { applyLedgerEntry } from './apply-ledger-entry.js';
+import { cancelTasks } from './cancel-tasks.js';
 import { claimTask } from './claim-task.js';
 import { createBatch } from './create-batch.js';
 import { createRecord } from './create-record.js';
@@ -19,6 +20,7 @@ export const SCRIPTS = {
   endTask,
   retryTask,
   settleGrants,
+  cancelTasks,
   createRecord,
   beginIdempotent,
   completeIdempotent,
