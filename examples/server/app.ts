@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { Hono } from 'hono';
 import { compress } from 'hono/compress';
 import { createRequestHandler } from '../../src/adapters/http/index.js';
-import { isImageGenError, type ProviderAdapter } from '../../src/index.js';
+import type { ProviderAdapter } from '../../src/index.js';
+import { mountAuthRoutes } from './auth-routes.js';
 import { bundleWebApp } from './bundle.js';
 import type { ClusterConfig, ImagesConfig, StorageConfig } from './config.js';
 import { createServerEngine } from './engine.js';
@@ -72,24 +73,7 @@ export async function createServerApp(options: ServerAppOptions = {}) {
     if (c.req.path.startsWith('/api/')) return;
     for (const [name, value] of Object.entries(securityHeaders)) c.res.headers.set(name, value);
   });
-  app.post('/auth/sign-in', async (c) => {
-    try {
-      const body = (await c.req.json().catch(() => ({}))) as { username?: unknown; password?: unknown };
-      const session = await users.signIn(body.username, body.password);
-      if (startingCredits > 0) {
-        await engine.credits.grant(session.username, startingCredits, { idempotencyKey: 'welcome-grant', reason: 'starting credits' });
-      }
-      return c.json({ token: session.token, username: session.username, created: session.created });
-    } catch (error) {
-      if (isImageGenError(error)) return c.json(error.toJSON(), error.status as 400);
-      throw error;
-    }
-  });
-  app.post('/auth/sign-out', async (c) => {
-    const token = /^Bearer (.+)$/.exec(c.req.header('authorization') ?? '')?.[1];
-    if (token) await users.signOut(token);
-    return c.body(null, 204);
-  });
+  mountAuthRoutes(app, { users, engine, startingCredits });
   app.all('/api/*', (c) => api(c.req.raw));
   app.get('/', (c) => c.html(page, 200, staticHeaders));
   app.get('/styles.css', (c) => c.body(styles, 200, { ...staticHeaders, 'Content-Type': 'text/css; charset=utf-8' }));
