@@ -9,7 +9,7 @@ import type { ClusterConfig, ImagesConfig, StorageConfig } from './config.js';
 import { createServerEngine } from './engine.js';
 import { imageUrlSecretOf } from './image-url-secret.js';
 import { imageOriginsOf, type PageSecurityOptions, pageSecurityHeaders } from './security-headers.js';
-import { createUserStore, type UserStore } from './users/accounts.js';
+import { createUserStore, type UserStore, type UserStoreOptions } from './users/accounts.js';
 
 export interface ServerAppOptions {
   /** Where SQLite storage, filesystem images and the image URL secret (when not set) live. @default './data' */
@@ -29,6 +29,13 @@ export interface ServerAppOptions {
   cluster?: ClusterConfig | null;
   /** Headers of the page (CSP, HSTS); the image store's own origin is added to `img-src` by itself. */
   security?: PageSecurityOptions;
+  /** Sessions and sign-in limits. @default 30-day sliding sessions, the client address from the socket */
+  auth?: ServerAuthOptions;
+}
+
+export interface ServerAuthOptions extends UserStoreOptions {
+  /** Proxies in front that append to `X-Forwarded-For` (`IMAGEGEN_TRUST_PROXY`). @default 0 */
+  trustedProxyHops?: number;
 }
 
 /**
@@ -44,7 +51,7 @@ export async function createServerApp(options: ServerAppOptions = {}) {
   try {
     // The S3 store presigns its own URLs; files are served by the handler through signed URLs.
     const imageUrlSecret = engine.imageStore.urlFor ? undefined : imageUrlSecretOf(dataDir);
-    users = createUserStore(await openUsers());
+    users = createUserStore(await openUsers(), options.auth);
     api = createRequestHandler({
       engine,
       authenticate: (request) => users.authenticate(request),
@@ -73,7 +80,7 @@ export async function createServerApp(options: ServerAppOptions = {}) {
     if (c.req.path.startsWith('/api/')) return;
     for (const [name, value] of Object.entries(securityHeaders)) c.res.headers.set(name, value);
   });
-  mountAuthRoutes(app, { users, engine, startingCredits });
+  mountAuthRoutes(app, { users, engine, startingCredits, trustedProxyHops: options.auth?.trustedProxyHops ?? 0 });
   app.all('/api/*', (c) => api(c.req.raw));
   app.get('/', (c) => c.html(page, 200, staticHeaders));
   app.get('/styles.css', (c) => c.body(styles, 200, { ...staticHeaders, 'Content-Type': 'text/css; charset=utf-8' }));
