@@ -99,37 +99,40 @@ describe.each(stores)('sessions and sign-in counters on %s', (_name, available, 
     await store.close();
   });
 
-  it.runIf(available)("revoking a user's tokens leaves other users' alone; a password change is compare-and-set and keeps one new token", async () => {
-    const store = await open();
-    const tina = user('tina');
-    await store.createUser(tina);
-    await store.createUser(user('uma'));
-    const now = Date.now();
-    const token = (c: string, username: string) => ({ tokenHash: c.repeat(64), username, createdAt: now, expiresAt: now + 60_000 });
-    for (const c of ['1', '2']) await store.addToken(token(c, 'tina'));
-    await store.addToken(token('3', 'uma'));
-    expect(await store.deleteUserTokens('tina')).toBe(2);
-    expect(await store.findToken('1'.repeat(64), now)).toBeNull();
-    expect(await store.findToken('2'.repeat(64), now)).toBeNull();
-    expect(await store.findToken('3'.repeat(64), now)).toEqual({ username: 'uma' });
+  it.runIf(available)(
+    "revoking a user's tokens leaves other users' alone; a password change is compare-and-set and keeps one new token",
+    async () => {
+      const store = await open();
+      const tina = user('tina');
+      await store.createUser(tina);
+      await store.createUser(user('uma'));
+      const now = Date.now();
+      const token = (c: string, username: string) => ({ tokenHash: c.repeat(64), username, createdAt: now, expiresAt: now + 60_000 });
+      for (const c of ['1', '2']) await store.addToken(token(c, 'tina'));
+      await store.addToken(token('3', 'uma'));
+      expect(await store.deleteUserTokens('tina')).toBe(2);
+      expect(await store.findToken('1'.repeat(64), now)).toBeNull();
+      expect(await store.findToken('2'.repeat(64), now)).toBeNull();
+      expect(await store.findToken('3'.repeat(64), now)).toEqual({ username: 'uma' });
 
-    for (const c of ['4', '5']) await store.addToken(token(c, 'tina'));
-    const next = { salt: randomBytes(16), hash: randomBytes(32) };
-    const stale = { username: 'tina', expectedHash: randomBytes(32), ...next, token: token('6', 'tina') };
-    expect(await store.changePassword(stale)).toBe(false);
-    expect((await store.findUser('tina'))!.hash.equals(tina.hash)).toBe(true);
-    expect(await store.findToken('4'.repeat(64), now)).toEqual({ username: 'tina' });
-    expect(await store.findToken('6'.repeat(64), now)).toBeNull();
+      for (const c of ['4', '5']) await store.addToken(token(c, 'tina'));
+      const next = { salt: randomBytes(16), hash: randomBytes(32) };
+      const stale = { username: 'tina', expectedHash: randomBytes(32), ...next, token: token('6', 'tina') };
+      expect(await store.changePassword(stale)).toBe(false);
+      expect((await store.findUser('tina'))!.hash.equals(tina.hash)).toBe(true);
+      expect(await store.findToken('4'.repeat(64), now)).toEqual({ username: 'tina' });
+      expect(await store.findToken('6'.repeat(64), now)).toBeNull();
 
-    expect(await store.changePassword({ ...stale, expectedHash: tina.hash })).toBe(true);
-    expect((await store.findUser('tina'))!.hash.equals(next.hash)).toBe(true);
-    expect(await store.findToken('4'.repeat(64), now)).toBeNull();
-    expect(await store.findToken('5'.repeat(64), now)).toBeNull();
-    expect(await store.findToken('6'.repeat(64), now)).toEqual({ username: 'tina' });
-    expect(await store.findToken('3'.repeat(64), now)).toEqual({ username: 'uma' });
-    expect(await store.deleteUserTokens('tina')).toBe(1);
-    await store.close();
-  });
+      expect(await store.changePassword({ ...stale, expectedHash: tina.hash })).toBe(true);
+      expect((await store.findUser('tina'))!.hash.equals(next.hash)).toBe(true);
+      expect(await store.findToken('4'.repeat(64), now)).toBeNull();
+      expect(await store.findToken('5'.repeat(64), now)).toBeNull();
+      expect(await store.findToken('6'.repeat(64), now)).toEqual({ username: 'tina' });
+      expect(await store.findToken('3'.repeat(64), now)).toEqual({ username: 'uma' });
+      expect(await store.deleteUserTokens('tina')).toBe(1);
+      await store.close();
+    },
+  );
 
   it.runIf(available)('takeAttempt backs off exponentially up to the cap, refunds, clears and forgets', async () => {
     const store = await open();
