@@ -61,7 +61,7 @@ export function createUserStore(records: UserRecords, options: UserStoreOptions 
     return { token, stored: { tokenHash: sha256(token), username, createdAt: at, expiresAt: at + sessionMs } };
   }
 
-  /** The user, with the password checked against the limits; a wrong one is a 401. */
+  /** Checks the user's password under the limits: a 429 while in backoff, a 401 when wrong. */
   async function checkPassword(user: StoredUser, password: string, address: string): Promise<void> {
     await limits.takeAttempt(user.username, address, now());
     const hash = await hashPassword(password, user.salt);
