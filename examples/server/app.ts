@@ -2,15 +2,16 @@ import { readFileSync } from 'node:fs';
 import { Hono } from 'hono';
 import { compress } from 'hono/compress';
 import { createRequestHandler } from '../../src/adapters/http/index.js';
-import { isImageGenError, type ProviderAdapter } from '../../src/index.js';
+import type { ProviderAdapter } from '../../src/index.js';
 import { createServerAdmin } from './admin.js';
+import { mountAuthRoutes } from './auth-routes.js';
 import { bundleWebApp } from './bundle.js';
 import type { ClusterConfig, ImagesConfig, StorageConfig } from './config.js';
 import { createServerEngine } from './engine.js';
 import { imageUrlSecretOf } from './image-url-secret.js';
 import { imageOriginsOf, type PageSecurityOptions, pageSecurityHeaders } from './security-headers.js';
 import { createStripeWebhook } from './stripe-webhook.js';
-import { createUserStore, type UserStore } from './users/accounts.js';
+import { createUserStore, type UserStore, type UserStoreOptions } from './users/accounts.js';
 
 export interface ServerAppOptions {
   /** Where SQLite storage, filesystem images and the image URL secret (when not set) live. @default './data' */
@@ -30,6 +31,13 @@ export interface ServerAppOptions {
   cluster?: ClusterConfig | null;
   /** Headers of the page (CSP, HSTS); the image store's own origin is added to `img-src` by itself. */
   security?: PageSecurityOptions;
+  /** Sessions and sign-in limits. @default 30-day sliding sessions, the client address from the socket */
+  auth?: ServerAuthOptions;
+}
+
+export interface ServerAuthOptions extends UserStoreOptions {
+  /** Proxies in front that append to `X-Forwarded-For` (`IMAGEGEN_TRUST_PROXY`). @default 0 */
+  trustedProxyHops?: number;
 }
 
 /**
@@ -45,7 +53,7 @@ export async function createServerApp(options: ServerAppOptions = {}) {
   try {
     // The S3 store presigns its own URLs; files are served by the handler through signed URLs.
     const imageUrlSecret = engine.imageStore.urlFor ? undefined : imageUrlSecretOf(dataDir);
-    users = createUserStore(await openUsers());
+    users = createUserStore(await openUsers(), options.auth);
     api = createRequestHandler({
       engine,
       authenticate: (request) => users.authenticate(request),
@@ -74,24 +82,7 @@ export async function createServerApp(options: ServerAppOptions = {}) {
     if (c.req.path.startsWith('/api/')) return;
     for (const [name, value] of Object.entries(securityHeaders)) c.res.headers.set(name, value);
   });
-  app.post('/auth/sign-in', async (c) => {
-    try {
-      const body = (await c.req.json().catch(() => ({}))) as { username?: unknown; password?: unknown };
-      const session = await users.signIn(body.username, body.password);
-      if (startingCredits > 0) {
-        await engine.credits.grant(session.username, startingCredits, { idempotencyKey: 'welcome-grant', reason: 'starting credits' });
-      }
-      return c.json({ token: session.token, username: session.username, created: session.created });
-    } catch (error) {
-      if (isImageGenError(error)) return c.json(error.toJSON(), error.status as 400);
-      throw error;
-    }
-  });
-  app.post('/auth/sign-out', async (c) => {
-    const token = /^Bearer (.+)$/.exec(c.req.header('authorization') ?? '')?.[1];
-    if (token) await users.signOut(token);
-    return c.body(null, 204);
-  });
+  mountAuthRoutes(app, { users, engine, startingCredits, trustedProxyHops: options.auth?.trustedProxyHops ?? 0 });
   app.all('/api/*', (c) => api(c.req.raw));
   const admin = createServerAdmin(engine, (request) => users.authenticate(request));
   app.all('/admin/api/*', (c) => admin(c.req.raw));

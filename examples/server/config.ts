@@ -41,6 +41,18 @@ export type ImagesConfig =
       publicBaseUrl?: string;
     };
 
+/** Sessions and sign-in limits of the reference server. */
+export interface AuthConfig {
+  /** A token unused this many days no longer signs in (sliding). */
+  sessionDays: number;
+  /** Proxies in front that append to `X-Forwarded-For` (0 = the socket's address is the client's). */
+  trustedProxyHops: number;
+  limits: {
+    /** Accounts one client address may create per hour. */
+    signupsPerHour: number;
+  };
+}
+
 export interface ServerConfig {
   /** SQLite storage and filesystem images (when chosen), and the image URL secret when not set. */
   dataDir: string;
@@ -54,6 +66,7 @@ export interface ServerConfig {
   images: ImagesConfig;
   /** null = one process with the in-process dispatcher (`IMAGEGEN_ROLE` unset). */
   cluster: ClusterConfig | null;
+  auth: AuthConfig;
 }
 
 function whole(env: Env, name: string, min: number): number | undefined {
@@ -62,6 +75,17 @@ function whole(env: Env, name: string, min: number): number | undefined {
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n < min) throw new RangeError(`${name} must be a whole number of at least ${min} (got "${value}")`);
   return n;
+}
+
+function readAuth(env: Env): AuthConfig {
+  const sessionText = text(env, 'IMAGEGEN_SESSION_DAYS');
+  const sessionDays = sessionText === undefined ? 30 : Number(sessionText);
+  if (!Number.isFinite(sessionDays) || sessionDays <= 0)
+    throw new RangeError(`IMAGEGEN_SESSION_DAYS must be a number of days above 0 (got "${sessionText}")`);
+  // true/yes = one proxy; a number = that many proxies in a row.
+  const trustText = text(env, 'IMAGEGEN_TRUST_PROXY');
+  const trusted = trustText !== undefined && /^\d+$/.test(trustText) ? Number(trustText) : flag(env, 'IMAGEGEN_TRUST_PROXY') ? 1 : 0;
+  return { sessionDays, trustedProxyHops: trusted, limits: { signupsPerHour: whole(env, 'IMAGEGEN_SIGNUPS_PER_HOUR', 0) ?? 10 } };
 }
 
 function redisPrefix(env: Env): string {
@@ -135,6 +159,9 @@ function readImages(env: Env): ImagesConfig {
  * - `IMAGEGEN_REDIS_PREFIX` (default `imagegen:`), `IMAGEGEN_DATA_DIR` (or `DATA_DIR`; default
  *   `./data`), `PORT` (default 3000), `IMAGEGEN_HEALTH_PORT` (workers; default none),
  *   `IMAGEGEN_SHUTDOWN_GRACE_MS` (default 20000 with a role, 2000 without).
+ * - `IMAGEGEN_SESSION_DAYS` (30: sliding), `IMAGEGEN_TRUST_PROXY` (unset: the socket's address;
+ *   `1`/`true` or a number of proxies: from `X-Forwarded-For`), `IMAGEGEN_SIGNUPS_PER_HOUR` (10
+ *   accounts per address per hour).
  *
  * Throws a `RangeError` naming the variable when one is wrong or missing.
  */
@@ -173,5 +200,6 @@ export function readServerConfig(env: Env = process.env): ServerConfig {
     storage,
     images,
     cluster,
+    auth: readAuth(env),
   };
 }

@@ -87,7 +87,7 @@ if (cluster?.role === 'worker') {
   );
 } else {
   const { createServerApp } = await import('./app.js');
-  const server = await startOrExit(() => createServerApp({ dataDir: config.dataDir, storage, images, cluster }));
+  const server = await startOrExit(() => createServerApp({ dataDir: config.dataDir, storage, images, cluster, auth: config.auth }));
   const http = serve({ fetch: server.app.fetch, port: config.port }, (info) => {
     console.log(
       `imagegen-kit reference server (provider: ${server.providerName}, role: ${cluster?.role ?? 'single process'}, storage: ${storage.kind}, images: ${images.kind}): http://localhost:${info.port}/`,

@@ -24,6 +24,19 @@ const s3 = {
 };
 
 describe('reference server configuration (IMAGEGEN_STORAGE, IMAGEGEN_IMAGES)', () => {
+  it('reads sessions and sign-in limits: 30 days, the socket address and 10 accounts per hour unless set', () => {
+    expect(readServerConfig({}).auth).toEqual({ sessionDays: 30, trustedProxyHops: 0, limits: { signupsPerHour: 10 } });
+    expect(readServerConfig({ IMAGEGEN_SESSION_DAYS: '7', IMAGEGEN_TRUST_PROXY: 'true', IMAGEGEN_SIGNUPS_PER_HOUR: '3' }).auth).toEqual({
+      sessionDays: 7,
+      trustedProxyHops: 1,
+      limits: { signupsPerHour: 3 },
+    });
+    expect(readServerConfig({ IMAGEGEN_TRUST_PROXY: '2' }).auth.trustedProxyHops).toBe(2);
+    expect(readServerConfig({ IMAGEGEN_TRUST_PROXY: 'no' }).auth.trustedProxyHops).toBe(0);
+    expect(() => readServerConfig({ IMAGEGEN_SESSION_DAYS: '0' })).toThrow(/IMAGEGEN_SESSION_DAYS/);
+    expect(() => readServerConfig({ IMAGEGEN_TRUST_PROXY: 'maybe' })).toThrow(/IMAGEGEN_TRUST_PROXY/);
+  });
+
   it('reads PostgreSQL storage with S3 images, for an api process whose Redis carries only the queue and events', () => {
     const config = readServerConfig({
       IMAGEGEN_ROLE: 'api',

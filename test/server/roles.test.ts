@@ -23,6 +23,7 @@ describe('reference server configuration (IMAGEGEN_ROLE)', () => {
       storage: { kind: 'sqlite' },
       images: { kind: 'fs' },
       cluster: null,
+      auth: { sessionDays: 30, trustedProxyHops: 0, limits: { signupsPerHour: 10 } },
     });
     expect(readServerConfig({ IMAGEGEN_ROLE: '  ', REDIS_URL: 'redis://x' }).cluster).toBeNull();
   });
@@ -44,6 +45,7 @@ describe('reference server configuration (IMAGEGEN_ROLE)', () => {
       storage: { kind: 'redis', redisUrl: 'redis://h:1', prefix: 'imagegen:' },
       images: { kind: 'fs' },
       cluster: { role: 'worker', redisUrl: 'redis://h:1', prefix: 'imagegen:' },
+      auth: { sessionDays: 30, trustedProxyHops: 0, limits: { signupsPerHour: 10 } },
     });
     expect(readServerConfig({ IMAGEGEN_ROLE: 'api', REDIS_URL: 'redis://h', IMAGEGEN_REDIS_PREFIX: 'shop:' }).cluster?.prefix).toBe(
       'shop:',

@@ -77,6 +77,111 @@ describe.each(stores)('users store on %s', (_name, available, open) => {
   });
 });
 
+describe.each(stores)('sessions and sign-in counters on %s', (_name, available, open) => {
+  const policy = { freeAttempts: 2, baseDelayMs: 1000, maxDelayMs: 4000, forgetAfterMs: 60_000 };
+
+  it.runIf(available)('a renewal slides the expiry when due, and only then', async () => {
+    const store = await open();
+    await store.createUser(user('sam'));
+    const t0 = Date.now();
+    await store.addToken({ tokenHash: 'd'.repeat(64), username: 'sam', createdAt: t0, expiresAt: t0 + 10_000 });
+    // Not due (last used at t0, not before it): no write, so it still expires at t0 + 10 s.
+    expect(await store.findToken('d'.repeat(64), t0 + 5000, { expiresAt: t0 + 99_000, ifUsedBefore: t0 })).toEqual({ username: 'sam' });
+    expect(await store.findToken('d'.repeat(64), t0 + 10_000)).toBeNull();
+    await store.addToken({ tokenHash: 'e'.repeat(64), username: 'sam', createdAt: t0, expiresAt: t0 + 10_000 });
+    expect(await store.findToken('e'.repeat(64), t0 + 9000, { expiresAt: t0 + 19_000, ifUsedBefore: t0 + 8000 })).toEqual({
+      username: 'sam',
+    });
+    expect(await store.findToken('e'.repeat(64), t0 + 18_000)).toEqual({ username: 'sam' });
+    expect(await store.findToken('e'.repeat(64), t0 + 19_000)).toBeNull();
+    // An expired token is not brought back by a renewal.
+    expect(await store.findToken('e'.repeat(64), t0 + 19_000, { expiresAt: t0 + 99_000, ifUsedBefore: t0 + 19_000 })).toBeNull();
+    await store.close();
+  });
+
+  it.runIf(available)(
+    "revoking a user's tokens leaves other users' alone; a password change is compare-and-set and keeps one new token",
+    async () => {
+      const store = await open();
+      const tina = user('tina');
+      await store.createUser(tina);
+      await store.createUser(user('uma'));
+      const now = Date.now();
+      const token = (c: string, username: string) => ({ tokenHash: c.repeat(64), username, createdAt: now, expiresAt: now + 60_000 });
+      for (const c of ['1', '2']) await store.addToken(token(c, 'tina'));
+      await store.addToken(token('3', 'uma'));
+      expect(await store.deleteUserTokens('tina')).toBe(2);
+      expect(await store.findToken('1'.repeat(64), now)).toBeNull();
+      expect(await store.findToken('2'.repeat(64), now)).toBeNull();
+      expect(await store.findToken('3'.repeat(64), now)).toEqual({ username: 'uma' });
+
+      for (const c of ['4', '5']) await store.addToken(token(c, 'tina'));
+      const next = { salt: randomBytes(16), hash: randomBytes(32) };
+      const stale = { username: 'tina', expectedHash: randomBytes(32), ...next, token: token('6', 'tina') };
+      expect(await store.changePassword(stale)).toBe(false);
+      expect((await store.findUser('tina'))!.hash.equals(tina.hash)).toBe(true);
+      expect(await store.findToken('4'.repeat(64), now)).toEqual({ username: 'tina' });
+      expect(await store.findToken('6'.repeat(64), now)).toBeNull();
+
+      expect(await store.changePassword({ ...stale, expectedHash: tina.hash })).toBe(true);
+      expect((await store.findUser('tina'))!.hash.equals(next.hash)).toBe(true);
+      expect(await store.findToken('4'.repeat(64), now)).toBeNull();
+      expect(await store.findToken('5'.repeat(64), now)).toBeNull();
+      expect(await store.findToken('6'.repeat(64), now)).toEqual({ username: 'tina' });
+      expect(await store.findToken('3'.repeat(64), now)).toEqual({ username: 'uma' });
+      expect(await store.deleteUserTokens('tina')).toBe(1);
+      await store.close();
+    },
+  );
+
+  it.runIf(available)('takeAttempt backs off exponentially up to the cap, refunds, clears and forgets', async () => {
+    const store = await open();
+    const key = `fail:user:${randomBytes(4).toString('hex')}`;
+    let t = Date.now();
+    expect(await store.takeAttempt(key, t, policy)).toBe(0);
+    expect(await store.takeAttempt(key, t, policy)).toBe(0); // the 2nd: blocks the next for 1 s
+    expect(await store.takeAttempt(key, t + 400, policy)).toBe(600);
+    const waits: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      t += 10_000;
+      expect(await store.takeAttempt(key, t, policy)).toBe(0);
+      waits.push(await store.takeAttempt(key, t, policy));
+    }
+    expect(waits).toEqual([2000, 4000, 4000, 4000]);
+    // A refund lowers the count (keeping the block), so the next delay is shorter.
+    for (let i = 0; i < 4; i++) await store.refundAttempt(key); // 6 counted, 2 left
+    t += 10_000;
+    expect(await store.takeAttempt(key, t, policy)).toBe(0);
+    expect(await store.takeAttempt(key, t, policy)).toBe(2000);
+    await store.clearAttempts(key);
+    expect(await store.takeAttempt(key, t, policy)).toBe(0);
+    expect(await store.takeAttempt(key, t, policy)).toBe(0);
+    expect(await store.takeAttempt(key, t, policy)).toBe(1000);
+    // Idle for forgetAfterMs: starts over.
+    t += 60_000;
+    expect(await store.takeAttempt(key, t, policy)).toBe(0);
+    expect(await store.takeAttempt(key, t, policy)).toBe(0);
+    expect(await store.takeAttempt(key, t, policy)).toBe(1000);
+    await store.close();
+  });
+
+  it.runIf(available)('concurrent attempts and hits are each counted once (atomic)', async () => {
+    const [a, b] = await Promise.all([open(), open()]);
+    const key = `fail:addr:${randomBytes(4).toString('hex')}`;
+    const now = Date.now();
+    const waits = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).takeAttempt(key, now, policy)));
+    expect(waits.filter((w) => w === 0)).toHaveLength(2);
+    const counter = `signup:addr:${randomBytes(4).toString('hex')}`;
+    const hits = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).hitCounter(counter, now, 60_000)));
+    expect(hits.map((h) => h.count).sort((x, y) => x - y)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(new Set(hits.map((h) => h.resetAt))).toEqual(new Set([now + 60_000]));
+    // A fixed window: a hit at its end opens a new one.
+    expect(await a.hitCounter(counter, now + 59_999, 60_000)).toEqual({ count: 11, resetAt: now + 60_000 });
+    expect(await a.hitCounter(counter, now + 60_000, 60_000)).toEqual({ count: 1, resetAt: now + 120_000 });
+    await Promise.all([a.close(), b.close()]);
+  });
+});
+
 describe('reference server sign-in on SQLite', () => {
   it('a first sign-in sent twice at once makes one user and grants the starting credits once', async () => {
     const server = await createServerApp({ dataDir: join(dir, 'server'), provider: createOfflineProvider({ size: 32 }) });

@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import type { StoredUser, UserRecords } from './records.js';
+import { type StoredUser, takeAttemptOn, type UserRecords } from './records.js';
 
 /** Versioned: entry n brings the tables from version n to n + 1. Append, never edit. */
 const MIGRATIONS: Array<(table: (name: string) => string) => string> = [
@@ -15,6 +15,11 @@ const MIGRATIONS: Array<(table: (name: string) => string) => string> = [
       expires_at BIGINT
     );
     CREATE INDEX server_tokens_by_user ON ${t('server_tokens')} (username);`,
+  (t) => `
+    CREATE TABLE ${t('server_limits')} (
+      limit_key TEXT PRIMARY KEY, hits INTEGER NOT NULL, blocked_until BIGINT NOT NULL, expires_at BIGINT NOT NULL
+    );
+    CREATE INDEX server_limits_by_expiry ON ${t('server_limits')} (expires_at);`,
 ];
 
 /**
@@ -51,6 +56,8 @@ export async function openPostgresUserRecords(pool: Pool, schema: string): Promi
 
   type Row = { username: string; salt: Buffer; hash: Buffer; created_at: string };
   const toUser = (row: Row): StoredUser => ({ username: row.username, salt: row.salt, hash: row.hash, createdAt: Number(row.created_at) });
+  const tokens = t('server_tokens');
+  const limits = t('server_limits');
   const selectUser = `SELECT username, salt, hash, created_at FROM ${t('server_users')} WHERE username = $1`;
 
   return {
@@ -76,15 +83,99 @@ export async function openPostgresUserRecords(pool: Pool, schema: string): Promi
         [token.tokenHash, token.username, token.createdAt, token.expiresAt],
       );
     },
-    async findToken(tokenHash, now) {
+    async findToken(tokenHash, now, renew) {
+      const alive = `token_hash = $1 AND (expires_at IS NULL OR expires_at > $2::bigint)`;
+      if (!renew) {
+        const { rows } = await pool.query<{ username: string }>(`SELECT username FROM ${tokens} WHERE ${alive}`, [tokenHash, now]);
+        return rows[0] ?? null;
+      }
+      // One statement: the read, and the renewal only when due (a no-match UPDATE writes nothing).
       const { rows } = await pool.query<{ username: string }>(
-        `SELECT username FROM ${t('server_tokens')} WHERE token_hash = $1 AND (expires_at IS NULL OR expires_at > $2)`,
-        [tokenHash, now],
+        `WITH renewed AS (
+           UPDATE ${tokens} SET last_used_at = $2::bigint, expires_at = $3::bigint WHERE ${alive} AND last_used_at < $4::bigint
+         )
+         SELECT username FROM ${tokens} WHERE ${alive}`,
+        [tokenHash, now, renew.expiresAt, renew.ifUsedBefore],
       );
       return rows[0] ?? null;
     },
     async deleteToken(tokenHash) {
-      await pool.query(`DELETE FROM ${t('server_tokens')} WHERE token_hash = $1`, [tokenHash]);
+      await pool.query(`DELETE FROM ${tokens} WHERE token_hash = $1`, [tokenHash]);
+    },
+    async deleteUserTokens(username) {
+      return (await pool.query(`DELETE FROM ${tokens} WHERE username = $1`, [username])).rowCount ?? 0;
+    },
+    async changePassword({ username, expectedHash, salt, hash, token }) {
+      // One statement: every part sees the same snapshot, so the DELETE spares the new token.
+      const { rows } = await pool.query<{ n: string }>(
+        `WITH changed AS (
+           UPDATE ${t('server_users')} SET salt = $2, hash = $3 WHERE username = $1 AND hash = $4 RETURNING username
+         ), revoked AS (
+           DELETE FROM ${tokens} WHERE username IN (SELECT username FROM changed)
+         ), issued AS (
+           INSERT INTO ${tokens} (token_hash, username, created_at, last_used_at, expires_at)
+           SELECT $5, username, $6::bigint, $6::bigint, $7::bigint FROM changed
+         )
+         SELECT count(*) AS n FROM changed`,
+        [username, salt, hash, expectedHash, token.tokenHash, token.createdAt, token.expiresAt],
+      );
+      return Number(rows[0]?.n) === 1;
+    },
+    async takeAttempt(key, now, policy) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        // A placeholder row (expired at once) to lock when the key is new.
+        await client.query(
+          `INSERT INTO ${limits} (limit_key, hits, blocked_until, expires_at) VALUES ($1, 0, 0, 0) ON CONFLICT (limit_key) DO NOTHING`,
+          [key],
+        );
+        const { rows } = await client.query<{ hits: number; blocked_until: string; expires_at: string }>(
+          `SELECT hits, blocked_until, expires_at FROM ${limits} WHERE limit_key = $1 FOR UPDATE`,
+          [key],
+        );
+        const stored = rows[0]!;
+        const { waitMs, row } = takeAttemptOn(
+          { hits: stored.hits, blockedUntil: Number(stored.blocked_until), expiresAt: Number(stored.expires_at) },
+          now,
+          policy,
+        );
+        if (waitMs === 0) {
+          await client.query(`UPDATE ${limits} SET hits = $2, blocked_until = $3, expires_at = $4 WHERE limit_key = $1`, [
+            key,
+            row.hits,
+            row.blockedUntil,
+            row.expiresAt,
+          ]);
+        }
+        await client.query('COMMIT');
+        return waitMs;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+    async refundAttempt(key) {
+      await pool.query(`UPDATE ${limits} SET hits = greatest(hits - 1, 0) WHERE limit_key = $1`, [key]);
+    },
+    async clearAttempts(key) {
+      await pool.query(`DELETE FROM ${limits} WHERE limit_key = $1`, [key]);
+    },
+    async hitCounter(key, now, windowMs) {
+      const { rows } = await pool.query<{ hits: number; expires_at: string }>(
+        `INSERT INTO ${limits} AS l (limit_key, hits, blocked_until, expires_at) VALUES ($1, 1, 0, $2::bigint + $3::bigint)
+         ON CONFLICT (limit_key) DO UPDATE SET
+           hits = CASE WHEN l.expires_at <= $2::bigint THEN 1 ELSE l.hits + 1 END,
+           expires_at = CASE WHEN l.expires_at <= $2::bigint THEN $2::bigint + $3::bigint ELSE l.expires_at END
+         RETURNING hits, expires_at`,
+        [key, now, windowMs],
+      );
+      const { hits, expires_at } = rows[0]!;
+      // A new window: also drop the rows whose window ended.
+      if (hits === 1) await pool.query(`DELETE FROM ${limits} WHERE expires_at <= $1`, [now]);
+      return { count: hits, resetAt: Number(expires_at) };
     },
     async close() {},
   };

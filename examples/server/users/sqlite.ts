@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import type { StoredUser, UserRecords } from './records.js';
+import { type LimitRow, type StoredUser, takeAttemptOn, type UserRecords } from './records.js';
 
 /** Versioned: entry n brings the tables from version n to n + 1. Append, never edit. */
 const MIGRATIONS = [
@@ -14,6 +14,10 @@ const MIGRATIONS = [
      expires_at INTEGER
    );
    CREATE INDEX server_tokens_by_user ON server_tokens (username);`,
+  `CREATE TABLE server_limits (
+     limit_key TEXT PRIMARY KEY, hits INTEGER NOT NULL, blocked_until INTEGER NOT NULL, expires_at INTEGER NOT NULL
+   );
+   CREATE INDEX server_limits_by_expiry ON server_limits (expires_at);`,
 ];
 
 /**
@@ -43,10 +47,48 @@ export function openSqliteUserRecords(path: string, busyTimeoutMs = 5000): UserR
   const insertToken = db.prepare(
     'INSERT INTO server_tokens (token_hash, username, created_at, last_used_at, expires_at) VALUES (?, ?, ?, ?, ?)',
   );
-  const findToken = db.prepare<[string, number], { username: string }>(
-    'SELECT username FROM server_tokens WHERE token_hash = ? AND (expires_at IS NULL OR expires_at > ?)',
+  const findToken = db.prepare<[string, number], { username: string; last_used_at: number }>(
+    'SELECT username, last_used_at FROM server_tokens WHERE token_hash = ? AND (expires_at IS NULL OR expires_at > ?)',
   );
+  const renewToken = db.prepare('UPDATE server_tokens SET last_used_at = ?, expires_at = ? WHERE token_hash = ? AND last_used_at < ?');
   const deleteToken = db.prepare('DELETE FROM server_tokens WHERE token_hash = ?');
+  const deleteUserTokens = db.prepare('DELETE FROM server_tokens WHERE username = ?');
+  const setPassword = db.prepare('UPDATE server_users SET salt = ?, hash = ? WHERE username = ? AND hash = ?');
+  const findLimit = db.prepare<[string], { hits: number; blocked_until: number; expires_at: number }>(
+    'SELECT hits, blocked_until, expires_at FROM server_limits WHERE limit_key = ?',
+  );
+  const writeLimit = db.prepare(
+    `INSERT INTO server_limits (limit_key, hits, blocked_until, expires_at) VALUES (?, ?, ?, ?)
+     ON CONFLICT (limit_key) DO UPDATE SET hits = excluded.hits, blocked_until = excluded.blocked_until, expires_at = excluded.expires_at`,
+  );
+  const refund = db.prepare('UPDATE server_limits SET hits = max(hits - 1, 0) WHERE limit_key = ?');
+  const clearLimit = db.prepare('DELETE FROM server_limits WHERE limit_key = ?');
+  const purgeLimits = db.prepare('DELETE FROM server_limits WHERE expires_at <= ?');
+  const readLimit = (key: string): LimitRow | null => {
+    const row = findLimit.get(key);
+    return row ? { hits: row.hits, blockedUntil: row.blocked_until, expiresAt: row.expires_at } : null;
+  };
+  // Read, decide and write in one IMMEDIATE transaction: other processes on the file wait.
+  const takeAttempt = db.transaction((key: string, now: number, policy: Parameters<UserRecords['takeAttempt']>[2]) => {
+    const { waitMs, row } = takeAttemptOn(readLimit(key), now, policy);
+    if (waitMs === 0) writeLimit.run(key, row.hits, row.blockedUntil, row.expiresAt);
+    return waitMs;
+  });
+  const hitCounter = db.transaction((key: string, now: number, windowMs: number) => {
+    const row = readLimit(key);
+    const alive = row !== null && row.expiresAt > now;
+    if (!alive) purgeLimits.run(now); // a new window: also drop the rows whose window ended
+    const next = { hits: (alive ? row.hits : 0) + 1, expiresAt: alive ? row.expiresAt : now + windowMs };
+    writeLimit.run(key, next.hits, 0, next.expiresAt);
+    return { count: next.hits, resetAt: next.expiresAt };
+  });
+  const changePassword = db.transaction((change: Parameters<UserRecords['changePassword']>[0]) => {
+    if (setPassword.run(change.salt, change.hash, change.username, change.expectedHash).changes !== 1) return false;
+    deleteUserTokens.run(change.username);
+    const t = change.token;
+    insertToken.run(t.tokenHash, t.username, t.createdAt, t.createdAt, t.expiresAt);
+    return true;
+  });
 
   return {
     async createUser(user) {
@@ -60,11 +102,33 @@ export function openSqliteUserRecords(path: string, busyTimeoutMs = 5000): UserR
     async addToken(token) {
       insertToken.run(token.tokenHash, token.username, token.createdAt, token.createdAt, token.expiresAt);
     },
-    async findToken(tokenHash, now) {
-      return findToken.get(tokenHash, now) ?? null;
+    async findToken(tokenHash, now, renew) {
+      const row = findToken.get(tokenHash, now);
+      if (!row) return null;
+      // Only a token due for renewal takes the write lock.
+      if (renew && row.last_used_at < renew.ifUsedBefore) renewToken.run(now, renew.expiresAt, tokenHash, renew.ifUsedBefore);
+      return { username: row.username };
     },
     async deleteToken(tokenHash) {
       deleteToken.run(tokenHash);
+    },
+    async deleteUserTokens(username) {
+      return deleteUserTokens.run(username).changes;
+    },
+    async changePassword(change) {
+      return changePassword.immediate(change);
+    },
+    async takeAttempt(key, now, policy) {
+      return takeAttempt.immediate(key, now, policy);
+    },
+    async refundAttempt(key) {
+      refund.run(key);
+    },
+    async clearAttempts(key) {
+      clearLimit.run(key);
+    },
+    async hitCounter(key, now, windowMs) {
+      return hitCounter.immediate(key, now, windowMs);
     },
     async close() {
       if (db.open) db.close();
