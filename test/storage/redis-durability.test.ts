@@ -46,6 +46,19 @@ async function startRedis(dir: string, port: number, appendonly = 'yes', appendf
   throw new Error(`redis-server did not start on port ${port}`);
 }
 
+/** Rejects with the step named when `promise` takes longer than `ms` (a hang fails fast, saying where). */
+async function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** A storage on a client of the test's own, so a dead server can be let go of at once (disconnect). */
 function open(port: number, logger: Logger | null = null): { storage: StorageAdapter; client: Redis } {
   const client = new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: 0, retryStrategy: () => null });
@@ -155,11 +168,14 @@ describe.runIf(haveRedisServer)('Redis storage with AOF (appendfsync always), SI
     const deadline = Date.now() + 15_000;
     while (acknowledged.length < 60 && ended < users.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
     expect(acknowledged.length, 'writes acknowledged before the kill').toBeGreaterThanOrEqual(5);
-    server.kill('SIGKILL');
+    const killed = server;
+    const exited = new Promise<void>((resolve) => (killed.exitCode !== null ? resolve() : killed.once('exit', () => resolve())));
+    killed.kill('SIGKILL');
     stop = true;
-    await Promise.all(running);
+    // Let go of the dead server at once: a command in flight then fails instead of waiting on it.
     client.disconnect();
-    await new Promise<void>((resolve) => (server!.exitCode !== null ? resolve() : server!.once('exit', () => resolve())));
+    await within(5_000, 'the writers to stop', Promise.all(running));
+    await within(5_000, 'redis-server to exit', exited);
 
     server = await startRedis(dir, port);
     ({ storage, client } = open(port));
