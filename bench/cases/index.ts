@@ -1,4 +1,5 @@
 import type { BenchCase } from '../case.js';
+import { clientBundleCase } from './client-bundle.js';
 import { memoryEngineCase } from './memory-engine.js';
 import { postgresEngineCase } from './postgres-engine.js';
 import { providerLatencyPollingCase, providerLatencyWebhooksCase } from './provider-latency.js';
@@ -15,4 +16,5 @@ export const cases: BenchCase[] = [
   providerLatencyPollingCase,
   providerLatencyWebhooksCase,
   scaleOutCase,
+  clientBundleCase,
 ];

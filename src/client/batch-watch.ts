@@ -1,8 +1,8 @@
-import { publicBatchSchema, publicTaskSchema, type PublicBatch } from '../core/schemas/public.js';
-import { progressEventSchema } from '../core/schemas/wire.js';
+import type { PublicBatch } from '../core/schemas/public.js';
 import { isImageGenApiError } from './errors.js';
 import { parseEventStream } from './sse.js';
-import { toApiError, type Transport } from './transport.js';
+import { checkAnswer, toApiError, type Transport } from './transport.js';
+import { progressEventWire, publicBatchWire, publicTaskWire } from './wire-schemas.js';
 
 /** Options of `waitForBatch`. */
 export interface WaitForBatchOptions {
@@ -81,9 +81,9 @@ export async function* watchBatch(
       for await (const event of parseEventStream(response.body)) {
         const data: unknown = JSON.parse(event.data);
         if (event.event === 'snapshot' || event.event === 'completed') {
-          batch = publicBatchSchema.parse(data);
+          batch = checkAnswer(publicBatchWire, data);
         } else if (batch && event.event === 'progress') {
-          const progress = progressEventSchema.parse(data);
+          const progress = checkAnswer(progressEventWire, data);
           const task = batch.tasks[progress.index];
           if (!task) continue;
           batch.tasks[progress.index] = {
@@ -94,7 +94,7 @@ export async function* watchBatch(
           if (batch.status === 'pending') batch.status = 'processing';
           countEnded(batch);
         } else if (batch && event.event === 'task') {
-          const task = publicTaskSchema.parse(data);
+          const task = checkAnswer(publicTaskWire, data);
           const index = batch.tasks.findIndex((t) => t.taskId === task.taskId);
           if (index >= 0) batch.tasks[index] = task;
           countEnded(batch);

@@ -1,25 +1,32 @@
-import type { z } from 'zod';
-import { publicBatchSchema, publicTaskSchema, type PublicBatch, type PublicTask } from '../core/schemas/public.js';
-import { batchCancelResponseSchema, type BatchCancelResponse } from '../core/schemas/cancel.js';
+import type { PublicBatch, PublicTask } from '../core/schemas/public.js';
+import type { BatchCancelResponse } from '../core/schemas/cancel.js';
 import type { BatchGenerateRequest, GenerateRequest, ImageToImageRequest } from '../core/schemas/requests.js';
-import {
-  batchCreatedResponseSchema,
-  batchListResponseSchema,
-  creditsResponseSchema,
-  generateResponseSchema,
-  imageToImageResponseSchema,
-  uploadResponseSchema,
-  type BatchCreatedResponse,
-  type BatchListResponse,
-  type CreditsResponse,
-  type GenerateResponse,
-  type ImageToImageResponse,
-  type UploadResponse,
+import type {
+  BatchCreatedResponse,
+  BatchListResponse,
+  CreditsResponse,
+  GenerateResponse,
+  ImageToImageResponse,
+  UploadResponse,
 } from '../core/schemas/responses.js';
-import { recordListResponseSchema, retryResponseSchema, type RecordListResponse, type RetryResponse } from '../core/schemas/wire.js';
+import type { RecordListResponse, RetryResponse } from '../core/schemas/wire.js';
 import { waitForBatch, watchBatch, type WaitForBatchOptions, type WatchBatchOptions } from './batch-watch.js';
 import { newIdempotencyKey } from './idempotency-key.js';
 import { toApiError, Transport } from './transport.js';
+import type { WireSchema } from './wire-check.js';
+import {
+  batchCancelResponseWire,
+  batchCreatedResponseWire,
+  batchListResponseWire,
+  creditsResponseWire,
+  generateResponseWire,
+  imageToImageResponseWire,
+  publicBatchWire,
+  publicTaskWire,
+  recordListResponseWire,
+  retryResponseWire,
+  uploadResponseWire,
+} from './wire-schemas.js';
 
 /** Options of {@link createClient}. */
 export interface ClientOptions {
@@ -71,7 +78,7 @@ export function createClient(options: ClientOptions = {}) {
   const transport = new Transport({ ...options, baseUrl: options.baseUrl ?? '/api' });
   const signalOf = (signal?: AbortSignal) => (signal ? { signal } : {});
 
-  const charge = <S extends z.ZodType>(schema: S, path: string, body: unknown, call: ChargeCallOptions = {}) =>
+  const charge = <S extends WireSchema>(schema: S, path: string, body: unknown, call: ChargeCallOptions = {}) =>
     transport.json(schema, transport.url(path), {
       method: 'post',
       json: body,
@@ -88,14 +95,14 @@ export function createClient(options: ClientOptions = {}) {
     });
 
   const batchStatus = (batchId: string, signal?: AbortSignal): Promise<PublicBatch> =>
-    transport.json(publicBatchSchema, transport.url(`/batch/status?batch_id=${encodeURIComponent(batchId)}`), signalOf(signal));
+    transport.json(publicBatchWire, transport.url(`/batch/status?batch_id=${encodeURIComponent(batchId)}`), signalOf(signal));
 
   return {
     /** `POST /upload-image`: checks a JPEG, PNG or WebP file (10 MiB at most) and returns it as a data URL. */
     uploadImage(file: Blob, options: { filename?: string; signal?: AbortSignal } = {}): Promise<UploadResponse> {
       const form = new FormData();
       form.append('image', file, options.filename ?? ((file as { name?: string }).name || 'image'));
-      return transport.json(uploadResponseSchema, transport.url('/upload-image'), {
+      return transport.json(uploadResponseWire, transport.url('/upload-image'), {
         method: 'post',
         body: form,
         ...signalOf(options.signal),
@@ -103,25 +110,25 @@ export function createClient(options: ClientOptions = {}) {
     },
     /** `POST /image-to-image` (2 credits, refunded if it fails). */
     imageToImage(body: ImageToImageRequest, call?: ChargeCallOptions): Promise<ImageToImageResponse> {
-      return charge(imageToImageResponseSchema, '/image-to-image', body, call);
+      return charge(imageToImageResponseWire, '/image-to-image', body, call);
     },
     /** `POST /generate`: text-to-image (1 credit, refunded if it fails). */
     generate(body: GenerateRequest, call?: ChargeCallOptions): Promise<GenerateResponse> {
-      return charge(generateResponseSchema, '/generate', body, call);
+      return charge(generateResponseWire, '/generate', body, call);
     },
     /** `POST /batch/generate`: `{ prompts }` or `{ prompt, count }`, 1 credit per task charged now. */
     submitBatch(body: BatchGenerateRequest, call?: ChargeCallOptions): Promise<BatchCreatedResponse> {
-      return charge(batchCreatedResponseSchema, '/batch/generate', body, call);
+      return charge(batchCreatedResponseWire, '/batch/generate', body, call);
     },
     /** `GET /batch/status`. */
     batchStatus,
     /** `GET /batch/list`, newest first. */
     listBatches(page: PageOptions = {}): Promise<BatchListResponse> {
-      return transport.json(batchListResponseSchema, transport.url(`/batch/list${pageQuery(page)}`), signalOf(page.signal));
+      return transport.json(batchListResponseWire, transport.url(`/batch/list${pageQuery(page)}`), signalOf(page.signal));
     },
     /** `POST /batch/process`: runs one task now and returns it. */
     processTask(batchId: string, taskIndex: number, call: { signal?: AbortSignal } = {}): Promise<PublicTask> {
-      return transport.json(publicTaskSchema, transport.url('/batch/process'), {
+      return transport.json(publicTaskWire, transport.url('/batch/process'), {
         method: 'post',
         json: { batch_id: batchId, task_index: taskIndex },
         ...signalOf(call.signal),
@@ -129,14 +136,14 @@ export function createClient(options: ClientOptions = {}) {
     },
     /** `POST /batch/retry`: queues a failed task again (1 credit). */
     retryTask(batchId: string, taskIndex: number, call?: ChargeCallOptions): Promise<RetryResponse> {
-      return charge(retryResponseSchema, '/batch/retry', { batch_id: batchId, task_index: taskIndex }, call);
+      return charge(retryResponseWire, '/batch/retry', { batch_id: batchId, task_index: taskIndex }, call);
     },
     /**
      * `POST /batch/cancel`: the whole batch, or one task with `taskIndex`. Waiting tasks end
      * `cancelled` and are refunded once; running ones are stopped. Cancelling again answers the same.
      */
     cancelBatch(batchId: string, call: { taskIndex?: number; signal?: AbortSignal } = {}): Promise<BatchCancelResponse> {
-      return transport.json(batchCancelResponseSchema, transport.url('/batch/cancel'), {
+      return transport.json(batchCancelResponseWire, transport.url('/batch/cancel'), {
         method: 'post',
         json: { batch_id: batchId, ...(call.taskIndex === undefined ? {} : { task_index: call.taskIndex }) },
         ...signalOf(call.signal),
@@ -144,11 +151,11 @@ export function createClient(options: ClientOptions = {}) {
     },
     /** `GET /credits`: the balance, the live grants (in draw order) and ledger entries, newest first. */
     credits(page: PageOptions = {}): Promise<CreditsResponse> {
-      return transport.json(creditsResponseSchema, transport.url(`/credits${pageQuery(page)}`), signalOf(page.signal));
+      return transport.json(creditsResponseWire, transport.url(`/credits${pageQuery(page)}`), signalOf(page.signal));
     },
     /** `GET /records`: single generations, newest first. */
     records(page: PageOptions = {}): Promise<RecordListResponse> {
-      return transport.json(recordListResponseSchema, transport.url(`/records${pageQuery(page)}`), signalOf(page.signal));
+      return transport.json(recordListResponseWire, transport.url(`/records${pageQuery(page)}`), signalOf(page.signal));
     },
     /**
      * Downloads an image by a URL from a response (`imageUrl` / `image_url`), for scripts that want

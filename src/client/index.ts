@@ -1,5 +1,5 @@
 /**
- * imagegen-kit/client: a typed client of the HTTP API (ky + zod), for browsers and Node.
+ * imagegen-kit/client: a typed client of the HTTP API (ky, and a small check of every answer), for browsers and Node.
  */
 export { createClient, type ClientOptions, type ChargeCallOptions, type PageOptions, type ImageGenClient } from './create-client.js';
 export { ImageGenApiError, isImageGenApiError } from './errors.js';

@@ -1,6 +1,6 @@
 import ky, { HTTPError, TimeoutError, type KyInstance, type Options } from 'ky';
-import type { z } from 'zod';
 import { ImageGenApiError, isImageGenApiError } from './errors.js';
+import { checkWire, type WireOutput, type WireSchema } from './wire-check.js';
 
 /** Options shared by every call. */
 export interface TransportOptions {
@@ -76,25 +76,25 @@ export class Transport {
   }
 
   /** Sends, converts errors, validates the JSON answer with `schema`. */
-  async json<S extends z.ZodType>(schema: S, url: string, options: Options = {}): Promise<z.output<S>> {
+  async json<S extends WireSchema>(schema: S, url: string, options: Options = {}): Promise<WireOutput<S>> {
     let data: unknown;
     try {
       data = await this.ky(url, options).json();
     } catch (error) {
       throw await toApiError(error);
     }
-    const parsed = schema.safeParse(data);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw new ImageGenApiError(
-        200,
-        'invalid_response',
-        `The server's answer does not match the API: ${issue.path.join('.') || 'body'}: ${issue.message}`,
-        {
-          field: issue.path.join('.'),
-        },
-      );
-    }
-    return parsed.data;
+    return checkAnswer(schema, data);
   }
+}
+
+/** `data` checked with `schema`, or an `invalid_response` error naming the first bad field. */
+export function checkAnswer<S extends WireSchema>(schema: S, data: unknown): WireOutput<S> {
+  const checked = checkWire(schema, data);
+  if (checked.ok) return checked.value;
+  throw new ImageGenApiError(
+    200,
+    'invalid_response',
+    `The server's answer does not match the API: ${checked.path || 'body'}: ${checked.message}`,
+    { field: checked.path },
+  );
 }

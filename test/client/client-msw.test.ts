@@ -77,6 +77,7 @@ describe('client error paths', () => {
           totalTasks: 0,
           completedTasks: 0,
           failedTasks: 0,
+          cancelledTasks: 0,
           status: 'processing',
           createdAt: 1,
           updatedAt: 1,

@@ -1,7 +1,4 @@
-import { zodJitless } from './zod-without-eval.js';
 import { createClient, isImageGenApiError, type PublicBatch, type PublicTask } from '../../../src/client/index.js';
-
-if (!zodJitless) console.warn('zod may compile with new Function, which the CSP refuses');
 
 const TOKEN_KEY = 'imagegen.token';
 const USER_KEY = 'imagegen.user';

@@ -12,11 +12,13 @@ export const publicTaskSchema = batchTaskSchema.omit({ providerRequestId: true, 
 export type PublicTask = z.infer<typeof publicTaskSchema>;
 
 /** The batch record of `GET /api/batch/status` and of the event stream, with public tasks. */
-export const publicBatchSchema = batchRecordSchema.extend({ tasks: z.array(publicTaskSchema) });
+// The API always sends `cancelledTasks` (storage fills in 0 for batches stored before cancel).
+const cancelledTasks = z.number().int();
+export const publicBatchSchema = batchRecordSchema.extend({ tasks: z.array(publicTaskSchema), cancelledTasks });
 export type PublicBatch = z.infer<typeof publicBatchSchema>;
 
 /** An entry of `GET /api/batch/list`: the record without `tasks` and `username`. */
-export const publicBatchSummarySchema = batchSummarySchema;
+export const publicBatchSummarySchema = batchSummarySchema.extend({ cancelledTasks });
 export type PublicBatchSummary = z.infer<typeof publicBatchSummarySchema>;
 
 /** A single generation as `GET /api/records` answers it (`requestId` is the provider's own id). */
