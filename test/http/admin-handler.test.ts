@@ -201,7 +201,12 @@ describe('admin handler', () => {
       outcome: 'queued',
     });
     await app.engine.startWorkers({ takeOverProcessing: false });
-    await app.engine.onIdle();
+    // Wait for the batches themselves: a task handed back as busy is retried later, after onIdle.
+    const signal = AbortSignal.timeout(20_000);
+    await Promise.all([
+      app.engine.batches.waitFor('fay', fay.batchId, { signal, recheckMs: 50 }),
+      app.engine.batches.waitFor('gus', gus.batchId, { signal, recheckMs: 50 }),
+    ]);
     expect((await storage.getBatch(fay.batchId))!.tasks.map((task) => task.status)).toEqual(['completed', 'completed']);
     expect((await storage.getTask(fay.batchId, 1))!.attempts).toBe(2);
     expect((await storage.getBatch(gus.batchId))!.status).toBe('completed');
