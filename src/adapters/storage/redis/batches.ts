@@ -1,9 +1,8 @@
-import { ValidationError } from '../../../core/errors/validation-error.js';
 import type { BatchStore, OpenTaskRef, Page } from '../../../core/ports/storage-adapter.js';
 import type { BatchRecord, BatchSummary } from '../../../core/schemas/records.js';
-import { copyBatch, idTaken, numericCursor, pageLimit, taskNotFailed } from '../../../core/storage-kit/index.js';
+import { assertBatchOwner, assertRetryOwner, copyBatch, idTaken, taskNotFailed } from '../../../core/storage-kit/index.js';
 import { decodeBatch, decodeSummary, decodeTask, encodeBatch, encodeEntryRequest } from './codec.js';
-import { fail, ledgerKeys, type RedisContext, requireBatch, written } from './context.js';
+import { fail, ledgerKeys, newestFirstPage, type RedisContext, requireBatch, written } from './context.js';
 import { Code, SCRIPTS } from './scripts/index.js';
 
 /** The batch half of the batch store: creation, reads, lists, retry and recovery. Task transitions are in `tasks.ts`. */
@@ -40,9 +39,7 @@ export function redisBatches({ client, keys, call }: RedisContext): RedisBatchRo
   return {
     async createBatch(batch, charge, now) {
       const k = requireBatch(keys, batch.batchId);
-      if (k.username !== batch.username || charge.username !== batch.username) {
-        throw new ValidationError('username', 'the batch id, the batch and the charge must name the same user');
-      }
+      assertBatchOwner(batch, charge);
       const u = keys.user(batch.username);
       const open = batch.status !== 'completed';
       // The recovery index first: a crash after this leaves a harmless extra entry, never a gap.
@@ -75,19 +72,7 @@ export function redisBatches({ client, keys, call }: RedisContext): RedisBatchRo
     },
     async listBatches(username, page): Promise<Page<BatchSummary>> {
       const u = keys.user(username);
-      const limit = pageLimit(page.limit);
-      const before = numericCursor(page.cursor);
-      const members = await client.zrange(
-        u.batches,
-        before === null ? '+inf' : `(${before}`,
-        '-inf',
-        'BYSCORE',
-        'REV',
-        'LIMIT',
-        0,
-        limit + 1,
-      );
-      const pageMembers = members.slice(0, limit);
+      const { members: pageMembers, more } = await newestFirstPage(client, u.batches, page);
       const pipe = client.pipeline();
       for (const m of pageMembers) pipe.hmget(u.batch(m), 'n', 'c', 'f', 's', 'ca', 'ua', 'x');
       const replies = pageMembers.length ? ((await pipe.exec()) ?? []) : [];
@@ -95,11 +80,11 @@ export function redisBatches({ client, keys, call }: RedisContext): RedisBatchRo
         if (error) throw error;
         return decodeSummary(`batch:${username}:${pageMembers[i]}`, fields as string[]);
       });
-      return { items, nextCursor: members.length > limit ? String(items.at(-1)!.createdAt) : null };
+      return { items, nextCursor: more ? String(items.at(-1)!.createdAt) : null };
     },
     async retryTask(batchId, index, { charge, progress }, now) {
       const k = requireBatch(keys, batchId);
-      if (k.username !== charge.username) throw new ValidationError('username', 'the batch id and the charge must name the same user');
+      assertRetryOwner(batchId, charge);
       const u = keys.user(k.username);
       const taskId = `${batchId}:${index}`;
       await call(SCRIPTS.touchOpenUser, [keys.openUsers, keys.openToken], [k.username]);

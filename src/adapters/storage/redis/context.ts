@@ -2,8 +2,8 @@ import type { Cluster, Redis } from 'ioredis';
 import { ConflictError } from '../../../core/errors/conflict-error.js';
 import { InsufficientCreditsError } from '../../../core/errors/insufficient-credits-error.js';
 import { ValidationError } from '../../../core/errors/validation-error.js';
-import type { LedgerEntryInput, LedgerWriteResult } from '../../../core/ports/storage-adapter.js';
-import { idTaken, taskNotFailed } from '../../../core/storage-kit/index.js';
+import type { LedgerEntryInput, LedgerWriteResult, PageRequest } from '../../../core/ports/storage-adapter.js';
+import { idTaken, numericCursor, pageLimit, taskNotFailed } from '../../../core/storage-kit/index.js';
 import { decodeEntry } from './codec.js';
 import type { Keys } from './keys.js';
 import { Code, type RedisScript } from './scripts/index.js';
@@ -62,3 +62,18 @@ export const written = (username: string, reply: Reply): LedgerWriteResult => ({
   balance: Number(reply[3]),
   replayed: reply[0] === Code.replayed,
 });
+
+/**
+ * One page of a user's zset scored by `createdAt`, newest first, before the cursor: the page's
+ * members, and whether more follow (one member past the page is read to tell).
+ */
+export async function newestFirstPage(
+  client: Redis | Cluster,
+  zset: string,
+  page: PageRequest,
+): Promise<{ members: string[]; more: boolean }> {
+  const limit = pageLimit(page.limit);
+  const before = numericCursor(page.cursor);
+  const found = await client.zrange(zset, before === null ? '+inf' : `(${before}`, '-inf', 'BYSCORE', 'REV', 'LIMIT', 0, limit + 1);
+  return { members: found.slice(0, limit), more: found.length > limit };
+}

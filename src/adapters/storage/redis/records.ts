@@ -1,8 +1,8 @@
 import { ValidationError } from '../../../core/errors/validation-error.js';
 import type { RecordStore } from '../../../core/ports/storage-adapter.js';
 import type { GenerationRecord } from '../../../core/schemas/records.js';
-import { idTaken, numericCursor, pageLimit } from '../../../core/storage-kit/index.js';
-import type { RedisContext } from './context.js';
+import { idTaken } from '../../../core/storage-kit/index.js';
+import { newestFirstPage, type RedisContext } from './context.js';
 import { Code, SCRIPTS } from './scripts/index.js';
 
 /** Generation records: one JSON string each, indexed per user by a zset scored by creation time. */
@@ -27,22 +27,10 @@ export function redisRecords({ client, keys, call }: RedisContext): RecordStore 
     },
     async listRecords(username, page) {
       const u = keys.user(username);
-      const limit = pageLimit(page.limit);
-      const before = numericCursor(page.cursor);
-      const members = await client.zrange(
-        u.records,
-        before === null ? '+inf' : `(${before}`,
-        '-inf',
-        'BYSCORE',
-        'REV',
-        'LIMIT',
-        0,
-        limit + 1,
-      );
-      const pageMembers = members.slice(0, limit);
+      const { members: pageMembers, more } = await newestFirstPage(client, u.records, page);
       const raws = pageMembers.length ? await client.mget(...pageMembers.map((m) => u.record(m))) : [];
       const items = raws.filter((r): r is string => r !== null).map((r) => JSON.parse(r) as GenerationRecord);
-      return { items, nextCursor: members.length > limit && items.length ? String(items.at(-1)!.createdAt) : null };
+      return { items, nextCursor: more && items.length ? String(items.at(-1)!.createdAt) : null };
     },
   };
 }
