@@ -1,3 +1,4 @@
+import { consoleLogger } from './util/console-logger.js';
 import { InProcessDispatcher } from './dispatch/in-process-dispatcher.js';
 import { EngineEventBus } from './events.js';
 import { IdClock } from './ids.js';
@@ -87,10 +88,7 @@ export interface Engine {
 /** Enough for a few tabs or scripts of one person; a small share of what the provider keys run at once. */
 const DEFAULT_GENERATIONS_IN_FLIGHT_PER_USER = 4;
 
-const consoleLogger: Logger = {
-  warn: (message, fields) => console.warn(`[imagegen-kit] ${message}`, fields ?? ''),
-  error: (message, fields) => console.error(`[imagegen-kit] ${message}`, fields ?? ''),
-};
+const defaultLogger = consoleLogger();
 
 /**
  * Builds an engine from its ports.
@@ -119,7 +117,7 @@ export function createEngine(options: EngineOptions): Engine {
     if (!Number.isSafeInteger(ms) || ms < 1) throw new RangeError(`idempotency.${name} must be a whole number of milliseconds, at least 1`);
   }
   const events = new EngineEventBus();
-  const logger = options.logger ?? consoleLogger;
+  const logger = options.logger ?? defaultLogger;
   const dispatcher: Dispatcher = options.dispatcher ?? new InProcessDispatcher({ concurrency: options.concurrency ?? 8 });
   const role: EngineRole = options.role ?? 'both';
   if (!['api', 'worker', 'both'].includes(role)) throw new RangeError(`role must be 'api', 'worker' or 'both', not ${String(role)}`);

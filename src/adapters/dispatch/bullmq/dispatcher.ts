@@ -1,3 +1,4 @@
+import { consoleLogger } from '../../../core/util/console-logger.js';
 import { DelayedError, Queue, Worker, type ConnectionOptions, type Job, type RateLimiterOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Dispatcher, TaskJob, TaskRunner } from '../../../core/ports/dispatcher.js';
@@ -46,10 +47,7 @@ export interface BullMQDispatcherOptions {
   logger?: Logger;
 }
 
-const consoleLogger: Logger = {
-  warn: (message, fields) => console.warn(`[imagegen-kit bullmq] ${message}`, fields ?? ''),
-  error: (message, fields) => console.error(`[imagegen-kit bullmq] ${message}`, fields ?? ''),
-};
+const defaultLogger = consoleLogger('imagegen-kit bullmq');
 
 /**
  * A {@link Dispatcher} on BullMQ: `enqueue` adds one job per task (id = task id + claim count, so a
@@ -80,7 +78,7 @@ export class BullMQDispatcher implements Dispatcher {
     const concurrency = options.concurrency ?? 8;
     if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError('concurrency must be a whole number of at least 1');
     this.#options = { ...options, concurrency };
-    this.#logger = options.logger ?? consoleLogger;
+    this.#logger = options.logger ?? defaultLogger;
     this.queue = new Queue<TaskJobData>(this.queueName, {
       connection: options.connection,
       prefix: this.prefix,

@@ -1,3 +1,4 @@
+import { consoleLogger } from '../../../core/util/console-logger.js';
 import { type Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from '../../../core/options.js';
 import type { StorageAdapter } from '../../../core/ports/storage-adapter.js';
@@ -17,10 +18,7 @@ import { redisTasks } from './tasks.js';
 export { SCRIPT_VERSION } from './scripts/index.js';
 export { readRedisDurability, type RedisDurability } from './durability.js';
 
-const consoleLogger: Logger = {
-  warn: (message, fields) => console.warn(`[imagegen-kit] ${message}`, fields ?? ''),
-  error: (message, fields) => console.error(`[imagegen-kit] ${message}`, fields ?? ''),
-};
+const defaultLogger = consoleLogger();
 
 /**
  * A client you own (closed by you), or options for one the adapter creates (and closes). A client
@@ -55,7 +53,7 @@ export function createRedisStorage(connection: RedisConnection, options: RedisSt
   const client: Redis | Cluster = connection.client ?? new Redis({ enableAutoPipelining: true, ...connection.options });
   for (const s of Object.values(SCRIPTS)) client.defineCommand(s.name, { numberOfKeys: s.numberOfKeys, lua: s.lua });
   const cx = createContext(client, new Keys(options.prefix ?? 'igk:'));
-  const logger = options.logger === undefined ? consoleLogger : options.logger;
+  const logger = options.logger === undefined ? defaultLogger : options.logger;
   if (logger) {
     const check = () => void warnUnlessDurable(client, logger);
     if (client.status === 'ready') check();
