@@ -16,14 +16,7 @@ import { summaryOfRow, TASK_COLUMNS, taskOf, type TaskRow } from './rows.js';
 import { createTaskWrites, type EndedRow, type TaskWrite } from './task-writes.js';
 
 /** Groups of task writes in flight at once, each on its own connection. */
-const LANES = 4;
-
-/** A small, stable string hash (FNV-1a) to spread batches over the lanes. */
-function hashOf(text: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
-  return hash >>> 0;
-}
+const GROUPS_IN_FLIGHT = 4;
 
 /**
  * Task transitions. Claims, progress writes and ends are compare-and-set writes on the task row
@@ -34,9 +27,8 @@ function hashOf(text: string): number {
  */
 export function createTaskStore(db: Database, ledger: Ledger) {
   const writes = createTaskWrites(db);
-  // A batch's writes always go to the same lane, so two groups in flight never wait on each other's row locks.
-  const lanes = Array.from({ length: LANES }, () => new GroupCommit(db, writes));
-  const write = (w: TaskWrite) => lanes[hashOf(w.batchId) % LANES]!.run(w);
+  const groups = new GroupCommit(db, writes, GROUPS_IN_FLIGHT);
+  const write = (w: TaskWrite) => groups.run(w);
   const tasks = db.table('tasks');
   const batches = db.table('batches');
 
@@ -75,7 +67,7 @@ export function createTaskStore(db: Database, ledger: Ledger) {
   return {
     /** Resolves once every task write started so far has been committed. */
     async drain(): Promise<void> {
-      await Promise.all(lanes.map((lane) => lane.drain()));
+      await groups.drain();
     },
 
     async claimTask(batchId: string, index: number, claim: TaskClaim): Promise<BatchTask | null> {
