@@ -14,7 +14,7 @@ import {
 } from '../../../core/storage-kit/index.js';
 import { applyEntry, checkEntry, writeEntry } from './ledger.js';
 import { pageNewestFirst } from './paging.js';
-import { ledgerKey, type MemoryState, userOf } from './state.js';
+import { chargeKeyOfTask, ledgerKey, type MemoryState, userOf } from './state.js';
 
 /** Batches and tasks in memory; their charges go to the shared journal. */
 export function memoryBatches(state: MemoryState): Omit<BatchStore, 'cancelTasks'> {
@@ -67,6 +67,7 @@ export function memoryBatches(state: MemoryState): Omit<BatchStore, 'cancelTasks
       const user = userOf(state, charge.username);
       checkEntry(charge, user);
       const written = writeEntry(state, { ...charge, reference: batch.batchId }, user, now);
+      state.chargeKeys.set(batch.batchId, charge.idempotencyKey);
       const stored = copyBatch(batch);
       batches.set(batch.batchId, stored);
       openBatches.add(batch.batchId);
@@ -135,7 +136,10 @@ export function memoryBatches(state: MemoryState): Omit<BatchStore, 'cancelTasks
         task.status = 'failed';
         task.error = error;
         batch.failedTasks += 1;
-        if (refund && refund.amount > 0) refunded = applyEntry(state, taskRefundEntry(refund, batch.username, task.taskId, attempts), now);
+        if (refund && refund.amount > 0) {
+          const chargeKey = chargeKeyOfTask(state, batchId, task.taskId);
+          refunded = applyEntry(state, taskRefundEntry(refund, batch.username, task.taskId, attempts, chargeKey), now);
+        }
       });
       return ended && { ...ended, refund: refunded };
     },
@@ -158,6 +162,7 @@ export function memoryBatches(state: MemoryState): Omit<BatchStore, 'cancelTasks
       const user = userOf(state, charge.username);
       checkEntry(charge, user);
       const written = writeEntry(state, { ...charge, reference: task.taskId }, user, now);
+      state.chargeKeys.set(task.taskId, charge.idempotencyKey);
       task.status = 'pending';
       task.progress = progress;
       task.result = null;

@@ -31,8 +31,8 @@ export function createBatches(db: Database, ledger: Ledger) {
     exists: `SELECT 1 FROM ${batches} WHERE batch_id = $1`,
     /** The batch row and every task row in one statement (after `WITH`, parameters from `$first`). */
     insert: (first: number, after = '') => `${after} b AS (
-        INSERT INTO ${batches} (batch_id, username, total_tasks, completed_tasks, failed_tasks, status, created_at, updated_at)
-        SELECT ${Array.from({ length: 8 }, (_, i) => `$${first + i}`).join(', ')} ${after ? 'FROM entry' : ''}
+        INSERT INTO ${batches} (batch_id, username, total_tasks, completed_tasks, failed_tasks, status, created_at, updated_at, charge_key)
+        SELECT ${Array.from({ length: 8 }, (_, i) => `$${first + i}`).join(', ')}, $${first + 9}::text ${after ? 'FROM entry' : ''}
         RETURNING batch_id
       ), t AS (
         INSERT INTO ${tasks} (${TASK_COLUMNS})
@@ -55,7 +55,7 @@ export function createBatches(db: Database, ledger: Ledger) {
   const insertAlone = `WITH ${SQL.insert(1)} SELECT 1`;
   /** After the ledger's `entry`: the batch is written only when the charge was. */
   const insertAfterEntry = `${SQL.insert(9, ',')} SELECT * FROM entry`;
-  const batchParams = (batch: BatchRecord): Params => [
+  const batchParams = (batch: BatchRecord, chargeKey: string): Params => [
     batch.batchId,
     batch.username,
     batch.totalTasks,
@@ -65,6 +65,7 @@ export function createBatches(db: Database, ledger: Ledger) {
     batch.createdAt,
     batch.updatedAt,
     taskRowsJson(batch),
+    chargeKey,
   ];
 
   async function loadBatch(batchId: string, on?: Queryable): Promise<BatchRecord | null> {
@@ -80,7 +81,7 @@ export function createBatches(db: Database, ledger: Ledger) {
   ): Promise<LedgerWriteResult & { batch: BatchRecord }> {
     assertBatchOwner(batch, charge);
     const paid = { ...charge, reference: batch.batchId };
-    const fast = await ledger.tryFastEntry<LedgerRow>(paid, now, insertAfterEntry, batchParams(batch));
+    const fast = await ledger.tryFastEntry<LedgerRow>(paid, now, insertAfterEntry, batchParams(batch, charge.idempotencyKey));
     if (fast) {
       const entry = entryOf(fast);
       return { entry, balance: entry.balanceAfter, replayed: false, batch: copyBatch(batch) };
@@ -97,7 +98,7 @@ export function createBatches(db: Database, ledger: Ledger) {
         }
         if ((await db.query(SQL.exists, [batch.batchId], client)).length > 0) throw idTaken(batch.batchId);
         const written = await ledger.writeEntry(client, paid, account, now);
-        await db.query(insertAlone, batchParams(batch), client);
+        await db.query(insertAlone, batchParams(batch, charge.idempotencyKey), client);
         return { ...written, batch: copyBatch(batch) };
       });
     } catch (error) {

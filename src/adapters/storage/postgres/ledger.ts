@@ -6,6 +6,7 @@ import { isDefaultTerms } from '../../../core/policy/grants.js';
 import type { CreditGrant } from '../../../core/schemas/grants.js';
 import {
   assertSameEntry,
+  drawsKeyOf,
   fingerprintOf,
   isPlainEntry,
   listedGrants,
@@ -101,18 +102,11 @@ export function createLedger(db: Database) {
 
   /** Appends a new entry on a locked account; throws `InsufficientCreditsError` (writing nothing) when it would overdraw. */
   async function writeEntry(client: PoolClient, input: LedgerEntryInput, account: LockedAccount, now: number): Promise<LedgerWriteResult> {
-    const chargeKey = input.kind === 'refund' ? (input.reference ?? null) : null;
+    const chargeKey = input.kind === 'refund' ? drawsKeyOf(input) : null;
     const draws = chargeKey ? await grantRows.draws(client, input.username, chargeKey) : null;
     if (!isPlainEntry(account, input, draws !== null, now)) {
       const plan = planEntry(await grantRows.book(client, input.username, account.balance, account.lastSeq), input, now, draws);
-      const rows = await grantRows.persist(
-        client,
-        input.username,
-        plan,
-        now,
-        input.amount < 0 ? input.idempotencyKey : chargeKey,
-        account.lastSeq,
-      );
+      const rows = await grantRows.persist(client, input.username, plan, now, drawsKeyOf(input), account.lastSeq);
       Object.assign(account, {
         balance: plan.balance,
         lastSeq: account.lastSeq + rows.length,
@@ -158,6 +152,8 @@ export function createLedger(db: Database) {
     extra: Params = [],
   ): Promise<R | null> {
     if (input.kind === 'grant' && !isDefaultTerms(input.grant)) return null;
+    // The fast path's guard looks for draws under the reference only.
+    if (input.kind === 'refund' && input.chargeKey && input.chargeKey !== input.reference) return null;
     try {
       return (await db.query<R>(`WITH ${entryCte(true)} ${then}`, [...entryParams(input, now), ...extra]))[0] ?? null;
     } catch (error) {

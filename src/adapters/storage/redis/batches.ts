@@ -54,6 +54,8 @@ export function redisBatches({ client, keys, call }: RedisContext): RedisBatchRo
           batch.createdAt,
           open ? 1 : 0,
           ...encodeBatch(batch),
+          'ck',
+          charge.idempotencyKey,
         ],
       );
       if (reply[0] === Code.written) return { ...written(batch.username, reply), batch: copyBatch(batch) };

@@ -53,6 +53,7 @@ export function sqliteBatches(cx: SqliteContext): Omit<BatchStore, 'cancelTasks'
         status: batch.status,
         created_at: batch.createdAt,
         updated_at: batch.updatedAt,
+        charge_key: charge.idempotencyKey,
       });
       for (const [idx, task] of batch.tasks.entries()) st.insertTask.run(taskRowOf(batch.batchId, idx, task));
       return { ...written, batch: loadBatch(batch.batchId)! };
@@ -108,7 +109,8 @@ export function sqliteBatches(cx: SqliteContext): Omit<BatchStore, 'cancelTasks'
       );
       if (!ended || !refund || refund.amount <= 0) return ended;
       const owner = (st.batch.get(batchId) as BatchRow).username;
-      return { ...ended, refund: applyEntry(st, taskRefundEntry(refund, owner, ended.task.taskId, attempts), now) };
+      const chargeKey = (st.taskChargeKey.get(batchId, index) as { charge_key: string | null }).charge_key;
+      return { ...ended, refund: applyEntry(st, taskRefundEntry(refund, owner, ended.task.taskId, attempts, chargeKey), now) };
     }),
     retryTask: write((batchId: string, index: number, charge: LedgerEntryInput, progress: number, now: number) => {
       const existing = st.entryByKey.get(charge.username, charge.idempotencyKey);
@@ -121,7 +123,7 @@ export function sqliteBatches(cx: SqliteContext): Omit<BatchStore, 'cancelTasks'
       if (!task) throw taskNotFailed(`${batchId}:${index}`, 'missing');
       if (task.status !== 'failed') throw taskNotFailed(`${batchId}:${index}`, task.status);
       const written = applyEntry(st, { ...charge, reference: `${batchId}:${index}` }, now);
-      const reset = st.resetTask.get({ batch_id: batchId, idx: index, progress }) as TaskRow;
+      const reset = st.resetTask.get({ batch_id: batchId, idx: index, progress, charge_key: charge.idempotencyKey }) as TaskRow;
       st.reopenBatch.run(now, batchId);
       return { ...written, task: taskOf(reset) };
     }),

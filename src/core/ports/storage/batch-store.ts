@@ -43,6 +43,14 @@ export interface TaskEndResult {
  * A refund written in the same step as a task's transition: one `refund` entry for the batch's
  * owner, key `{keyPrefix}{taskId}:{attempts}` (so one per task and claim number; a key applied
  * before writes nothing again), reference the task id.
+ *
+ * It goes back to the grants drawn by the charge that paid for the task's current attempt: the
+ * charge of its last retry when it was retried, else its batch's charge (storage keeps both keys).
+ * A batch's charge draws for all its tasks at once; each task refund gives back from the end of
+ * that charge's draws (the last grant drawn first, as `planRefund` says), and the refunds of one
+ * charge together never give a grant more than the charge took from it; beyond what the charge
+ * drew from grants, credits join the default pool. Credits given back to a grant that has expired
+ * since expire at once, with their own `expire` entry.
  */
 export interface TaskRefund {
   /** Credits given back, a whole number; 0 writes no entry. */
