@@ -13,6 +13,7 @@ import { racesSuite } from './suites/races.js';
 import { recordsSuite } from './suites/records.js';
 import { taskRefundsSuite } from './suites/task-refunds.js';
 import { tasksSuite } from './suites/tasks.js';
+import { tasksWaitingSuite } from './suites/tasks-waiting.js';
 import type { ConformanceTestApi } from './test-api.js';
 
 export type { AdapterFactory, ConformanceContext } from './fixtures.js';
@@ -71,5 +72,6 @@ export function runStorageConformance(options: StorageConformanceOptions): void 
     adminQueriesSuite(t, ctx);
     cancelSuite(t, ctx);
     taskRefundsSuite(t, ctx);
+    tasksWaitingSuite(t, ctx);
   });
 }

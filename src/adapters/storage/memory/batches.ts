@@ -11,6 +11,7 @@ import {
   summaryOf,
   taskNotFailed,
   taskRefundEntry,
+  tooManyTasksWaiting,
 } from '../../../core/storage-kit/index.js';
 import { applyEntry, checkEntry, writeEntry } from './ledger.js';
 import { pageNewestFirst } from './paging.js';
@@ -48,8 +49,18 @@ export function memoryBatches(state: MemoryState): Omit<BatchStore, 'cancelTasks
     return { task: copyTask(task), batch: summaryOf(batch), batchCompleted };
   }
 
+  /** The user's `pending` and `processing` tasks: the open tasks of their open batches. */
+  function waitingOf(username: string): number {
+    let waiting = 0;
+    for (const id of openBatches) {
+      const b = batches.get(id)!;
+      if (b.username === username) waiting += b.totalTasks - b.completedTasks - b.failedTasks - b.cancelledTasks;
+    }
+    return waiting;
+  }
+
   return {
-    async createBatch(batch, charge, now) {
+    async createBatch(batch, charge, now, limits) {
       assertBatchOwner(batch, charge);
       const existing = entriesByKey.get(ledgerKey(charge.username, charge.idempotencyKey));
       if (existing) {
@@ -64,6 +75,11 @@ export function memoryBatches(state: MemoryState): Omit<BatchStore, 'cancelTasks
         };
       }
       if (batches.has(batch.batchId)) throw idTaken(batch.batchId);
+      const refusal =
+        limits?.maxTasksWaiting === undefined
+          ? null
+          : tooManyTasksWaiting(waitingOf(batch.username), batch.totalTasks, limits.maxTasksWaiting);
+      if (refusal) throw refusal;
       const user = userOf(state, charge.username);
       checkEntry(charge, user);
       const written = writeEntry(state, { ...charge, reference: batch.batchId }, user, now);

@@ -8,6 +8,7 @@ import {
   pageLimit,
   taskNotFailed,
   taskRefundEntry,
+  tooManyTasksWaiting,
 } from '../../../core/storage-kit/index.js';
 import type { SqliteContext } from './connection.js';
 import { applyEntry, MAX_CURSOR } from './ledger.js';
@@ -33,7 +34,7 @@ export function sqliteBatches(cx: SqliteContext): Omit<BatchStore, 'cancelTasks'
   }
 
   const tx = {
-    createBatch: write((batch: BatchRecord, charge: LedgerEntryInput, now: number) => {
+    createBatch: write((batch: BatchRecord, charge: LedgerEntryInput, now: number, maxTasksWaiting: number | undefined) => {
       const existing = st.entryByKey.get(charge.username, charge.idempotencyKey) as LedgerRow | undefined;
       if (existing) {
         const replay = applyEntry(st, charge, now);
@@ -42,6 +43,12 @@ export function sqliteBatches(cx: SqliteContext): Omit<BatchStore, 'cancelTasks'
         return { ...replay, batch: paidFor };
       }
       if (st.batchExists.get(batch.batchId)) throw idTaken(batch.batchId);
+      if (maxTasksWaiting !== undefined) {
+        // Inside the write transaction (BEGIN IMMEDIATE): no other process creates a batch between the count and the insert.
+        const { waiting } = st.tasksWaiting.get(batch.username) as { waiting: number };
+        const refusal = tooManyTasksWaiting(waiting, batch.totalTasks, maxTasksWaiting);
+        if (refusal) throw refusal;
+      }
       const written = applyEntry(st, { ...charge, reference: batch.batchId }, now);
       st.insertBatch.run({
         batch_id: batch.batchId,
@@ -130,9 +137,9 @@ export function sqliteBatches(cx: SqliteContext): Omit<BatchStore, 'cancelTasks'
   };
 
   return {
-    async createBatch(batch, charge, now) {
+    async createBatch(batch, charge, now, limits) {
       assertBatchOwner(batch, charge);
-      return tx.createBatch(batch, charge, now);
+      return tx.createBatch(batch, charge, now, limits?.maxTasksWaiting);
     },
     getBatch: (batchId) => tx.getBatch(batchId),
     async getTask(batchId, index) {

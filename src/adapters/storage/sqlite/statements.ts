@@ -18,6 +18,9 @@ const SQL = {
        charge_key)
      VALUES (@batch_id, @username, @total_tasks, @completed_tasks, @failed_tasks, @cancelled_tasks, @status, @created_at, @updated_at,
        @charge_key)`,
+  /** The user's `pending` and `processing` tasks: the open tasks of their open batches (index `batches_open_by_user`). */
+  tasksWaiting: `SELECT COALESCE(SUM(total_tasks - completed_tasks - failed_tasks - cancelled_tasks), 0) AS waiting
+     FROM batches WHERE username = ? AND status <> 'completed'`,
   /** The key of the charge that paid for a task's current attempt: its last retry's, else its batch's. */
   taskChargeKey: `SELECT COALESCE(t.charge_key, b.charge_key) AS charge_key
      FROM tasks t JOIN batches b ON b.batch_id = t.batch_id WHERE t.batch_id = ? AND t.idx = ?`,

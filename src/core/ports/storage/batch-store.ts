@@ -60,6 +60,12 @@ export interface TaskRefund {
   reason: string;
 }
 
+/** Ceilings {@link BatchStore.createBatch} checks in the step that charges. */
+export interface BatchLimits {
+  /** The owner's `pending` and `processing` tasks, the new batch's included, may be at most this many. Absent: no ceiling. */
+  maxTasksWaiting?: number;
+}
+
 /** What {@link BatchStore.cancelTasks} cancels and what it gives back. */
 export interface TaskCancellation {
   /** Only this task; every open task of the batch when absent. */
@@ -111,8 +117,18 @@ export interface OpenTaskRef {
  * running task's progress never goes down. Core keeps it below 100 until `completeTask`.
  */
 export interface BatchStore {
-  /** Charges and creates the batch in one step (an id that exists: `ConflictError` `id_taken`, nothing charged); a charge key applied before writes nothing and returns the batch it paid for. */
-  createBatch(batch: BatchRecord, charge: LedgerEntryInput, now: number): Promise<LedgerWriteResult & { batch: BatchRecord }>;
+  /**
+   * Charges and creates the batch in one step (an id that exists: `ConflictError` `id_taken`, nothing charged); a charge key applied
+   * before writes nothing and returns the batch it paid for. With `limits.maxTasksWaiting`, the same step counts the owner's tasks
+   * that are `pending` or `processing` (in every process: the count is in storage) and, when they plus the batch's would be more,
+   * throws `RateLimitedError` (see `tooManyTasksWaiting`), charging and storing nothing.
+   */
+  createBatch(
+    batch: BatchRecord,
+    charge: LedgerEntryInput,
+    now: number,
+    limits?: BatchLimits,
+  ): Promise<LedgerWriteResult & { batch: BatchRecord }>;
   /** The batch with every task, field for field as stored, or null. */
   getBatch(batchId: string): Promise<BatchRecord | null>;
   /** One task of a batch, or null for an unknown batch or index. */
