@@ -100,6 +100,36 @@ export function taskRefundsSuite(t: ConformanceTestApi, ctx: () => ConformanceCo
       expect(await storage.getBalance(u, t0 + 11)).toBe(3);
     });
 
+    it('one cancel of a whole batch gives each task back in turn: across grants, into an expired one, the journal in order', async () => {
+      const { storage, user } = ctx();
+      const u = user();
+      const t0 = tick();
+      await storage.applyLedgerEntry({ username: u, kind: 'grant', amount: 1, idempotencyKey: 'paid' }, t0);
+      await storage.applyLedgerEntry(termed(u, 1, 'soon', { kind: 'promo', priority: 2, expiresAt: t0 + 50 }), t0 + 1);
+      await storage.applyLedgerEntry(termed(u, 2, 'later', { kind: 'promo', priority: 1, expiresAt: t0 + 600_000 }), t0 + 2);
+      const batch = makeBatch(u, t0 + 3, ['a', 'b', 'c', 'd']);
+      // Draws soon 1, later 2, pool 1; refunds give back pool, later, later, then soon (expired by then).
+      await storage.createBatch(batch, charge(u, 4, 'batch-charge'), t0 + 3);
+      const out = await storage.cancelTasks(batch.batchId, { refundPending: CANCEL, refundProcessing: null, now: t0 + 100 });
+      expect(out!.cancelled.map((c) => c.refund?.amount)).toEqual([1, 1, 1, 1]);
+      expect(out!.balance).toBe(3);
+      expect(await remaining(storage, u, t0 + 101)).toEqual(['later 2', 'pool 1']);
+      expect(await journal(storage, u, t0 + 101)).toEqual([
+        'grant 1',
+        'grant 1',
+        'grant 2',
+        'charge -4',
+        'refund 1',
+        'refund 1',
+        'refund 1',
+        'refund 1',
+        'expire -1',
+      ]);
+      const entries = (await storage.listLedger(u, { limit: 100 }, t0 + 101)).items.reverse();
+      expect(entries.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      expect(entries.map((e) => e.balanceAfter)).toEqual([1, 2, 4, 0, 1, 2, 3, 4, 3]);
+    });
+
     it('a task refund into a grant that has expired since expires at once, with its own entry', async () => {
       const { storage, user } = ctx();
       const u = user();
