@@ -92,6 +92,21 @@ describe.runIf(available)('postgres: opening and migrating', () => {
       ['batches_open_by_user', true],
       ['tasks_failed', true],
     ]);
+    // The admin list's query can walk the index (forced, since a table this small is scanned anyway).
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SET LOCAL enable_seqscan = off');
+      const plan = await client.query<{ 'QUERY PLAN': string }>(
+        `EXPLAIN SELECT t.batch_id, b.username, t.idx, t.attempts, t.error, t.completed_at
+         FROM ${t('tasks')} t JOIN ${t('batches')} b ON b.batch_id = t.batch_id
+         WHERE t.status = 'failed' ORDER BY t.completed_at DESC, t.batch_id DESC, t.idx DESC LIMIT 21`,
+      );
+      expect(plan.rows.map((r) => r['QUERY PLAN']).join('\n')).toMatch(/Index Scan Backward using tasks_failed/);
+    } finally {
+      await client.query('ROLLBACK');
+      client.release();
+    }
     await storage.close();
   });
 
