@@ -64,7 +64,7 @@ for major in $versions; do
     cd "$work" &&
       export PATH="$dir/bin:$PATH" npm_config_nodedir="$dir" &&
       [ "$(node -p process.versions.node)" = "$version" ] &&
-      npm ci --no-audit --no-fund &&
+      npm ci --no-audit --no-fund --prefer-offline &&
       echo "== Node $version: npm ci took $(($(date +%s) - started)) s ==" &&
       npm test
   ); then

@@ -151,14 +151,23 @@ describe.skipIf(!available && !process.env.CI)('examples/react, built with Vite,
     await expect.poll(() => page.getByTestId('history').locator('img').count()).toBe(1);
   }, 60_000);
 
-  it('explains a batch it cannot pay for, charging nothing', async () => {
-    await page.getByTestId('batch-prompts').fill(Array.from({ length: 10 }, (_, i) => `prompt ${i}`).join('\n'));
+  it('runs a batch of 10, then explains the next one it cannot pay for, charging nothing', async () => {
+    const tenPrompts = Array.from({ length: 10 }, (_, i) => `prompt ${i}`).join('\n');
+    await page.getByTestId('batch-prompts').fill(tenPrompts);
     await page.getByTestId('batch-submit').click();
-    await expect
-      .poll(() => page.getByTestId('error').textContent(), { timeout: 15_000 })
-      .toMatch(/Not enough credits: this needs 10 and you have 5/);
     await expect.poll(credits).toBe('5');
-  });
+    await expect.poll(() => page.getByTestId('task').count()).toBe(10);
+    await page.getByTestId('batch-submit').click();
+    // The locator's own wait is short, so the poll's timeout is what bounds this.
+    const error = () =>
+      page
+        .getByTestId('error')
+        .textContent({ timeout: 500 })
+        .catch(() => null);
+    await expect.poll(error, { timeout: 15_000 }).toMatch(/Not enough credits: this needs 10 and you have 5/);
+    expect(await credits()).toBe('5');
+    await expect.poll(() => page.getByTestId('batch-status').textContent(), { timeout: 30_000 }).toContain('completed · 10 of 10');
+  }, 60_000);
 
   it('ran every step without a CSP violation or a page error, and failed only the requests meant to', () => {
     expect(problems).toEqual([]);
