@@ -30,10 +30,13 @@ esac
 # cannot be asked.
 node_dir() {
   local major=$1 pkg=node-linux-$arch latest dir
-  latest=$(npm view "$pkg@$major" version 2>/dev/null | tail -1 | sed -E "s/.*'([^']+)'$/\1/; s/^$pkg@//") || latest=
-  if [ -z "$latest" ]; then
-    latest=$(ls "$cache/node$major" 2>/dev/null | sort -V | tail -1)
-    [ -n "$latest" ] || { echo "ci-node-matrix: cannot find $pkg@$major (registry unreachable, nothing cached)" >&2; return 1; }
+  # One version prints bare; several print as `pkg@v 'v'` lines.
+  latest=$(npm view "$pkg@$major" version --fetch-retries=0 --fetch-timeout=20000 2>/dev/null |
+    sed -E "s/.*'([^']+)'$/\1/" | sort -V | tail -1) || latest=
+  if ! [[ $latest =~ ^$major\.[0-9]+\.[0-9]+$ ]]; then
+    latest=$(cd "$cache/node$major" 2>/dev/null && for bin in */package/bin/node; do [ -x "$bin" ] && echo "${bin%%/*}"; done | sort -V | tail -1) || latest=
+    [[ $latest =~ ^$major\.[0-9]+\.[0-9]+$ ]] || { echo "ci-node-matrix: cannot find $pkg@$major (registry unreachable, nothing cached)" >&2; return 1; }
+    echo "ci-node-matrix: registry unreachable, using the cached Node $latest" >&2
   fi
   dir=$cache/node$major/$latest
   if [ ! -x "$dir/package/bin/node" ]; then
