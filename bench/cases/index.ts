@@ -1,5 +1,6 @@
 import type { BenchCase } from '../case.js';
 import { clientBundleCase } from './client-bundle.js';
+import { eventStreamsCase } from './event-streams.js';
 import { memoryEngineCase } from './memory-engine.js';
 import { postgresEngineCase } from './postgres-engine.js';
 import { providerLatencyPollingCase, providerLatencyWebhooksCase } from './provider-latency.js';
@@ -17,4 +18,5 @@ export const cases: BenchCase[] = [
   providerLatencyWebhooksCase,
   scaleOutCase,
   clientBundleCase,
+  eventStreamsCase,
 ];
