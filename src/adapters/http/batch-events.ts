@@ -1,6 +1,7 @@
-import type { TaskCancelledEvent, TaskCompletedEvent, TaskFailedEvent, TaskProgressEvent, BatchCompletedEvent } from '../../core/events.js';
+import { NotFoundError } from '../../core/errors/not-found-error.js';
 import type { BatchRecord, TaskStatus } from '../../core/schemas/records.js';
 import type { PublicRecords } from './public-records.js';
+import { batchEventHub, type BatchSubscriber } from './batch-event-hub.js';
 import type { HttpEngine } from './options.js';
 
 /** Progress of one task as the stream sends it. */
@@ -11,8 +12,6 @@ export interface ProgressEventData {
   status: TaskStatus;
   progress: number;
 }
-
-const HEARTBEAT_MS = 15_000;
 
 /**
  * `GET /api/batch/events`: Server-Sent Events for one batch the user owns.
@@ -45,6 +44,7 @@ export async function batchEventsResponse(
   const encoder = new TextEncoder();
   let cleanup = () => {};
 
+  const hub = batchEventHub(engine, options.recheckMs);
   const stream = new ReadableStream<Uint8Array>({
     start(controller) {
       let closed = false;
@@ -81,72 +81,66 @@ export async function batchEventsResponse(
           close();
         }
       };
+      const owned = (batch: BatchRecord | null): BatchRecord => {
+        if (!batch || batch.username !== username) throw new NotFoundError('Batch', batchId);
+        return batch;
+      };
 
-      const onProgress = (event: TaskProgressEvent) => {
-        if (event.batchId !== batchId) return;
-        const before = last.get(event.index);
-        if (before && before.status === event.status && before.progress >= event.progress) return;
-        last.set(event.index, { status: event.status, progress: event.progress });
-        const data: ProgressEventData = {
-          batchId,
-          taskId: event.taskId,
-          index: event.index,
-          status: event.status,
-          progress: event.progress,
-        };
-        serially(async () => send('progress', data));
-      };
-      const onEnded = (event: TaskCompletedEvent | TaskFailedEvent | TaskCancelledEvent) => {
-        if (event.batchId !== batchId) return;
-        serially(async () => {
-          const task = await engine.storage.getTask(batchId, event.index);
-          if (!task) return;
+      const subscriber: BatchSubscriber = {
+        progress(event) {
           const before = last.get(event.index);
-          // Stored progress may lag the announced one (writes are throttled); never show it going down.
-          const progress = Math.max(before?.progress ?? 0, task.progress);
-          if (!before || before.status !== task.status || before.progress !== progress) {
-            send('progress', { batchId, taskId: task.taskId, index: event.index, status: task.status, progress });
-          }
-          last.set(event.index, { status: task.status, progress });
-          send('task', await options.publicRecords.task(task));
-        });
+          if (before && before.status === event.status && before.progress >= event.progress) return;
+          last.set(event.index, { status: event.status, progress: event.progress });
+          const data: ProgressEventData = {
+            batchId,
+            taskId: event.taskId,
+            index: event.index,
+            status: event.status,
+            progress: event.progress,
+          };
+          serially(async () => send('progress', data));
+        },
+        ended(event) {
+          serially(async () => {
+            const task = await engine.storage.getTask(batchId, event.index);
+            if (!task) return;
+            const before = last.get(event.index);
+            // Stored progress may lag the announced one (writes are throttled); never show it going down.
+            const progress = Math.max(before?.progress ?? 0, task.progress);
+            if (!before || before.status !== task.status || before.progress !== progress) {
+              send('progress', { batchId, taskId: task.taskId, index: event.index, status: task.status, progress });
+            }
+            last.set(event.index, { status: task.status, progress });
+            send('task', await options.publicRecords.task(task));
+          });
+        },
+        batchCompleted() {
+          serially(async () => sendBatch(await engine.batches.status(username, batchId)));
+        },
+        // Progress made by other processes reaches this one only through storage.
+        recheck(read) {
+          serially(async () => {
+            const batch = owned(await read);
+            if (batch.updatedAt === lastUpdatedAt && batch.status !== 'completed') return;
+            await sendSnapshot(batch);
+            await sendBatch(batch);
+          });
+        },
+        heartbeat() {
+          if (!closed) controller.enqueue(encoder.encode(': keep-alive\n\n'));
+        },
       };
-      const onBatchCompleted = (event: BatchCompletedEvent) => {
-        if (event.batchId !== batchId) return;
-        serially(async () => sendBatch(await engine.batches.status(username, batchId)));
-      };
-      // Progress made by other processes reaches this one only through storage.
-      const recheck = setInterval(() => {
-        serially(async () => {
-          const batch = await engine.batches.status(username, batchId);
-          if (batch.updatedAt === lastUpdatedAt && batch.status !== 'completed') return;
-          await sendSnapshot(batch);
-          await sendBatch(batch);
-        });
-      }, options.recheckMs);
-      const heartbeat = setInterval(() => {
-        if (!closed) controller.enqueue(encoder.encode(': keep-alive\n\n'));
-      }, HEARTBEAT_MS);
       const onAbort = () => close();
+      let unsubscribe = () => {};
 
       cleanup = () => {
         closed = true;
         options.onClose?.();
-        clearInterval(recheck);
-        clearInterval(heartbeat);
-        engine.events.off('task:progress', onProgress);
-        engine.events.off('task:completed', onEnded);
-        engine.events.off('task:failed', onEnded);
-        engine.events.off('task:cancelled', onEnded);
-        engine.events.off('batch:completed', onBatchCompleted);
+        unsubscribe();
         options.signal.removeEventListener('abort', onAbort);
       };
       // Listen first, then read: nothing that happens in between is lost.
-      engine.events.on('task:progress', onProgress);
-      engine.events.on('task:completed', onEnded);
-      engine.events.on('task:failed', onEnded);
-      engine.events.on('task:cancelled', onEnded);
-      engine.events.on('batch:completed', onBatchCompleted);
+      unsubscribe = hub.subscribe(batchId, subscriber);
       options.signal.addEventListener('abort', onAbort, { once: true });
 
       controller.enqueue(encoder.encode('retry: 3000\n\n'));
