@@ -14,7 +14,8 @@ import { progressEventSchema, type RetryResponse, retryResponseSchema } from '..
 import { batchEventsResponse } from '../batch-events.js';
 import { chargingPost } from '../charging.js';
 import { batchGenerateRequestDoc } from '../openapi/components.js';
-import { json } from '../json.js';
+import { batchEtag, batchListEtag, ifNoneMatch, notModified } from '../etag.js';
+import { json, jsonText } from '../json.js';
 import { parseJson, readLimited } from '../read-body.js';
 import type { Route, RouteContext } from '../route-context.js';
 
@@ -59,11 +60,18 @@ export const batchRoutes: Route[] = [
     doc: {
       summary: 'The batch record',
       query: batchIdQuerySchema,
+      conditional: true,
       responses: { 200: { description: 'The batch with its tasks', json: publicBatchSchema } },
       errors: [400, 404],
     },
-    handle: async (ctx) =>
-      json(await ctx.settings.publicRecords.batch(await ctx.settings.engine.batches.status(ctx.user.username, batchIdParam(ctx)))),
+    handle: async (ctx) => {
+      // Ownership first: another user's batch is a 404 whatever tag they send.
+      const batch = await ctx.settings.engine.batches.status(ctx.user.username, batchIdParam(ctx));
+      const etag = batchEtag(batch, ctx.settings.imageUrls.epoch());
+      if (ifNoneMatch(ctx.request, etag)) return notModified(etag);
+      const text = await ctx.settings.batchJson.get(batch.batchId, etag, () => ctx.settings.publicRecords.batch(batch));
+      return jsonText(text, 200, { ETag: etag });
+    },
   },
   {
     method: 'GET',
@@ -71,14 +79,17 @@ export const batchRoutes: Route[] = [
     doc: {
       summary: "The user's batches, newest first",
       query: pageQuerySchema,
+      conditional: true,
       responses: { 200: { description: 'One page of batch summaries', json: batchListResponseSchema } },
       errors: [400],
     },
     handle: async (ctx) => {
       const query = parseOrThrow(pageQuerySchema, queryOf(ctx.url));
       const page = await ctx.settings.engine.batches.list(ctx.user.username, query);
+      const etag = batchListEtag(ctx.user.username, page.items, page.nextCursor);
+      if (ifNoneMatch(ctx.request, etag)) return notModified(etag);
       const response: BatchListResponse = { batches: page.items.map(ctx.settings.publicRecords.summary), next_cursor: page.nextCursor };
-      return json(response);
+      return json(response, 200, { ETag: etag });
     },
   },
   {
