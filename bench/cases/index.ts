@@ -6,7 +6,9 @@ import { postgresEngineCase } from './postgres-engine.js';
 import { providerLatencyPollingCase, providerLatencyWebhooksCase } from './provider-latency.js';
 import { redisEngineCase } from './redis-engine.js';
 import { scaleOutCase } from './scale-out.js';
+import { sseConnectionsCase } from './sse-connections.js';
 import { sqliteEngineCase } from './sqlite-engine.js';
+import { statusReadsCase } from './status-reads.js';
 
 /** Every benchmark case, in the order `npm run bench` runs them. */
 export const cases: BenchCase[] = [
@@ -19,4 +21,6 @@ export const cases: BenchCase[] = [
   scaleOutCase,
   clientBundleCase,
   eventStreamsCase,
+  sseConnectionsCase,
+  statusReadsCase,
 ];
