@@ -74,6 +74,19 @@ describe('conditional GET /api/batch/status', () => {
   });
 });
 
+describe('the cached batch JSON', () => {
+  it('is the same text in the status answer and in the event stream of a finished batch', async () => {
+    app = await createTestApp();
+    await app.grant('alice', 5);
+    const batchId = (await app.send('POST', '/api/batch/generate', { body: { prompts: ['a cat', 'a dog'] } })).body.batch_id;
+    await app.engine.onIdle();
+    const status = await read(`/api/batch/status?batch_id=${encodeURIComponent(batchId)}`);
+    const stream = await (await app.call('GET', `/api/batch/events?batch_id=${encodeURIComponent(batchId)}`)).text();
+    expect(stream).toContain(`event: snapshot\ndata: ${status.text}\n\n`);
+    expect(stream).toContain(`event: completed\ndata: ${status.text}\n\n`);
+  });
+});
+
 describe('conditional GET /api/batch/list and /api/records', () => {
   it('answers 304 on a repeated list, 200 with a new tag after a new batch, and tags each user apart', async () => {
     app = await createTestApp({ start: false });

@@ -4,6 +4,8 @@ import type { PublicRecords } from './public-records.js';
 import { batchEventHub, type BatchSubscriber } from './batch-event-hub.js';
 import type { HttpEngine } from './options.js';
 
+const encoder = new TextEncoder();
+
 /** Progress of one task as the stream sends it. */
 export interface ProgressEventData {
   batchId: string;
@@ -28,6 +30,8 @@ export async function batchEventsResponse(
   batchId: string,
   options: {
     publicRecords: PublicRecords;
+    /** The public batch as JSON text (the handler's cache: the same text `GET /batch/status` sends). */
+    batchText: (batch: BatchRecord) => Promise<string>;
     recheckMs: number;
     signal: AbortSignal;
     headers: Record<string, string>;
@@ -41,7 +45,6 @@ export async function batchEventsResponse(
     options.onClose?.();
     throw error;
   }
-  const encoder = new TextEncoder();
   let cleanup = () => {};
 
   const hub = batchEventHub(engine, options.recheckMs);
@@ -52,10 +55,11 @@ export async function batchEventsResponse(
       const last = new Map<number, { status: TaskStatus; progress: number }>();
       let queue: Promise<void> = Promise.resolve();
 
-      const send = (event: string, data: unknown) => {
+      const sendText = (event: string, text: string) => {
         if (closed) return;
-        controller.enqueue(encoder.encode(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`));
+        controller.enqueue(encoder.encode(`event: ${event}\ndata: ${text}\n\n`));
       };
+      const send = (event: string, data: unknown) => sendText(event, JSON.stringify(data));
       const close = () => {
         if (closed) return;
         closed = true;
@@ -73,11 +77,11 @@ export async function batchEventsResponse(
         lastUpdatedAt = batch.updatedAt;
         for (const [index, task] of batch.tasks.entries()) last.set(index, { status: task.status, progress: task.progress });
       };
-      const sendSnapshot = async (batch: BatchRecord) => send('snapshot', await options.publicRecords.batch(batch));
+      const sendSnapshot = async (batch: BatchRecord) => sendText('snapshot', await options.batchText(batch));
       const sendBatch = async (batch: BatchRecord) => {
         remember(batch);
         if (batch.status === 'completed') {
-          send('completed', await options.publicRecords.batch(batch));
+          sendText('completed', await options.batchText(batch));
           close();
         }
       };

@@ -1,7 +1,7 @@
 import { ValidationError } from '../../../core/errors/validation-error.js';
 import { parseOrThrow } from '../../../core/schemas/parse.js';
 import { publicBatchSchema, publicTaskSchema } from '../../../core/schemas/public.js';
-import type { BatchTask } from '../../../core/schemas/records.js';
+import type { BatchRecord, BatchTask } from '../../../core/schemas/records.js';
 import { type BatchCancelResponse, batchCancelRequestSchema, batchCancelResponseSchema } from '../../../core/schemas/cancel.js';
 import { batchIdQuerySchema, pageQuerySchema, taskRefRequestSchema } from '../../../core/schemas/requests.js';
 import {
@@ -23,6 +23,11 @@ function batchIdParam(ctx: RouteContext): string {
   const query = batchIdQuerySchema.safeParse({ batch_id: ctx.url.searchParams.get('batch_id') ?? '' });
   if (!query.success) throw new ValidationError('batch_id', 'is required (a query parameter)');
   return query.data.batch_id;
+}
+
+/** The public batch as JSON, from the handler's cache while its tag (computed here unless given) holds. */
+function batchText(ctx: RouteContext, batch: BatchRecord, etag = batchEtag(batch, ctx.settings.imageUrls.epoch())): Promise<string> {
+  return ctx.settings.batchJson.get(batch.batchId, etag, () => ctx.settings.publicRecords.batch(batch));
 }
 
 /** Query parameters as an object, for the page schema. */
@@ -69,8 +74,7 @@ export const batchRoutes: Route[] = [
       const batch = await ctx.settings.engine.batches.status(ctx.user.username, batchIdParam(ctx));
       const etag = batchEtag(batch, ctx.settings.imageUrls.epoch());
       if (ifNoneMatch(ctx.request, etag)) return notModified(etag);
-      const text = await ctx.settings.batchJson.get(batch.batchId, etag, () => ctx.settings.publicRecords.batch(batch));
-      return jsonText(text, 200, { ETag: etag });
+      return jsonText(await batchText(ctx, batch, etag), 200, { ETag: etag });
     },
   },
   {
@@ -183,6 +187,7 @@ export const batchRoutes: Route[] = [
       const batchId = batchIdParam(ctx);
       return batchEventsResponse(ctx.settings.engine, ctx.user.username, batchId, {
         publicRecords: ctx.settings.publicRecords,
+        batchText: (batch) => batchText(ctx, batch),
         recheckMs: ctx.settings.eventsRecheckMs,
         signal: ctx.request.signal,
         headers: ctx.extraHeaders,
