@@ -52,7 +52,7 @@ export async function batchEventsResponse(
     start(controller) {
       let closed = false;
       let lastUpdatedAt = -1;
-      const last = new Map<number, { status: TaskStatus; progress: number }>();
+      const last: Array<{ status: TaskStatus; progress: number } | undefined> = [];
       let queue: Promise<void> = Promise.resolve();
 
       const sendText = (event: string, text: string) => {
@@ -75,7 +75,7 @@ export async function batchEventsResponse(
       };
       const remember = (batch: BatchRecord) => {
         lastUpdatedAt = batch.updatedAt;
-        for (const [index, task] of batch.tasks.entries()) last.set(index, { status: task.status, progress: task.progress });
+        for (const [index, task] of batch.tasks.entries()) last[index] = { status: task.status, progress: task.progress };
       };
       const sendSnapshot = async (batch: BatchRecord) => sendText('snapshot', await options.batchText(batch));
       const sendBatch = async (batch: BatchRecord) => {
@@ -92,9 +92,9 @@ export async function batchEventsResponse(
 
       const subscriber: BatchSubscriber = {
         progress(event) {
-          const before = last.get(event.index);
+          const before = last[event.index];
           if (before && before.status === event.status && before.progress >= event.progress) return;
-          last.set(event.index, { status: event.status, progress: event.progress });
+          last[event.index] = { status: event.status, progress: event.progress };
           const data: ProgressEventData = {
             batchId,
             taskId: event.taskId,
@@ -108,13 +108,13 @@ export async function batchEventsResponse(
           serially(async () => {
             const task = await engine.storage.getTask(batchId, event.index);
             if (!task) return;
-            const before = last.get(event.index);
+            const before = last[event.index];
             // Stored progress may lag the announced one (writes are throttled); never show it going down.
             const progress = Math.max(before?.progress ?? 0, task.progress);
             if (!before || before.status !== task.status || before.progress !== progress) {
               send('progress', { batchId, taskId: task.taskId, index: event.index, status: task.status, progress });
             }
-            last.set(event.index, { status: task.status, progress });
+            last[event.index] = { status: task.status, progress };
             send('task', await options.publicRecords.task(task));
           });
         },

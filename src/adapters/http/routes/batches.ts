@@ -17,7 +17,7 @@ import { batchGenerateRequestDoc } from '../openapi/components.js';
 import { batchEtag, batchListEtag, ifNoneMatch, notModified } from '../etag.js';
 import { json, jsonText } from '../json.js';
 import { parseJson, readLimited } from '../read-body.js';
-import type { Route, RouteContext } from '../route-context.js';
+import type { HandlerSettings, Route, RouteContext } from '../route-context.js';
 
 function batchIdParam(ctx: RouteContext): string {
   const query = batchIdQuerySchema.safeParse({ batch_id: ctx.url.searchParams.get('batch_id') ?? '' });
@@ -26,8 +26,8 @@ function batchIdParam(ctx: RouteContext): string {
 }
 
 /** The public batch as JSON, from the handler's cache while its tag (computed here unless given) holds. */
-function batchText(ctx: RouteContext, batch: BatchRecord, etag = batchEtag(batch, ctx.settings.imageUrls.epoch())): Promise<string> {
-  return ctx.settings.batchJson.get(batch.batchId, etag, () => ctx.settings.publicRecords.batch(batch));
+function batchText(settings: HandlerSettings, batch: BatchRecord, etag = batchEtag(batch, settings.imageUrls.epoch())): Promise<string> {
+  return settings.batchJson.get(batch.batchId, etag, () => settings.publicRecords.batch(batch));
 }
 
 /** Query parameters as an object, for the page schema. */
@@ -74,7 +74,7 @@ export const batchRoutes: Route[] = [
       const batch = await ctx.settings.engine.batches.status(ctx.user.username, batchIdParam(ctx));
       const etag = batchEtag(batch, ctx.settings.imageUrls.epoch());
       if (ifNoneMatch(ctx.request, etag)) return notModified(etag);
-      return jsonText(await batchText(ctx, batch, etag), 200, { ETag: etag });
+      return jsonText(await batchText(ctx.settings, batch, etag), 200, { ETag: etag });
     },
   },
   {
@@ -185,9 +185,10 @@ export const batchRoutes: Route[] = [
     },
     handle: (ctx) => {
       const batchId = batchIdParam(ctx);
-      return batchEventsResponse(ctx.settings.engine, ctx.user.username, batchId, {
-        publicRecords: ctx.settings.publicRecords,
-        batchText: (batch) => batchText(ctx, batch),
+      const { settings } = ctx; // what the open stream keeps: not the request's context
+      return batchEventsResponse(settings.engine, ctx.user.username, batchId, {
+        publicRecords: settings.publicRecords,
+        batchText: (batch) => batchText(settings, batch),
         recheckMs: ctx.settings.eventsRecheckMs,
         signal: ctx.request.signal,
         headers: ctx.extraHeaders,
