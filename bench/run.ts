@@ -2,12 +2,17 @@ import { cases } from './cases/index.js';
 import type { BenchResult } from './case.js';
 
 /**
- * `npm run bench [-- --json] [-- --only name]`: runs every case, each beside its baseline in the
- * same process, and prints tasks/s and the ratio (JSON: one object per line per case).
+ * `npm run bench [-- --json] [-- --only name[,name…]] [-- --chart docs/bench.svg]`: runs every case
+ * (or the named ones), each beside its baseline in the same process, and prints tasks/s and the
+ * ratio (JSON: one object per line per case). `--chart` also writes an SVG bar chart of every
+ * result's ratio against its goal (bench/goals.ts).
  */
 const args = process.argv.slice(2);
 const json = args.includes('--json');
-const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
+const flagValue = (flag: string) => (args.includes(flag) ? args[args.indexOf(flag) + 1] : undefined);
+const only = flagValue('--only')?.split(',');
+const chart = flagValue('--chart');
+const collected: BenchResult[] = [];
 
 async function redisUp(): Promise<boolean> {
   const { Redis } = await import('ioredis');
@@ -55,7 +60,7 @@ function print(result: BenchResult): void {
 
 let failed = false;
 for (const benchCase of cases) {
-  if (only && benchCase.name !== only) continue;
+  if (only && !only.includes(benchCase.name)) continue;
   if (benchCase.needs?.includes('redis') && !(await redisUp())) {
     console.error(`skipped ${benchCase.name}: no Redis on 127.0.0.1:6379`);
     continue;
@@ -66,10 +71,19 @@ for (const benchCase of cases) {
   }
   try {
     const results = await benchCase.run();
-    for (const result of Array.isArray(results) ? results : [results]) print(result);
+    for (const result of Array.isArray(results) ? results : [results]) {
+      print(result);
+      collected.push(result);
+    }
   } catch (error) {
     failed = true;
     console.error(`${benchCase.name} failed:`, error);
   }
+}
+if (chart) {
+  const { writeFileSync } = await import('node:fs');
+  const { benchChart } = await import('./chart.js');
+  writeFileSync(chart, benchChart(collected));
+  console.error(`wrote ${chart} (${collected.length} results)`);
 }
 process.exit(failed ? 1 : 0);

@@ -95,7 +95,7 @@ export function createClient(options: ClientOptions = {}) {
     });
 
   const batchStatus = (batchId: string, signal?: AbortSignal): Promise<PublicBatch> =>
-    transport.json(publicBatchWire, transport.url(`/batch/status?batch_id=${encodeURIComponent(batchId)}`), signalOf(signal));
+    transport.conditionalJson(publicBatchWire, transport.url(`/batch/status?batch_id=${encodeURIComponent(batchId)}`), signalOf(signal));
 
   return {
     /** `POST /upload-image`: checks a JPEG, PNG or WebP file (10 MiB at most) and returns it as a data URL. */
@@ -124,7 +124,7 @@ export function createClient(options: ClientOptions = {}) {
     batchStatus,
     /** `GET /batch/list`, newest first. */
     listBatches(page: PageOptions = {}): Promise<BatchListResponse> {
-      return transport.json(batchListResponseWire, transport.url(`/batch/list${pageQuery(page)}`), signalOf(page.signal));
+      return transport.conditionalJson(batchListResponseWire, transport.url(`/batch/list${pageQuery(page)}`), signalOf(page.signal));
     },
     /** `POST /batch/process`: runs one task now and returns it. */
     processTask(batchId: string, taskIndex: number, call: { signal?: AbortSignal } = {}): Promise<PublicTask> {
@@ -155,7 +155,7 @@ export function createClient(options: ClientOptions = {}) {
     },
     /** `GET /records`: single generations, newest first. */
     records(page: PageOptions = {}): Promise<RecordListResponse> {
-      return transport.json(recordListResponseWire, transport.url(`/records${pageQuery(page)}`), signalOf(page.signal));
+      return transport.conditionalJson(recordListResponseWire, transport.url(`/records${pageQuery(page)}`), signalOf(page.signal));
     },
     /**
      * Downloads an image by a URL from a response (`imageUrl` / `image_url`), for scripts that want

@@ -38,12 +38,16 @@ export async function toApiError(error: unknown): Promise<unknown> {
   return new ImageGenApiError(0, 'network', `Could not reach the server: ${message}`, {}, { cause: error });
 }
 
+/** Answers kept for revalidation (`conditionalJson`), the most recently used ones. */
+const KEPT_ANSWERS = 50;
+
 /** The ky instance and URL helpers of one client. */
 export class Transport {
   readonly ky: KyInstance;
   /** The same without the bearer token: for URLs the server handed out, which may be another host's (a bucket, a CDN). */
   readonly anonymous: KyInstance;
   readonly #base: string;
+  readonly #answers = new Map<string, { etag: string; value: unknown }>();
   constructor(readonly options: TransportOptions) {
     this.#base = options.baseUrl.replace(/\/+$/, '');
     this.anonymous = ky.create({
@@ -84,6 +88,30 @@ export class Transport {
       throw await toApiError(error);
     }
     return checkAnswer(schema, data);
+  }
+
+  /**
+   * `json` for the reads that carry an `ETag` (status, list, records): sends the last tag of `url`
+   * as `If-None-Match` and answers a 304 with a copy of the last answer, already checked. The
+   * server checks ownership before it compares tags, so a copy is never shown to another user.
+   */
+  async conditionalJson<S extends WireSchema>(schema: S, url: string, options: Options = {}): Promise<WireOutput<S>> {
+    const answers = this.#answers;
+    const last = answers.get(url);
+    let value: WireOutput<S>;
+    let etag: string | null;
+    try {
+      const response = await this.ky(url, last ? { ...options, headers: { 'If-None-Match': last.etag } } : options);
+      etag = response.headers.get('etag');
+      value = checkAnswer(schema, await response.json());
+    } catch (error) {
+      if (last && error instanceof HTTPError && error.response.status === 304) return structuredClone(last.value) as WireOutput<S>;
+      throw await toApiError(error);
+    }
+    answers.delete(url);
+    if (etag) answers.set(url, { etag, value: structuredClone(value) });
+    if (answers.size > KEPT_ANSWERS) answers.delete(answers.keys().next().value!);
+    return value;
   }
 }
 

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
-import { chromium, type BrowserContext, type Page, type Request } from 'playwright-core';
+import { chromium, type BrowserContext, type Page, type Request, type Response } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOfflineProvider } from '../../src/adapters/providers/offline/index.js';
@@ -276,6 +276,29 @@ describe.skipIf(!available && !process.env.CI)('the reference web page in Chromi
     });
     await expect.poll(() => toast().textContent()).toContain('JPEG, PNG or WebP');
   });
+
+  it('revalidates the history with If-None-Match: refreshing an unchanged list is a 304 and keeps what it shows', async () => {
+    const lists: Array<{ ifNoneMatch: string | undefined; status: number }> = [];
+    const track = async (response: Response) => {
+      if (new URL(response.url()).pathname !== '/api/batch/list') return;
+      lists.push({ ifNoneMatch: (await response.request().allHeaders())['if-none-match'], status: response.status() });
+    };
+    page.on('response', track);
+    // The batch of the last step may still be running (its list entry changing): let it end.
+    await server.engine.onIdle();
+    const first = lists.length;
+    await page.locator('#history-refresh').click();
+    await expect.poll(() => lists.length).toBeGreaterThan(first);
+    const shown = await page.getByTestId('history').locator('li').allTextContents();
+    expect(shown.length).toBeGreaterThan(0);
+    const seen = lists.length;
+    await page.locator('#history-refresh').click();
+    await expect.poll(() => lists.length).toBeGreaterThan(seen);
+    page.off('response', track);
+    expect(lists.at(-1)).toEqual({ ifNoneMatch: expect.stringMatching(/^W\/"/), status: 304 });
+    // The 304 kept the list as it was.
+    expect(await page.getByTestId('history').locator('li').allTextContents()).toEqual(shown);
+  }, 60_000);
 
   it('ran every step under the CSP without a violation reported', () => {
     expect(violations).toEqual([]);

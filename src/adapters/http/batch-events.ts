@@ -1,7 +1,10 @@
-import type { TaskCancelledEvent, TaskCompletedEvent, TaskFailedEvent, TaskProgressEvent, BatchCompletedEvent } from '../../core/events.js';
+import { NotFoundError } from '../../core/errors/not-found-error.js';
 import type { BatchRecord, TaskStatus } from '../../core/schemas/records.js';
 import type { PublicRecords } from './public-records.js';
+import { batchEventHub, type BatchSubscriber } from './batch-event-hub.js';
 import type { HttpEngine } from './options.js';
+
+const encoder = new TextEncoder();
 
 /** Progress of one task as the stream sends it. */
 export interface ProgressEventData {
@@ -11,8 +14,6 @@ export interface ProgressEventData {
   status: TaskStatus;
   progress: number;
 }
-
-const HEARTBEAT_MS = 15_000;
 
 /**
  * `GET /api/batch/events`: Server-Sent Events for one batch the user owns.
@@ -29,6 +30,8 @@ export async function batchEventsResponse(
   batchId: string,
   options: {
     publicRecords: PublicRecords;
+    /** The public batch as JSON text (the handler's cache: the same text `GET /batch/status` sends). */
+    batchText: (batch: BatchRecord) => Promise<string>;
     recheckMs: number;
     signal: AbortSignal;
     headers: Record<string, string>;
@@ -42,20 +45,21 @@ export async function batchEventsResponse(
     options.onClose?.();
     throw error;
   }
-  const encoder = new TextEncoder();
   let cleanup = () => {};
 
+  const hub = batchEventHub(engine, options.recheckMs);
   const stream = new ReadableStream<Uint8Array>({
     start(controller) {
       let closed = false;
       let lastUpdatedAt = -1;
-      const last = new Map<number, { status: TaskStatus; progress: number }>();
+      const last: Array<{ status: TaskStatus; progress: number } | undefined> = [];
       let queue: Promise<void> = Promise.resolve();
 
-      const send = (event: string, data: unknown) => {
+      const sendText = (event: string, text: string) => {
         if (closed) return;
-        controller.enqueue(encoder.encode(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`));
+        controller.enqueue(encoder.encode(`event: ${event}\ndata: ${text}\n\n`));
       };
+      const send = (event: string, data: unknown) => sendText(event, JSON.stringify(data));
       const close = () => {
         if (closed) return;
         closed = true;
@@ -71,82 +75,76 @@ export async function batchEventsResponse(
       };
       const remember = (batch: BatchRecord) => {
         lastUpdatedAt = batch.updatedAt;
-        for (const [index, task] of batch.tasks.entries()) last.set(index, { status: task.status, progress: task.progress });
+        for (const [index, task] of batch.tasks.entries()) last[index] = { status: task.status, progress: task.progress };
       };
-      const sendSnapshot = async (batch: BatchRecord) => send('snapshot', await options.publicRecords.batch(batch));
+      const sendSnapshot = async (batch: BatchRecord) => sendText('snapshot', await options.batchText(batch));
       const sendBatch = async (batch: BatchRecord) => {
         remember(batch);
         if (batch.status === 'completed') {
-          send('completed', await options.publicRecords.batch(batch));
+          sendText('completed', await options.batchText(batch));
           close();
         }
       };
+      const owned = (batch: BatchRecord | null): BatchRecord => {
+        if (!batch || batch.username !== username) throw new NotFoundError('Batch', batchId);
+        return batch;
+      };
 
-      const onProgress = (event: TaskProgressEvent) => {
-        if (event.batchId !== batchId) return;
-        const before = last.get(event.index);
-        if (before && before.status === event.status && before.progress >= event.progress) return;
-        last.set(event.index, { status: event.status, progress: event.progress });
-        const data: ProgressEventData = {
-          batchId,
-          taskId: event.taskId,
-          index: event.index,
-          status: event.status,
-          progress: event.progress,
-        };
-        serially(async () => send('progress', data));
+      const subscriber: BatchSubscriber = {
+        progress(event) {
+          const before = last[event.index];
+          if (before && before.status === event.status && before.progress >= event.progress) return;
+          last[event.index] = { status: event.status, progress: event.progress };
+          const data: ProgressEventData = {
+            batchId,
+            taskId: event.taskId,
+            index: event.index,
+            status: event.status,
+            progress: event.progress,
+          };
+          serially(async () => send('progress', data));
+        },
+        ended(event) {
+          serially(async () => {
+            const task = await engine.storage.getTask(batchId, event.index);
+            if (!task) return;
+            const before = last[event.index];
+            // Stored progress may lag the announced one (writes are throttled); never show it going down.
+            const progress = Math.max(before?.progress ?? 0, task.progress);
+            if (!before || before.status !== task.status || before.progress !== progress) {
+              send('progress', { batchId, taskId: task.taskId, index: event.index, status: task.status, progress });
+            }
+            last[event.index] = { status: task.status, progress };
+            send('task', await options.publicRecords.task(task));
+          });
+        },
+        batchCompleted() {
+          serially(async () => sendBatch(await engine.batches.status(username, batchId)));
+        },
+        // Progress made by other processes reaches this one only through storage.
+        recheck(read) {
+          serially(async () => {
+            const batch = owned(await read);
+            if (batch.updatedAt === lastUpdatedAt && batch.status !== 'completed') return;
+            await sendSnapshot(batch);
+            await sendBatch(batch);
+          });
+        },
+        heartbeat() {
+          if (!closed) controller.enqueue(encoder.encode(': keep-alive\n\n'));
+        },
       };
-      const onEnded = (event: TaskCompletedEvent | TaskFailedEvent | TaskCancelledEvent) => {
-        if (event.batchId !== batchId) return;
-        serially(async () => {
-          const task = await engine.storage.getTask(batchId, event.index);
-          if (!task) return;
-          const before = last.get(event.index);
-          // Stored progress may lag the announced one (writes are throttled); never show it going down.
-          const progress = Math.max(before?.progress ?? 0, task.progress);
-          if (!before || before.status !== task.status || before.progress !== progress) {
-            send('progress', { batchId, taskId: task.taskId, index: event.index, status: task.status, progress });
-          }
-          last.set(event.index, { status: task.status, progress });
-          send('task', await options.publicRecords.task(task));
-        });
-      };
-      const onBatchCompleted = (event: BatchCompletedEvent) => {
-        if (event.batchId !== batchId) return;
-        serially(async () => sendBatch(await engine.batches.status(username, batchId)));
-      };
-      // Progress made by other processes reaches this one only through storage.
-      const recheck = setInterval(() => {
-        serially(async () => {
-          const batch = await engine.batches.status(username, batchId);
-          if (batch.updatedAt === lastUpdatedAt && batch.status !== 'completed') return;
-          await sendSnapshot(batch);
-          await sendBatch(batch);
-        });
-      }, options.recheckMs);
-      const heartbeat = setInterval(() => {
-        if (!closed) controller.enqueue(encoder.encode(': keep-alive\n\n'));
-      }, HEARTBEAT_MS);
       const onAbort = () => close();
+      let unsubscribe = () => {};
 
       cleanup = () => {
         closed = true;
         options.onClose?.();
-        clearInterval(recheck);
-        clearInterval(heartbeat);
-        engine.events.off('task:progress', onProgress);
-        engine.events.off('task:completed', onEnded);
-        engine.events.off('task:failed', onEnded);
-        engine.events.off('task:cancelled', onEnded);
-        engine.events.off('batch:completed', onBatchCompleted);
+        unsubscribe();
         options.signal.removeEventListener('abort', onAbort);
       };
       // Listen first, then read: nothing that happens in between is lost.
-      engine.events.on('task:progress', onProgress);
-      engine.events.on('task:completed', onEnded);
-      engine.events.on('task:failed', onEnded);
-      engine.events.on('task:cancelled', onEnded);
-      engine.events.on('batch:completed', onBatchCompleted);
+      unsubscribe = hub.subscribe(batchId, subscriber);
       options.signal.addEventListener('abort', onAbort, { once: true });
 
       controller.enqueue(encoder.encode('retry: 3000\n\n'));

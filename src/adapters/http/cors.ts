@@ -7,7 +7,7 @@ export function corsHeaders(cors: CorsOptions | undefined, origin: string | null
   if (!allowed) return {};
   return {
     'Access-Control-Allow-Origin': cors.origin === '*' && !cors.credentials ? '*' : origin,
-    'Access-Control-Expose-Headers': 'Idempotency-Key, Idempotent-Replayed, Retry-After',
+    'Access-Control-Expose-Headers': 'Idempotency-Key, Idempotent-Replayed, Retry-After, ETag',
     ...(cors.credentials ? { 'Access-Control-Allow-Credentials': 'true' } : {}),
     Vary: 'Origin',
   };
@@ -22,7 +22,7 @@ export function preflight(cors: CorsOptions | undefined, request: Request): Resp
     headers: {
       ...headers,
       'Access-Control-Allow-Methods': 'GET, POST, OPTIONS',
-      'Access-Control-Allow-Headers': 'Authorization, Content-Type, Idempotency-Key',
+      'Access-Control-Allow-Headers': 'Authorization, Content-Type, Idempotency-Key, If-None-Match',
       'Access-Control-Max-Age': String(cors?.maxAge ?? 600),
     },
   });

@@ -8,6 +8,7 @@ import { errorResponse } from './error-response.js';
 import { json } from './json.js';
 import { httpIdempotencyPolicy } from './idempotency.js';
 import { imageUrlsForHandler } from './image-urls.js';
+import { createJsonCache } from './json-cache.js';
 import { createPublicRecords } from './public-records.js';
 import { createUserSlots } from '../../core/util/user-slots.js';
 import { buildOpenApiDocument } from './openapi/build-document.js';
@@ -75,6 +76,7 @@ export function createRequestHandler(options: RequestHandlerOptions): RequestHan
     webhooks: options.webhooks,
     imageUrls,
     publicRecords,
+    batchJson: createJsonCache(),
     openApiDocument: () => (openApi ??= buildOpenApiDocument({ basePath, maxTasksPerBatch })),
   };
   const report = options.onError ?? ((error: unknown) => console.error('[imagegen-kit] request failed', error));

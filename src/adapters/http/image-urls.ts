@@ -16,6 +16,12 @@ export interface ImageUrls {
    * valid, unexpired URL of this handler for `key` (answered exactly like a missing image).
    */
   check(key: string, query: URLSearchParams): Promise<number | null>;
+  /**
+   * The version of the URLs `of` makes now: it changes whenever they would (this handler's signed
+   * URLs: each expiry step; a store's own URLs, which may expire on their own: every minute), so an
+   * entity tag that carries it never lets a client keep a URL past its life.
+   */
+  epoch(): string;
 }
 
 export interface ImageUrlOptions {
@@ -39,18 +45,23 @@ export function createImageUrls(options: ImageUrlOptions): ImageUrls {
   const { imageStore, signer, ttlSeconds, now } = options;
   const step = Math.max(1, Math.floor(ttlSeconds / 4));
   const nowSeconds = () => Math.floor(now() / 1000);
+  const expiry = () => Math.ceil((nowSeconds() + ttlSeconds) / step) * step;
 
   async function of(stored: string): Promise<string> {
     const key = imageStore.keyFromUrl(stored);
     if (key === null) return stored;
     if (imageStore.urlFor) return imageStore.urlFor(key);
     if (signer === null) return stored;
-    const expiresAt = Math.ceil((nowSeconds() + ttlSeconds) / step) * step;
+    const expiresAt = expiry();
     const base = stored.replace(/[?#].*$/, '');
     return `${base}?exp=${expiresAt}&sig=${await signer.sign(key, expiresAt)}`;
   }
   return {
     of,
+    epoch() {
+      if (imageStore.urlFor) return `m${Math.floor(nowSeconds() / 60).toString(36)}`;
+      return signer === null ? '0' : expiry().toString(36);
+    },
     async check(key, query) {
       const exp = query.get('exp');
       const sig = query.get('sig');

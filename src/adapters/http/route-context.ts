@@ -3,6 +3,7 @@ import type { Messages } from '../../core/schemas/responses.js';
 import type { ImageUrls } from './image-urls.js';
 import type { RouteDoc } from './openapi/route-doc.js';
 import type { AuthenticatedUser, HttpEngine, RequestHandlerOptions } from './options.js';
+import type { JsonCache } from './json-cache.js';
 import type { PublicRecords } from './public-records.js';
 import type { UserSlots } from '../../core/util/user-slots.js';
 
@@ -25,6 +26,8 @@ export interface HandlerSettings {
   imageUrls: ImageUrls;
   /** Every task, batch and record a response carries goes through it (see {@link PublicRecords}). */
   publicRecords: PublicRecords;
+  /** The JSON of recent `GET /batch/status` answers, by batch id and entity tag. */
+  batchJson: JsonCache;
   /** This handler's OpenAPI document (built once, with its base path and batch limit). */
   openApiDocument(): Record<string, unknown>;
 }

@@ -80,6 +80,21 @@ export const ERROR_DESCRIPTIONS: Record<ErrorStatus, string> = {
 };
 
 /** The header parameter of every charging `POST`. */
+/** The `ETag` header of a conditional read's answers (`RouteDoc.conditional`). */
+export const ETAG_HEADER = {
+  ETag: {
+    description: 'The version of what the body shows (not a hash of it); send it back in `If-None-Match`',
+    schema: { type: 'string' },
+  },
+};
+
+/** The 304 of a conditional read. */
+export const NOT_MODIFIED_RESPONSE = {
+  description:
+    'Not modified: the request sent `If-None-Match` with the `ETag` of an earlier answer, which is still current; no body (ownership is checked first: a batch of another user is a 404)',
+  headers: ETAG_HEADER,
+};
+
 export const IDEMPOTENCY_KEY_PARAMETER = {
   name: 'Idempotency-Key',
   in: 'header',

@@ -1,6 +1,6 @@
 import type { Route } from '../route-context.js';
 import { errorBodySchema } from '../../../core/schemas/responses.js';
-import { ERROR_DESCRIPTIONS, IDEMPOTENCY_KEY_PARAMETER } from './components.js';
+import { ERROR_DESCRIPTIONS, ETAG_HEADER, IDEMPOTENCY_KEY_PARAMETER, NOT_MODIFIED_RESPONSE } from './components.js';
 import type { ErrorStatus, ResponseDoc } from './route-doc.js';
 import type { SchemaCatalog } from './schema-catalog.js';
 
@@ -68,7 +68,11 @@ export function operationOf(
         ? { 'application/json': { schema: catalog.schemaOf(body.json, 'input') } }
         : { 'multipart/form-data': { schema: catalog.schemaOf(body.multipart, 'input') } },
   };
-  const successes = Object.entries(doc.responses).map(([status, response]) => [status, successResponse(response!, catalog)]);
+  const successes = Object.entries(doc.responses).map(([status, response]) => {
+    const success = successResponse(response!, catalog);
+    return [status, doc.conditional && status === '200' ? { ...success, headers: ETAG_HEADER } : success];
+  });
+  if (doc.conditional) successes.push(['304', NOT_MODIFIED_RESPONSE]);
   return {
     operationId: operationIdOf(route),
     summary: doc.summary,

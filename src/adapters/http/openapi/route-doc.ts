@@ -34,6 +34,8 @@ export interface RouteDoc {
   params?: z.ZodObject;
   /** The route takes an `Idempotency-Key` header (a `POST` that charges credits). */
   idempotent?: boolean;
+  /** The 200 carries an `ETag`; a request whose `If-None-Match` names it is answered 304 without a body. */
+  conditional?: boolean;
   /** Success responses by status; at least one. */
   responses: Partial<Record<200 | 201 | 202, ResponseDoc>>;
   /** Statuses answered with the error envelope; 401 is added to every route that needs sign-in. */

@@ -1,7 +1,7 @@
 import { ValidationError } from '../../../core/errors/validation-error.js';
 import { parseOrThrow } from '../../../core/schemas/parse.js';
 import { publicBatchSchema, publicTaskSchema } from '../../../core/schemas/public.js';
-import type { BatchTask } from '../../../core/schemas/records.js';
+import type { BatchRecord, BatchTask } from '../../../core/schemas/records.js';
 import { type BatchCancelResponse, batchCancelRequestSchema, batchCancelResponseSchema } from '../../../core/schemas/cancel.js';
 import { batchIdQuerySchema, pageQuerySchema, taskRefRequestSchema } from '../../../core/schemas/requests.js';
 import {
@@ -14,14 +14,20 @@ import { progressEventSchema, type RetryResponse, retryResponseSchema } from '..
 import { batchEventsResponse } from '../batch-events.js';
 import { chargingPost } from '../charging.js';
 import { batchGenerateRequestDoc } from '../openapi/components.js';
-import { json } from '../json.js';
+import { batchEtag, batchListEtag, ifNoneMatch, notModified } from '../etag.js';
+import { json, jsonText } from '../json.js';
 import { parseJson, readLimited } from '../read-body.js';
-import type { Route, RouteContext } from '../route-context.js';
+import type { HandlerSettings, Route, RouteContext } from '../route-context.js';
 
 function batchIdParam(ctx: RouteContext): string {
   const query = batchIdQuerySchema.safeParse({ batch_id: ctx.url.searchParams.get('batch_id') ?? '' });
   if (!query.success) throw new ValidationError('batch_id', 'is required (a query parameter)');
   return query.data.batch_id;
+}
+
+/** The public batch as JSON, from the handler's cache while its tag (computed here unless given) holds. */
+function batchText(settings: HandlerSettings, batch: BatchRecord, etag = batchEtag(batch, settings.imageUrls.epoch())): Promise<string> {
+  return settings.batchJson.get(batch.batchId, etag, () => settings.publicRecords.batch(batch));
 }
 
 /** Query parameters as an object, for the page schema. */
@@ -59,11 +65,17 @@ export const batchRoutes: Route[] = [
     doc: {
       summary: 'The batch record',
       query: batchIdQuerySchema,
+      conditional: true,
       responses: { 200: { description: 'The batch with its tasks', json: publicBatchSchema } },
       errors: [400, 404],
     },
-    handle: async (ctx) =>
-      json(await ctx.settings.publicRecords.batch(await ctx.settings.engine.batches.status(ctx.user.username, batchIdParam(ctx)))),
+    handle: async (ctx) => {
+      // Ownership first: another user's batch is a 404 whatever tag they send.
+      const batch = await ctx.settings.engine.batches.status(ctx.user.username, batchIdParam(ctx));
+      const etag = batchEtag(batch, ctx.settings.imageUrls.epoch());
+      if (ifNoneMatch(ctx.request, etag)) return notModified(etag);
+      return jsonText(await batchText(ctx.settings, batch, etag), 200, { ETag: etag });
+    },
   },
   {
     method: 'GET',
@@ -71,14 +83,17 @@ export const batchRoutes: Route[] = [
     doc: {
       summary: "The user's batches, newest first",
       query: pageQuerySchema,
+      conditional: true,
       responses: { 200: { description: 'One page of batch summaries', json: batchListResponseSchema } },
       errors: [400],
     },
     handle: async (ctx) => {
       const query = parseOrThrow(pageQuerySchema, queryOf(ctx.url));
       const page = await ctx.settings.engine.batches.list(ctx.user.username, query);
+      const etag = batchListEtag(ctx.user.username, page.items, page.nextCursor);
+      if (ifNoneMatch(ctx.request, etag)) return notModified(etag);
       const response: BatchListResponse = { batches: page.items.map(ctx.settings.publicRecords.summary), next_cursor: page.nextCursor };
-      return json(response);
+      return json(response, 200, { ETag: etag });
     },
   },
   {
@@ -170,8 +185,10 @@ export const batchRoutes: Route[] = [
     },
     handle: (ctx) => {
       const batchId = batchIdParam(ctx);
-      return batchEventsResponse(ctx.settings.engine, ctx.user.username, batchId, {
-        publicRecords: ctx.settings.publicRecords,
+      const { settings } = ctx; // what the open stream keeps: not the request's context
+      return batchEventsResponse(settings.engine, ctx.user.username, batchId, {
+        publicRecords: settings.publicRecords,
+        batchText: (batch) => batchText(settings, batch),
         recheckMs: ctx.settings.eventsRecheckMs,
         signal: ctx.request.signal,
         headers: ctx.extraHeaders,

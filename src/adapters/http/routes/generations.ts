@@ -8,6 +8,7 @@ import { parseOrThrow } from '../../../core/schemas/parse.js';
 import { generateRequestSchema, imageToImageRequestSchema, pageQuerySchema } from '../../../core/schemas/requests.js';
 import { type RecordListResponse, recordListResponseSchema } from '../../../core/schemas/wire.js';
 import { chargingPost } from '../charging.js';
+import { ifNoneMatch, notModified, recordListEtag } from '../etag.js';
 import { json } from '../json.js';
 import type { Route, RouteContext } from '../route-context.js';
 import { queryOf } from './batches.js';
@@ -86,15 +87,18 @@ export const generationRoutes: Route[] = [
     doc: {
       summary: 'Single generations, newest first',
       query: pageQuerySchema,
+      conditional: true,
       responses: { 200: { description: 'One page of records', json: recordListResponseSchema } },
       errors: [400],
     },
     handle: async (ctx) => {
       const query = parseOrThrow(pageQuerySchema, queryOf(ctx.url));
       const page = await ctx.settings.engine.records.list(ctx.user.username, query);
+      const etag = recordListEtag(ctx.user.username, page.items, page.nextCursor, ctx.settings.imageUrls.epoch());
+      if (ifNoneMatch(ctx.request, etag)) return notModified(etag);
       const records = await Promise.all(page.items.map((record) => ctx.settings.publicRecords.record(record)));
       const response: RecordListResponse = { records, next_cursor: page.nextCursor };
-      return json(response);
+      return json(response, 200, { ETag: etag });
     },
   },
 ];
