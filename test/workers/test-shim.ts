@@ -38,7 +38,10 @@ export function matches(actual: unknown, expected: unknown): boolean {
   return Object.is(actual, expected);
 }
 
-function assertion(actual: unknown, negate: boolean): Omit<ConformanceAssertion, 'not' | 'rejects'> {
+/** The assertions the suites use: the conformance suite's, and `toMatch` for the image-store suite. */
+type Assertion = Omit<ConformanceAssertion, 'not' | 'rejects'> & { toMatch(pattern: RegExp | string): void };
+
+function assertion(actual: unknown, negate: boolean): Assertion {
   const check = (pass: boolean, what: string) => {
     if (pass === negate) throw new Error(`expected ${show(actual)} ${negate ? 'not ' : ''}${what}`);
   };
@@ -48,11 +51,12 @@ function assertion(actual: unknown, negate: boolean): Omit<ConformanceAssertion,
     toMatchObject: (e) => check(matches(actual, e), `to match ${show(e)}`),
     toBeNull: () => check(actual === null, 'to be null'),
     toBeInstanceOf: (cls) => check(actual instanceof (cls as unknown as abstract new () => unknown), `to be an instance of ${cls.name}`),
+    toMatch: (p) => check(typeof actual === 'string' && (typeof p === 'string' ? actual.includes(p) : p.test(actual)), `to match ${p}`),
     toHaveLength: (n) => check((actual as { length?: unknown } | null)?.length === n, `to have length ${n}`),
   };
 }
 
-function expect(actual: unknown): ConformanceAssertion {
+function expect(actual: unknown): ConformanceAssertion & Assertion {
   return {
     ...assertion(actual, false),
     not: assertion(actual, true),
