@@ -1,4 +1,3 @@
-import sharp from 'sharp';
 import type { ProviderFailureReason } from '../../../core/errors/provider-error.js';
 import type {
   GenerationInput,
@@ -11,7 +10,13 @@ import type {
 import type { OutputFormat } from '../../../core/schemas/params.js';
 import { sleep } from '../../../core/util/sleep.js';
 import { dimensionsFor } from './dimensions.js';
+import type { OfflineEncoder } from './png.js';
 import { blendInto, hashString, renderPicture } from './render.js';
+
+export { encodePng, type OfflineEncoder, pngEncoder } from './png.js';
+
+// Loaded on first use, so runtimes without native modules can run the provider with another `encoder`.
+const loadSharp = async () => (await import('sharp')).default;
 
 /** An injected failure: the reason and message the provider reports. */
 export interface OfflineFailure {
@@ -34,6 +39,12 @@ export interface OfflineProviderOptions {
   failureRate?: number;
   /** Polling budget the engine uses with this provider. */
   pollPolicy?: Partial<PollPolicy>;
+  /**
+   * Writes the image bytes instead of sharp (e.g. `pngEncoder` on Cloudflare Workers). The
+   * provider then offers only the encoder's formats, and no image-to-image (decoding the input
+   * needs sharp). @default sharp: PNG, JPEG and WebP
+   */
+  encoder?: OfflineEncoder;
 }
 
 interface Job {
@@ -66,6 +77,10 @@ export function createOfflineProvider(
     const { width, height } = dimensionsFor(input.aspectRatio, size);
     const seed = hashString(`${input.prompt}\u0000${input.seed}`);
     let pixels = renderPicture(width, height, seed);
+    if (options.encoder) {
+      return { bytes: await options.encoder.encode(pixels, width, height, input.outputFormat), contentType: MIME[input.outputFormat] };
+    }
+    const sharp = await loadSharp();
     if (input.inputImage && input.imagePromptStrength !== undefined && input.imagePromptStrength > 0) {
       const source = await sharp(input.inputImage.bytes).resize(width, height, { fit: 'cover' }).removeAlpha().raw().toBuffer();
       pixels = blendInto(pixels, source, input.imagePromptStrength);
@@ -98,7 +113,11 @@ export function createOfflineProvider(
 
   return {
     name: 'offline',
-    capabilities: { imageToImage: true, seed: true, outputFormats: ['png', 'jpeg', 'webp'] },
+    capabilities: {
+      imageToImage: !options.encoder,
+      seed: true,
+      outputFormats: options.encoder ? [...options.encoder.formats] : ['png', 'jpeg', 'webp'],
+    },
     ...(options.pollPolicy ? { pollPolicy: options.pollPolicy } : {}),
     calls,
 
