@@ -1,9 +1,9 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { dimensionsFor } from '../../src/adapters/providers/offline/dimensions.js';
-import { createOfflineProvider, encodePng, pngEncoder } from '../../src/adapters/providers/offline/index.js';
+import { createEdgeOfflineProvider, encodePng } from '../../src/adapters/providers/offline/edge.js';
 
-describe('offline provider without sharp: the PNG encoder for Workers', () => {
+describe('the edge offline provider: PNGs without sharp, for Workers', () => {
   it('writes a PNG that decodes to the same pixels', async () => {
     const width = 5;
     const height = 3;
@@ -14,8 +14,8 @@ describe('offline provider without sharp: the PNG encoder for Workers', () => {
     expect(Array.from(data)).toEqual(Array.from(rgb));
   });
 
-  it('with pngEncoder the provider makes PNGs, offers only PNG and no image-to-image', async () => {
-    const provider = createOfflineProvider({ encoder: pngEncoder, pollsBeforeReady: 0, size: 64 });
+  it('makes PNGs, offers only PNG and no image-to-image', async () => {
+    const provider = createEdgeOfflineProvider({ pollsBeforeReady: 0, size: 64 });
     expect(provider.capabilities).toMatchObject({ imageToImage: false, outputFormats: ['png'] });
     const submitted = await provider.submit(
       { prompt: 'a fox', aspectRatio: '16:9', seed: 7, outputFormat: 'png' },

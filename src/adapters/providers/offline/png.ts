@@ -1,10 +1,12 @@
 import type { OutputFormat } from '../../../core/schemas/params.js';
 
-/** Turns the offline provider's RGB pixels into image bytes of a format. */
+/** Turns the offline provider's RGB pixels into image bytes, and (for image-to-image) an input image into pixels. */
 export interface OfflineEncoder {
   /** The formats it writes; the provider offers only these. */
   readonly formats: readonly OutputFormat[];
   encode(rgb: Uint8Array, width: number, height: number, format: OutputFormat): Promise<Uint8Array>;
+  /** An input image as RGB pixels of that size (cover fit); without it the provider offers no image-to-image. */
+  decodeRgb?(bytes: Uint8Array, width: number, height: number): Promise<Uint8Array>;
 }
 
 const CRC_TABLE = (() => {
@@ -65,11 +67,7 @@ export async function encodePng(rgb: Uint8Array, width: number, height: number):
   return out;
 }
 
-/**
- * PNG without sharp, for runtimes without native modules (Cloudflare Workers): pass it as the
- * offline provider's `encoder`. It writes PNG only, and image-to-image (which decodes the input
- * with sharp) is then off.
- */
+/** PNG without native code, for runtimes without sharp (Cloudflare Workers): PNG only, no image-to-image. */
 export const pngEncoder: OfflineEncoder = {
   formats: ['png'],
   encode: (rgb, width, height) => encodePng(rgb, width, height),

@@ -13,11 +13,6 @@ import { dimensionsFor } from './dimensions.js';
 import type { OfflineEncoder } from './png.js';
 import { blendInto, hashString, renderPicture } from './render.js';
 
-export { encodePng, type OfflineEncoder, pngEncoder } from './png.js';
-
-// Loaded on first use, so runtimes without native modules can run the provider with another `encoder`.
-const loadSharp = async () => (await import('sharp')).default;
-
 /** An injected failure: the reason and message the provider reports. */
 export interface OfflineFailure {
   reason: ProviderFailureReason;
@@ -39,12 +34,6 @@ export interface OfflineProviderOptions {
   failureRate?: number;
   /** Polling budget the engine uses with this provider. */
   pollPolicy?: Partial<PollPolicy>;
-  /**
-   * Writes the image bytes instead of sharp (e.g. `pngEncoder` on Cloudflare Workers). The
-   * provider then offers only the encoder's formats, and no image-to-image (decoding the input
-   * needs sharp). @default sharp: PNG, JPEG and WebP
-   */
-  encoder?: OfflineEncoder;
 }
 
 interface Job {
@@ -56,14 +45,15 @@ interface Job {
 const MIME: Record<OutputFormat, string> = { png: 'image/png', jpeg: 'image/jpeg', webp: 'image/webp' };
 
 /**
- * Makes real, decodable PNG, JPEG and WebP images locally, with no network and no key:
+ * Makes real, decodable images locally, with no network and no key:
  * deterministic for a prompt and seed (no seed: a random one), sized by aspect ratio. Image-to-image blends the input in
  * by strength. Latency, polls and failures are configurable so tests and benchmarks reach every path.
  *
  * Request ids carry the text-to-image input, so a restarted process can still poll a request
  * another process submitted.
  */
-export function createOfflineProvider(
+export function createOfflineProviderWith(
+  codec: OfflineEncoder,
   options: OfflineProviderOptions = {},
 ): ProviderAdapter & { readonly calls: { submit: number; poll: number } } {
   const size = options.size ?? 512;
@@ -77,22 +67,10 @@ export function createOfflineProvider(
     const { width, height } = dimensionsFor(input.aspectRatio, size);
     const seed = hashString(`${input.prompt}\u0000${input.seed}`);
     let pixels = renderPicture(width, height, seed);
-    if (options.encoder) {
-      return { bytes: await options.encoder.encode(pixels, width, height, input.outputFormat), contentType: MIME[input.outputFormat] };
+    if (input.inputImage && input.imagePromptStrength !== undefined && input.imagePromptStrength > 0 && codec.decodeRgb) {
+      pixels = blendInto(pixels, await codec.decodeRgb(input.inputImage.bytes, width, height), input.imagePromptStrength);
     }
-    const sharp = await loadSharp();
-    if (input.inputImage && input.imagePromptStrength !== undefined && input.imagePromptStrength > 0) {
-      const source = await sharp(input.inputImage.bytes).resize(width, height, { fit: 'cover' }).removeAlpha().raw().toBuffer();
-      pixels = blendInto(pixels, source, input.imagePromptStrength);
-    }
-    const image = sharp(pixels, { raw: { width, height, channels: 3 } });
-    const bytes = await (input.outputFormat === 'jpeg'
-      ? image.jpeg({ quality: 85 })
-      : input.outputFormat === 'webp'
-        ? image.webp({ quality: 80 })
-        : image.png()
-    ).toBuffer();
-    return { bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), contentType: MIME[input.outputFormat] };
+    return { bytes: await codec.encode(pixels, width, height, input.outputFormat), contentType: MIME[input.outputFormat] };
   }
 
   function injectedFailure(input: GenerationInput): OfflineFailure | null {
@@ -113,11 +91,7 @@ export function createOfflineProvider(
 
   return {
     name: 'offline',
-    capabilities: {
-      imageToImage: !options.encoder,
-      seed: true,
-      outputFormats: options.encoder ? [...options.encoder.formats] : ['png', 'jpeg', 'webp'],
-    },
+    capabilities: { imageToImage: codec.decodeRgb !== undefined, seed: true, outputFormats: [...codec.formats] },
     ...(options.pollPolicy ? { pollPolicy: options.pollPolicy } : {}),
     calls,
 
@@ -158,16 +132,27 @@ export function createOfflineProvider(
   };
 }
 
+// Base64url of UTF-8 with the platform's btoa/atob, so the provider needs no Node Buffer (Workers).
 function encodeInput(input: GenerationInput): string {
-  const text = JSON.stringify([input.prompt, input.aspectRatio, input.seed, input.outputFormat]);
-  return Buffer.from(text).toString('base64url');
+  const bytes = new TextEncoder().encode(JSON.stringify([input.prompt, input.aspectRatio, input.seed, input.outputFormat]));
+  return btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
 }
 
 function decodeInput(requestId: string): GenerationInput | null {
   const dot = requestId.indexOf('.');
   if (!requestId.startsWith('offline-') || dot < 0) return null;
   try {
-    const [prompt, aspectRatio, seed, outputFormat] = JSON.parse(Buffer.from(requestId.slice(dot + 1), 'base64url').toString());
+    const binary = atob(
+      requestId
+        .slice(dot + 1)
+        .replace(/-/g, '+')
+        .replace(/_/g, '/'),
+    );
+    const text = new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
+    const [prompt, aspectRatio, seed, outputFormat] = JSON.parse(text);
     return { prompt, aspectRatio, seed, outputFormat };
   } catch {
     return null;
