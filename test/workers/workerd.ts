@@ -25,7 +25,12 @@ const nodeBuiltins: Plugin = {
  * Bundles a Worker's entry into one ES module for workerd; returns its path. With `nodeCompat`
  * false a Node built-in import fails the build, which is how a test shows a module needs none.
  */
-export async function bundleWorker(entry: string, nodeCompat = true, alias: Record<string, string> = {}): Promise<string> {
+export async function bundleWorker(
+  entry: string,
+  nodeCompat = true,
+  alias: Record<string, string> = {},
+  external: string[] = [],
+): Promise<string> {
   const outfile = join(mkdtempSync(join(tmpdir(), 'igk-worker-')), 'worker.js');
   await build({
     entryPoints: [entry],
@@ -37,6 +42,7 @@ export async function bundleWorker(entry: string, nodeCompat = true, alias: Reco
     conditions: ['workerd', 'worker', 'browser', 'import'],
     mainFields: ['module', 'main'],
     alias,
+    external,
     plugins: nodeCompat ? [nodeBuiltins] : [],
     logLevel: 'error',
   });
