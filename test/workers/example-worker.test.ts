@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueToken } from '../../examples/workers/auth.js';
+import { parseEventStream } from '../../src/client/sse.js';
 import { findNode22 } from './node22.js';
 import { bundleWorker, type RunningWorker, startWorker } from './workerd.js';
 
@@ -92,4 +93,25 @@ describe.skipIf(!node.ok)('examples/workers in workerd: D1, R2, Queues and the o
     const credits = (await (await call('/api/credits', token)).json()) as { balance?: number; credits?: number };
     expect(credits.balance ?? credits.credits).toBe(17);
   }, 120_000);
+
+  it('streams the batch over server-sent events, progress read back from D1 (the consumer has its own engine), until it completes', async () => {
+    const token = await issueToken(TOKEN_SECRET, `owl${Date.now().toString(36)}`);
+    const submit = await call('/api/batch/generate', token, { method: 'POST', body: JSON.stringify({ prompts: ['an owl', 'a snail'] }) });
+    const { batch_id } = (await submit.json()) as { batch_id: string };
+    const started = Date.now();
+    const response = await call(`/api/batch/events?batch_id=${encodeURIComponent(batch_id)}`, token);
+    expect(response.status).toBe(200);
+    const names: string[] = [];
+    let completed: Batch | null = null;
+    for await (const event of parseEventStream(response.body!)) {
+      names.push(event.event);
+      if (event.event === 'completed') completed = JSON.parse(event.data) as Batch;
+    }
+    console.log(`Worker event stream: ${names.join(', ')} in ${Date.now() - started} ms`);
+    expect(names[0]).toBe('snapshot');
+    expect(completed?.tasks.map((t) => [t.status, t.progress])).toEqual([
+      ['completed', 100],
+      ['completed', 100],
+    ]);
+  }, 60_000);
 });
