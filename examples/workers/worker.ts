@@ -48,6 +48,11 @@ export default {
    */
   scheduled(_controller: ScheduledController, env: Env, ctx: ExecutionContext): void {
     const engine = engineFor(env, 'worker');
-    ctx.waitUntil(Promise.all([engine.batches.recover({ takeOverProcessing: false }), engine.recoverGenerations()]));
+    ctx.waitUntil(
+      (async () => {
+        const [queued] = await Promise.all([engine.batches.recover({ takeOverProcessing: false }), engine.recoverGenerations()]);
+        console.log(`imagegen-kit recovery: ${queued} open tasks queued again`);
+      })(),
+    );
   },
 };

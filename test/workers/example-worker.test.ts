@@ -17,7 +17,14 @@ const TOKEN_SECRET = 'test-token-secret-0123456789abcdefghijkl';
 /** The seed's page polls every 2 s. */
 const POLL_MS = 2000;
 
-type Task = { taskId: string; status: string; progress: number; result: { imageUrl: string } | null; error: string | null };
+type Task = {
+  taskId: string;
+  status: string;
+  progress: number;
+  attempts: number;
+  result: { imageUrl: string } | null;
+  error: string | null;
+};
 type Batch = { batchId: string; status: string; totalTasks: number; completedTasks: number; tasks: Task[] };
 
 describe.skipIf(!node.ok)('examples/workers in workerd: D1, R2, Queues and the offline provider', () => {
@@ -31,6 +38,8 @@ describe.skipIf(!node.ok)('examples/workers in workerd: D1, R2, Queues and the o
       r2Buckets: { IMAGES: 'imagegen-images' },
       queueProducers: { TASKS: { queueName: 'imagegen-tasks' } },
       queueConsumers: { 'imagegen-tasks': { maxBatchSize: 10, maxBatchTimeout: 1, maxRetries: 10 } },
+      // GET /cdn-cgi/handler/scheduled runs the cron handler (recovery).
+      unsafeTriggerHandlers: true,
       bindings: {
         TOKEN_SECRET,
         IMAGE_URL_SECRET: 'test-image-url-secret-0123456789abcdef',
@@ -114,4 +123,28 @@ describe.skipIf(!node.ok)('examples/workers in workerd: D1, R2, Queues and the o
       ['completed', 100],
     ]);
   }, 60_000);
+
+  it('the recovery cron queues the open tasks again while they run, and each still runs once', async () => {
+    const token = await issueToken(TOKEN_SECRET, `kite${Date.now().toString(36)}`);
+    const submit = await call('/api/batch/generate', token, { method: 'POST', body: JSON.stringify({ prompt: 'a kite', count: 3 }) });
+    const { batch_id } = (await submit.json()) as { batch_id: string };
+    // Twice: once while the tasks are likely pending, once while they run under their leases.
+    expect((await fetch(new URL('/cdn-cgi/handler/scheduled', worker.url))).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 700));
+    expect((await fetch(new URL('/cdn-cgi/handler/scheduled', worker.url))).status).toBe(200);
+    let batch: Batch;
+    const started = Date.now();
+    do {
+      await new Promise((r) => setTimeout(r, POLL_MS));
+      batch = (await (await call(`/api/batch/status?batch_id=${encodeURIComponent(batch_id)}`, token)).json()) as Batch;
+      expect(Date.now() - started).toBeLessThan(60_000);
+    } while (batch.status !== 'completed');
+    // The cron did queue them again (at least the three of this batch, the first time)...
+    const queuedAgain = [...worker.log().matchAll(/recovery: (\d+) open tasks queued again/g)].map((m) => Number(m[1]));
+    expect(queuedAgain.length).toBe(2);
+    expect(queuedAgain[0]).toBeGreaterThanOrEqual(3);
+    // ...and the claims (compare-and-set in D1) let each task run once.
+    expect(batch.tasks.map((t) => [t.status, t.progress, t.attempts])).toEqual(Array(3).fill(['completed', 100, 1]));
+    expect((await (await call('/api/credits', token)).json()) as { balance: number }).toMatchObject({ balance: 17 });
+  }, 90_000);
 });
