@@ -25,8 +25,8 @@ export function engineFor(env: Env, role: 'api' | 'worker'): WorkerEngine {
       pollPolicy: { pollIntervalMs: 400 },
       dispatcher: createQueuesDispatcher({ queue: env.TASKS }),
       role,
-      // A consumer invocation may be cut off; another takes the task over after this.
-      leaseMs: 30_000,
+      // A consumer invocation may be cut off; another takes the task over once this has passed.
+      leaseMs: Number(env.LEASE_MS ?? 30_000),
     }) as WorkerEngine;
     engines.set(role, engine);
   }

@@ -17,6 +17,8 @@ export interface Env {
   WELCOME_CREDITS?: string;
   /** How long the offline provider takes per image, in ms. @default "2500" */
   OFFLINE_LATENCY_MS?: string;
+  /** How long a consumer's claim on a task lasts unless renewed; a task whose invocation died is taken over after it. @default "30000" */
+  LEASE_MS?: string;
 }
 
 export type TaskBatch = MessageBatch<TaskMessage>;
