@@ -64,7 +64,8 @@ export async function startWorker(options: Record<string, unknown>, startTimeout
   const file = join(mkdtempSync(join(tmpdir(), 'igk-mf-')), 'options.json');
   // Module names are paths relative to modulesRoot, which must hold the bundle.
   const modulesRoot = typeof options.scriptPath === 'string' ? dirname(options.scriptPath) : undefined;
-  writeFileSync(file, JSON.stringify({ modules: true, modulesRoot, compatibilityDate: '2025-01-01', ...options }));
+  // port 0: a free port each, so test files may run Miniflare side by side.
+  writeFileSync(file, JSON.stringify({ modules: true, modulesRoot, port: 0, compatibilityDate: '2025-01-01', ...options }));
   const child: ChildProcess = spawn(node.path, [join(here, 'miniflare-runner.mjs'), file], { stdio: ['pipe', 'pipe', 'pipe'] });
   let output = '';
   child.stderr!.on('data', (d: Buffer) => {
