@@ -12,7 +12,7 @@ interface FailedRow {
   completed_at: number;
 }
 
-/** Exported for the test that checks the plan uses `tasks_failed`. */
+/** The failed-task list's query parts, shared with the D1 adapter (a test checks the plan uses `tasks_failed`). */
 export const FAILED_SELECT = `SELECT t.batch_id, b.username, t.idx, t.attempts, t.error, t.completed_at
   FROM tasks t JOIN batches b ON b.batch_id = t.batch_id`;
 export const FAILED_ORDER = 'ORDER BY t.completed_at DESC, t.batch_id DESC, t.idx DESC LIMIT ?';

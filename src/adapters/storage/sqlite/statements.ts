@@ -1,8 +1,8 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { GRANT_SQL } from './grant-sql.js';
 
-/** The SQL of every statement the adapter runs. */
-const SQL = {
+/** The SQL of every statement the adapter runs (the D1 adapter runs the same). */
+export const SQL = {
   account: 'SELECT balance, last_seq FROM accounts WHERE username = ?',
   upsertAccount: `INSERT INTO accounts (username, balance, last_seq) VALUES (@username, @balance, @seq)
      ON CONFLICT (username) DO UPDATE SET balance = excluded.balance, last_seq = excluded.last_seq`,
