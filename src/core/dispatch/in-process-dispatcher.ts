@@ -22,6 +22,8 @@ export class InProcessDispatcher implements Dispatcher {
   /** Runs holding a concurrency slot. */
   #holding = 0;
   #stopped = false;
+  /** Jobs answered `busy`, each waiting for its lease to end before it is queued again. */
+  readonly #retries = new Set<ReturnType<typeof setTimeout>>();
   #idleWaiters: Array<() => void> = [];
   #drainWaiters: Array<() => void> = [];
 
@@ -44,6 +46,8 @@ export class InProcessDispatcher implements Dispatcher {
 
   async stop(options: { graceMs?: number } = {}): Promise<void> {
     this.#stopped = true;
+    for (const timer of this.#retries) clearTimeout(timer);
+    this.#retries.clear();
     if (this.#running === 0) return;
     const drained = new Promise<void>((resolve) => this.#drainWaiters.push(resolve));
     const grace = options.graceMs ?? 30_000;
@@ -82,9 +86,28 @@ export class InProcessDispatcher implements Dispatcher {
         if (holds) releaseSlot();
         else this.#pump();
       };
-      runner(job, { releaseSlot }).then(done, done);
+      runner(job, { releaseSlot }).then((outcome) => {
+        if (outcome && outcome.state === 'busy') this.#retryAt(job, outcome.retryAt);
+        done();
+      }, done);
     }
     this.#settle();
+  }
+
+  /** Queues a job again once the lease that made it `busy` has run out (another worker may renew it: then it is busy again). */
+  #retryAt(job: TaskJob, retryAt: number): void {
+    if (this.#stopped) return;
+    const timer = setTimeout(
+      () => {
+        this.#retries.delete(timer);
+        if (this.#stopped) return;
+        this.#queue.push(job);
+        this.#pump();
+      },
+      Math.max(0, retryAt - Date.now()) + 1,
+    );
+    timer.unref?.();
+    this.#retries.add(timer);
   }
 
   #settle(): void {
