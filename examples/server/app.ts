@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { Hono } from 'hono';
 import { compress } from 'hono/compress';
 import { createRequestHandler } from '../../src/adapters/http/index.js';
-import type { ProviderAdapter } from '../../src/index.js';
+import type { Logger, ProviderAdapter } from '../../src/index.js';
+import { createJsonLogger } from './json-logger.js';
+import { noteUser, requestLog } from './request-log.js';
 import { createServerAdmin } from './admin.js';
 import { mountAuthRoutes } from './auth-routes.js';
 import { bundleWebApp } from './bundle.js';
@@ -33,6 +35,8 @@ export interface ServerAppOptions {
   security?: PageSecurityOptions;
   /** Sessions and sign-in limits. @default 30-day sliding sessions, the client address from the socket */
   auth?: ServerAuthOptions;
+  /** Where the server, the engine and the provider write. @default JSON lines on stdout (`createJsonLogger`) */
+  logger?: Logger;
 }
 
 export interface ServerAuthOptions extends UserStoreOptions {
@@ -48,15 +52,19 @@ export async function createServerApp(options: ServerAppOptions = {}) {
   if (options.cluster?.role === 'worker') throw new RangeError("a 'worker' serves no HTTP: start it with createServerEngine");
   const startingCredits = options.startingCredits ?? 20;
   let api: (request: Request) => Promise<Response>;
-  const { engine, dataDir, providerName, openUsers, release } = await createServerEngine(options);
+  const logger = options.logger ?? createJsonLogger({ base: { role: options.cluster?.role ?? 'both' } });
+  const { engine, dataDir, providerName, openUsers, release } = await createServerEngine({ ...options, logger });
   let users: UserStore;
+  let authenticate: (request: Request) => Promise<{ username: string } | null>;
   try {
     // The S3 store presigns its own URLs; files are served by the handler through signed URLs.
     const imageUrlSecret = engine.imageStore.urlFor ? undefined : imageUrlSecretOf(dataDir);
     users = createUserStore(await openUsers(), options.auth);
+    authenticate = noteUser((request) => users.authenticate(request));
     api = createRequestHandler({
       engine,
-      authenticate: (request) => users.authenticate(request),
+      authenticate,
+      onError: (error) => logger.error('request failed', { error }),
       ...(imageUrlSecret ? { imageUrlSecret } : {}),
     });
     await engine.start();
@@ -76,6 +84,7 @@ export async function createServerApp(options: ServerAppOptions = {}) {
   });
 
   const app = new Hono();
+  app.use('*', requestLog(logger));
   // Everything but the API (whose handler sets its own) gets the page's security headers, 404s too.
   app.use('*', async (c, next) => {
     await next();
@@ -84,10 +93,12 @@ export async function createServerApp(options: ServerAppOptions = {}) {
   });
   mountAuthRoutes(app, { users, engine, startingCredits, trustedProxyHops: options.auth?.trustedProxyHops ?? 0 });
   app.all('/api/*', (c) => api(c.req.raw));
-  const admin = createServerAdmin(engine, (request) => users.authenticate(request));
+  const admin = createServerAdmin(engine, authenticate);
   app.all('/admin/api/*', (c) => admin(c.req.raw));
   const stripeSecret = process.env.STRIPE_WEBHOOK_SECRET;
-  const stripe = stripeSecret ? createStripeWebhook({ engine, secret: stripeSecret, onError: console.error }) : null;
+  const stripe = stripeSecret
+    ? createStripeWebhook({ engine, secret: stripeSecret, onError: (error) => logger.error('stripe webhook failed', { error }) })
+    : null;
   if (stripe) app.post('/webhooks/stripe', (c) => stripe(c.req.raw));
   app.get('/', (c) => c.html(page, 200, staticHeaders));
   app.get('/styles.css', (c) => c.body(styles, 200, { ...staticHeaders, 'Content-Type': 'text/css; charset=utf-8' }));
@@ -104,6 +115,7 @@ export async function createServerApp(options: ServerAppOptions = {}) {
   return {
     app,
     engine,
+    logger,
     providerName,
     /** Closes storage, users and connections; call after `engine.stop()`. */
     release: releaseAll,

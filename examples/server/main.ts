@@ -6,6 +6,7 @@
  */
 import type { Server } from 'node:http';
 import { readServerConfig, type ServerConfig } from './config.js';
+import { createJsonLogger } from './json-logger.js';
 
 let config: ServerConfig;
 try {
@@ -15,6 +16,8 @@ try {
   process.exit(1);
 }
 const { cluster, graceMs, storage, images } = config;
+// JSON lines for the engine, the requests and the provider; the plain lines below are the banner.
+const logger = createJsonLogger({ base: { role: cluster?.role ?? 'both', pid: process.pid } });
 // Loaded once the configuration is known good, so a wrong one fails at once.
 const [{ serve }, { Hono }, { shutdownOnSignals }] = await Promise.all([
   import('@hono/node-server'),
@@ -42,7 +45,7 @@ function onListenError(port: number, variable: string, close: () => Promise<unkn
 if (cluster?.role === 'worker') {
   // A worker runs tasks from the queue and serves no HTTP, except a health endpoint if asked.
   const { createServerEngine } = await import('./engine.js');
-  const worker = await startOrExit(() => createServerEngine({ dataDir: config.dataDir, storage, images, cluster }));
+  const worker = await startOrExit(() => createServerEngine({ dataDir: config.dataDir, storage, images, cluster, logger }));
   let stopping = false;
   const healthPort = config.healthPort;
   const health =
@@ -87,7 +90,7 @@ if (cluster?.role === 'worker') {
   );
 } else {
   const { createServerApp } = await import('./app.js');
-  const server = await startOrExit(() => createServerApp({ dataDir: config.dataDir, storage, images, cluster, auth: config.auth }));
+  const server = await startOrExit(() => createServerApp({ dataDir: config.dataDir, storage, images, cluster, auth: config.auth, logger }));
   const http = serve({ fetch: server.app.fetch, port: config.port }, (info) => {
     console.log(
       `imagegen-kit reference server (provider: ${server.providerName}, role: ${cluster?.role ?? 'single process'}, storage: ${storage.kind}, images: ${images.kind}): http://localhost:${info.port}/`,

@@ -22,6 +22,7 @@ import { StorageRecordReader } from './services/record-reader.js';
 import type { RecordReader, SingleGenerationService } from './ports/single-generation.js';
 import { TextToImage } from './services/text-to-image.js';
 import { createUserSlots } from './util/user-slots.js';
+import { logTaskEnds } from './util/log-task-ends.js';
 
 /** The composed services of one engine. Create with {@link createEngine}. */
 export interface Engine {
@@ -156,6 +157,7 @@ export function createEngine(options: EngineOptions): Engine {
     rateLimiter: options.rateLimiter,
     moderatePrompt: options.moderatePrompt,
     clock: new IdClock(now),
+    logger,
     now,
   });
   const imageLimits = resolveImageLimits(options.imageLimits);
@@ -187,7 +189,16 @@ export function createEngine(options: EngineOptions): Engine {
   });
   const textToImage = new TextToImage({ ...single, price: prices.textToImage });
   // A listener that throws must not break a task.
-  events.on('task:failed', (event) => logger.warn('task failed', { taskId: event.taskId, error: event.error }));
+  events.on('task:failed', (event) =>
+    logger.warn('task failed', {
+      batchId: event.batchId,
+      taskId: event.taskId,
+      username: event.username,
+      attempt: event.attempt,
+      error: event.error,
+    }),
+  );
+  logTaskEnds(events, logger);
   const relay = options.eventRelay ? relayEvents(events, options.eventRelay) : null;
   let workersStarted = false;
 

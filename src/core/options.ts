@@ -21,10 +21,16 @@ export const DEFAULT_PRICES: Prices = { textToImage: 1, imageToImage: 2, batchTa
 /** A host's prompt filter: return a reason to reject the prompt, or null to accept it. */
 export type PromptModerator = (prompt: string, context: { username: string }) => string | null | Promise<string | null>;
 
-/** Where the engine writes what it notices. Secrets are never passed to it. */
+/**
+ * Where the engine writes what it notices. Secrets are never passed to it. `info` (a batch
+ * submitted, a task or batch ended) and `debug` (a task claimed) are optional, so a logger of
+ * warnings and errors only still fits; fields carry ids (`batchId`, `taskId`, `username`), never keys.
+ */
 export interface Logger {
   warn(message: string, fields?: Record<string, unknown>): void;
   error(message: string, fields?: Record<string, unknown>): void;
+  info?(message: string, fields?: Record<string, unknown>): void;
+  debug?(message: string, fields?: Record<string, unknown>): void;
 }
 
 /**
