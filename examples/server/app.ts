@@ -5,6 +5,7 @@ import { createRequestHandler } from '../../src/adapters/http/index.js';
 import type { Logger, ProviderAdapter } from '../../src/index.js';
 import { createJsonLogger } from './json-logger.js';
 import { noteUser, requestLog } from './request-log.js';
+import { mountOpsRoutes } from './ops-routes.js';
 import { createServerAdmin } from './admin.js';
 import { mountAuthRoutes } from './auth-routes.js';
 import { bundleWebApp } from './bundle.js';
@@ -91,6 +92,7 @@ export async function createServerApp(options: ServerAppOptions = {}) {
     if (c.req.path.startsWith('/api/')) return;
     for (const [name, value] of Object.entries(securityHeaders)) c.res.headers.set(name, value);
   });
+  mountOpsRoutes(app, engine);
   mountAuthRoutes(app, { users, engine, startingCredits, trustedProxyHops: options.auth?.trustedProxyHops ?? 0 });
   app.all('/api/*', (c) => api(c.req.raw));
   const admin = createServerAdmin(engine, authenticate);

@@ -43,22 +43,19 @@ function onListenError(port: number, variable: string, close: () => Promise<unkn
 }
 
 if (cluster?.role === 'worker') {
-  // A worker runs tasks from the queue and serves no HTTP, except a health endpoint if asked.
+  // A worker runs tasks from the queue and serves no API: only /health and /ready on IMAGEGEN_HEALTH_PORT, if set.
   const { createServerEngine } = await import('./engine.js');
   const worker = await startOrExit(() => createServerEngine({ dataDir: config.dataDir, storage, images, cluster, logger }));
-  let stopping = false;
   const healthPort = config.healthPort;
+  const { mountOpsRoutes } = await import('./ops-routes.js');
+  const { requestLog } = await import('./request-log.js');
+  const ops = new Hono();
+  ops.use('*', requestLog(logger));
+  mountOpsRoutes(ops, worker.engine);
   const health =
     healthPort === null
       ? null
-      : (serve(
-          {
-            fetch: new Hono().get('/health', (c) => c.json({ status: stopping ? 'stopping' : 'ok', role: 'worker' }, stopping ? 503 : 200))
-              .fetch,
-            port: healthPort,
-          },
-          (info) => console.log(`health: http://localhost:${info.port}/health`),
-        ) as Server);
+      : (serve({ fetch: ops.fetch, port: healthPort }, (info) => console.log(`health: http://localhost:${info.port}/health`)) as Server);
   health?.on('error', onListenError(healthPort!, 'IMAGEGEN_HEALTH_PORT', worker.release));
   // What this worker runs (a worker hears no other process's events): one line as a task starts
   // here, one as it completes here.
@@ -73,8 +70,6 @@ if (cluster?.role === 'worker') {
     console.log(`completed ${e.taskId}`);
   });
   worker.engine.events.on('task:failed', (e) => running.delete(e.taskId));
-  process.once('SIGTERM', () => (stopping = true));
-  process.once('SIGINT', () => (stopping = true));
   // SIGTERM: take no more tasks, let running ones finish for graceMs, hand the rest to other workers.
   shutdownOnSignals(worker.engine, {
     graceMs,

@@ -22,6 +22,7 @@ import { StorageRecordReader } from './services/record-reader.js';
 import type { RecordReader, SingleGenerationService } from './ports/single-generation.js';
 import { TextToImage } from './services/text-to-image.js';
 import { createUserSlots } from './util/user-slots.js';
+import { checkReadiness, type ReadinessReport } from './services/readiness.js';
 import { logTaskEnds } from './util/log-task-ends.js';
 
 /** The composed services of one engine. Create with {@link createEngine}. */
@@ -84,6 +85,12 @@ export interface Engine {
   stop(options?: { graceMs?: number }): Promise<void>;
   /** Resolves when the in-process dispatcher has nothing queued or running. */
   onIdle(): Promise<void>;
+  /**
+   * Asks storage, the queue and the image store whether they answer (each within `timeoutMs`);
+   * not ready from the moment {@link Engine.stop} begins. Behind `GET /ready`.
+   * @default timeoutMs: 2000
+   */
+  readiness(options?: { timeoutMs?: number }): Promise<ReadinessReport>;
 }
 
 /** Enough for a few tabs or scripts of one person; a small share of what the provider keys run at once. */
@@ -201,6 +208,7 @@ export function createEngine(options: EngineOptions): Engine {
   logTaskEnds(events, logger);
   const relay = options.eventRelay ? relayEvents(events, options.eventRelay) : null;
   let workersStarted = false;
+  let stopping = false;
 
   async function startWorkers(startOptions: { takeOverProcessing?: boolean } = {}): Promise<{ recovered: number }> {
     pipeline.resume();
@@ -237,6 +245,7 @@ export function createEngine(options: EngineOptions): Engine {
     logger,
     recoverGenerations,
     async start(startOptions = {}) {
+      stopping = false;
       pipeline.resume();
       // Every role runs single generations in some process: any may settle the ones that died.
       await recoverGenerations();
@@ -247,6 +256,7 @@ export function createEngine(options: EngineOptions): Engine {
     },
     startWorkers,
     async stop(stopOptions = {}) {
+      stopping = true;
       if (workersStarted) await dispatcher.stop({ graceMs: stopOptions.graceMs ?? 10_000 });
       pipeline.stop(new ShutdownSignal());
       workersStarted = false;
@@ -255,6 +265,10 @@ export function createEngine(options: EngineOptions): Engine {
     },
     onIdle() {
       return dispatcher.onIdle?.() ?? Promise.resolve();
+    },
+    readiness(readinessOptions = {}) {
+      const timeoutMs = readinessOptions.timeoutMs ?? 2000;
+      return checkReadiness({ storage: options.storage, dispatcher, imageStore: options.imageStore, stopping }, timeoutMs);
     },
   };
 }

@@ -45,4 +45,6 @@ export interface Dispatcher {
   close?(): Promise<void>;
   /** Resolves when nothing is queued or running (in-process only; others may resolve at once). */
   onIdle?(): Promise<void>;
+  /** Resolves when the queue answers (readiness probes); rejects when it does not. In-process: absent. */
+  ping?(): Promise<void>;
 }

@@ -177,6 +177,13 @@ export class BullMQDispatcher implements Dispatcher {
     await this.queue.close();
   }
 
+  /** One round trip to the queue's Redis (readiness probes). */
+  async ping(): Promise<void> {
+    // BullMQ types its client narrowly; it is an ioredis client.
+    const client = (await this.queue.client) as unknown as Redis;
+    await client.ping();
+  }
+
   /** Resolves when the queue holds no job in any state but completed (polls Redis). */
   async onIdle(pollMs = 100): Promise<void> {
     for (;;) {
