@@ -23,6 +23,10 @@ import type { RecordReader, SingleGenerationService } from './ports/single-gener
 import { TextToImage } from './services/text-to-image.js';
 import { createUserSlots } from './util/user-slots.js';
 import { checkReadiness, type ReadinessReport } from './services/readiness.js';
+import type { Telemetry } from './ports/telemetry.js';
+import { instrumentDispatcher } from './telemetry/instrument-dispatcher.js';
+import { instrumentImageStore, instrumentProvider } from './telemetry/instrument-provider.js';
+import { instrumentServices } from './telemetry/instrument-services.js';
 import { logTaskEnds } from './util/log-task-ends.js';
 
 /** The composed services of one engine. Create with {@link createEngine}. */
@@ -91,6 +95,8 @@ export interface Engine {
    * @default timeoutMs: 2000
    */
   readiness(options?: { timeoutMs?: number }): Promise<ReadinessReport>;
+  /** The host's `telemetry`, when given (the HTTP handler traces requests with it). */
+  readonly telemetry: Telemetry | undefined;
 }
 
 /** Enough for a few tabs or scripts of one person; a small share of what the provider keys run at once. */
@@ -127,6 +133,15 @@ export function createEngine(options: EngineOptions): Engine {
   const events = new EngineEventBus();
   const logger = options.logger ?? defaultLogger;
   const dispatcher: Dispatcher = options.dispatcher ?? new InProcessDispatcher({ concurrency: options.concurrency ?? 8 });
+  const { telemetry } = options;
+  // With telemetry the services see instrumented ports; the engine still exposes the host's own.
+  const traced = telemetry
+    ? {
+        dispatcher: instrumentDispatcher(dispatcher, telemetry, options.provider),
+        provider: instrumentProvider(options.provider, telemetry),
+        imageStore: instrumentImageStore(options.imageStore, telemetry),
+      }
+    : { dispatcher, provider: options.provider, imageStore: options.imageStore };
   const role: EngineRole = options.role ?? 'both';
   if (!['api', 'worker', 'both'].includes(role)) throw new RangeError(`role must be 'api', 'worker' or 'both', not ${String(role)}`);
   if (role === 'api' && !dispatcher.distributed) {
@@ -137,7 +152,7 @@ export function createEngine(options: EngineOptions): Engine {
   const leaseMs = options.leaseMs ?? 30_000;
   if (!Number.isSafeInteger(leaseMs) || leaseMs < 30) throw new RangeError('leaseMs must be a whole number of milliseconds, at least 30');
   const credits = new CreditLedger(options.storage, events, now);
-  const pipeline = new GenerationPipeline({ provider: options.provider, imageStore: options.imageStore, policy: pollPolicy, timeoutMs });
+  const pipeline = new GenerationPipeline({ provider: traced.provider, imageStore: traced.imageStore, policy: pollPolicy, timeoutMs });
 
   const worker = new TaskWorker({
     storage: options.storage,
@@ -155,7 +170,7 @@ export function createEngine(options: EngineOptions): Engine {
     storage: options.storage,
     ledger: credits,
     events,
-    dispatcher,
+    dispatcher: traced.dispatcher,
     worker,
     provider: options.provider,
     pricePerTask: prices.batchTask,
@@ -167,6 +182,7 @@ export function createEngine(options: EngineOptions): Engine {
     logger,
     now,
   });
+  if (telemetry) instrumentServices({ batches, credits, dispatcher, provider: options.provider, telemetry });
   const imageLimits = resolveImageLimits(options.imageLimits);
   const single = {
     storage: options.storage,
@@ -213,7 +229,7 @@ export function createEngine(options: EngineOptions): Engine {
   async function startWorkers(startOptions: { takeOverProcessing?: boolean } = {}): Promise<{ recovered: number }> {
     pipeline.resume();
     workersStarted = true;
-    await dispatcher.start(worker.runJob);
+    await traced.dispatcher.start(worker.runJob);
     const recovered = await batches.recover({ takeOverProcessing: startOptions.takeOverProcessing ?? !dispatcher.distributed });
     return { recovered };
   }
@@ -243,6 +259,7 @@ export function createEngine(options: EngineOptions): Engine {
     idempotency,
     role,
     logger,
+    telemetry,
     recoverGenerations,
     async start(startOptions = {}) {
       stopping = false;

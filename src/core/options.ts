@@ -6,6 +6,7 @@ import type { PollPolicy, ProviderAdapter } from './ports/provider-adapter.js';
 import type { StorageAdapter } from './ports/storage-adapter.js';
 import type { ImageLimits } from './image-input/limits.js';
 import type { InputImageFetcher } from './ports/single-generation.js';
+import type { Telemetry } from './ports/telemetry.js';
 
 /** Credits each operation costs. */
 export interface Prices {
@@ -124,4 +125,11 @@ export interface EngineOptions {
   now?: () => number;
   /** @default console */
   logger?: Logger;
+  /**
+   * Traces and metrics (`createOtelTelemetry()` of `imagegen-kit/adapters/telemetry/otel`, on
+   * `@opentelemetry/api`): spans of submits, task runs (continued in the worker through the job),
+   * provider calls and image writes, and the engine's counters, histograms and gauges. Without it
+   * the engine runs no instrumentation code. @default none
+   */
+  telemetry?: Telemetry;
 }

@@ -1,6 +1,6 @@
 import { isImageGenError } from '../../errors/image-gen-error.js';
 import type { EngineEventBus } from '../../events.js';
-import type { TaskJob, TaskRunOutcome } from '../../ports/dispatcher.js';
+import type { TaskJob, TaskRunOutcome, TaskRunReport } from '../../ports/dispatcher.js';
 import type { LedgerWriteResult, StorageAdapter, TaskRefund } from '../../ports/storage-adapter.js';
 import type { BatchSummary, BatchTask } from '../../schemas/records.js';
 import { LeaseKeeper, LeaseLost } from './lease-keeper.js';
@@ -92,6 +92,11 @@ export class TaskWorker {
     // The lease is the proof of life other workers go by: renewed while the run lasts; the run
     // stops when its claim was lost (another worker took the task over after a stall).
     const held = this.#leases.hold(batchId, index, attempt, task.progress);
+    let providerRequestId = task.providerRequestId;
+    const ran = (outcome: TaskRunReport['outcome']): TaskRunOutcome => ({
+      state: 'done',
+      ran: { attempt, outcome, requestId: providerRequestId },
+    });
 
     try {
       const { requestId, url } = await this.deps.pipeline.generate({
@@ -105,12 +110,13 @@ export class TaskWorker {
         imageKey: `${task.taskId.replaceAll(':', '_')}-${attempt}`,
         resumeRequestId: task.providerRequestId,
         onStart: held.stopsWith,
-        onRequestId: async (providerRequestId) => {
+        onRequestId: async (id) => {
+          providerRequestId = id;
           const at = now();
           lastWrite = at;
           await storage.updateTaskProgress(batchId, index, attempt, {
             progress: PROGRESS.submitted,
-            providerRequestId,
+            providerRequestId: id,
             leaseExpiresAt: lease(),
             now: at,
           });
@@ -136,16 +142,17 @@ export class TaskWorker {
         { result: { imageUrl: url, requestId }, progress: PROGRESS.done },
         now(),
       );
-      if (!ended) return DONE;
+      if (!ended) return ran('lost');
       events.emit('task:progress', { ...base, status: 'completed', progress: PROGRESS.done });
       events.emit('task:completed', { ...base, result: ended.task.result! });
       this.#announceBatch(ended.batch, username, ended.batchCompleted);
-      return DONE;
+      return ran('completed');
     } catch (error) {
       held.release();
       await pendingWrite;
       // Cancelled: the cancel wrote the final state (and its refund); a lost claim is another worker's.
-      if (error instanceof LeaseLost || error instanceof TaskCancelled) return DONE;
+      if (error instanceof LeaseLost) return ran('lost');
+      if (error instanceof TaskCancelled) return ran('cancelled');
       if (error instanceof ShutdownSignal) {
         // Hand the task on: the next worker to get the job takes it over at once and resumes the
         // provider request saved above instead of paying for a new one.
@@ -156,11 +163,11 @@ export class TaskWorker {
       }
       const message = isImageGenError(error) ? error.message : 'The task failed unexpectedly';
       const ended = await storage.failTask(batchId, index, attempt, message, now(), this.deps.refundFailed);
-      if (!ended) return DONE;
+      if (!ended) return ran('lost');
       if (ended.refund) this.deps.announce(ended.refund);
       events.emit('task:failed', { ...base, error: message, progress: ended.task.progress });
       this.#announceBatch(ended.batch, username, ended.batchCompleted);
-      return DONE;
+      return ran('failed');
     }
   }
 
