@@ -6,17 +6,18 @@ import type { Logger, ProviderAdapter } from '../../src/index.js';
 import { createJsonLogger } from './json-logger.js';
 import { noteUser, requestLog } from './request-log.js';
 import { mountOpsRoutes } from './ops-routes.js';
+import { createServerTelemetry, metricsWanted, type ServerTelemetry } from './telemetry.js';
 import { createServerAdmin } from './admin.js';
 import { mountAuthRoutes } from './auth-routes.js';
 import { bundleWebApp } from './bundle.js';
 import type { ClusterConfig, ImagesConfig, StorageConfig } from './config.js';
-import { createServerEngine } from './engine.js';
+import { createServerEngine, type ServerEngineOptions } from './engine.js';
 import { imageUrlSecretOf } from './image-url-secret.js';
 import { imageOriginsOf, type PageSecurityOptions, pageSecurityHeaders } from './security-headers.js';
 import { createStripeWebhook } from './stripe-webhook.js';
 import { createUserStore, type UserStore, type UserStoreOptions } from './users/accounts.js';
 
-export interface ServerAppOptions {
+export interface ServerAppOptions extends Pick<ServerEngineOptions, 'engineOptions'> {
   /** Where SQLite storage, filesystem images and the image URL secret (when not set) live. @default './data' */
   dataDir?: string;
   /** Where credits, batches, records, users and tokens live (one database). @default { kind: 'sqlite' } */
@@ -38,6 +39,8 @@ export interface ServerAppOptions {
   auth?: ServerAuthOptions;
   /** Where the server, the engine and the provider write. @default JSON lines on stdout (`createJsonLogger`) */
   logger?: Logger;
+  /** Engine metrics served at `GET /metrics`; null = none. @default on, unless `IMAGEGEN_METRICS=0` */
+  metrics?: ServerTelemetry | null;
 }
 
 export interface ServerAuthOptions extends UserStoreOptions {
@@ -54,7 +57,12 @@ export async function createServerApp(options: ServerAppOptions = {}) {
   const startingCredits = options.startingCredits ?? 20;
   let api: (request: Request) => Promise<Response>;
   const logger = options.logger ?? createJsonLogger({ base: { role: options.cluster?.role ?? 'both' } });
-  const { engine, dataDir, providerName, openUsers, release } = await createServerEngine({ ...options, logger });
+  const metrics = options.metrics !== undefined ? options.metrics : metricsWanted() ? await createServerTelemetry() : null;
+  const { engine, dataDir, providerName, openUsers, release } = await createServerEngine({
+    ...options,
+    logger,
+    ...(metrics ? { engineOptions: { ...options.engineOptions, telemetry: metrics.telemetry } } : {}),
+  });
   let users: UserStore;
   let authenticate: (request: Request) => Promise<{ username: string } | null>;
   try {
@@ -92,7 +100,7 @@ export async function createServerApp(options: ServerAppOptions = {}) {
     if (c.req.path.startsWith('/api/')) return;
     for (const [name, value] of Object.entries(securityHeaders)) c.res.headers.set(name, value);
   });
-  mountOpsRoutes(app, engine);
+  mountOpsRoutes(app, engine, metrics);
   mountAuthRoutes(app, { users, engine, startingCredits, trustedProxyHops: options.auth?.trustedProxyHops ?? 0 });
   app.all('/api/*', (c) => api(c.req.raw));
   const admin = createServerAdmin(engine, authenticate);
@@ -112,6 +120,7 @@ export async function createServerApp(options: ServerAppOptions = {}) {
   const releaseAll = async () => {
     await users.close();
     await release();
+    await metrics?.shutdown();
   };
 
   return {

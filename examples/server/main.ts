@@ -45,13 +45,24 @@ function onListenError(port: number, variable: string, close: () => Promise<unkn
 if (cluster?.role === 'worker') {
   // A worker runs tasks from the queue and serves no API: only /health and /ready on IMAGEGEN_HEALTH_PORT, if set.
   const { createServerEngine } = await import('./engine.js');
-  const worker = await startOrExit(() => createServerEngine({ dataDir: config.dataDir, storage, images, cluster, logger }));
+  const { createServerTelemetry, metricsWanted } = await import('./telemetry.js');
+  const metrics = metricsWanted() ? await createServerTelemetry() : null;
+  const worker = await startOrExit(() =>
+    createServerEngine({
+      dataDir: config.dataDir,
+      storage,
+      images,
+      cluster,
+      logger,
+      ...(metrics ? { engineOptions: { telemetry: metrics.telemetry } } : {}),
+    }),
+  );
   const healthPort = config.healthPort;
   const { mountOpsRoutes } = await import('./ops-routes.js');
   const { requestLog } = await import('./request-log.js');
   const ops = new Hono();
   ops.use('*', requestLog(logger));
-  mountOpsRoutes(ops, worker.engine);
+  mountOpsRoutes(ops, worker.engine, metrics);
   const health =
     healthPort === null
       ? null
@@ -77,6 +88,7 @@ if (cluster?.role === 'worker') {
       health?.close();
       health?.closeAllConnections();
       await worker.release();
+      await metrics?.shutdown();
     },
   });
   const { recovered } = await worker.engine.start();

@@ -12,6 +12,7 @@ import { createOfflineProvider } from '../../src/adapters/providers/offline/inde
 import { createMemoryStorage } from '../../src/adapters/storage/memory/index.js';
 import { createEngine } from '../../src/core/engine.js';
 import { startChild } from '../storage/children.js';
+import { parseExposition } from './prometheus-text.js';
 import { deleteKeys, REDIS_URL, redisAvailable, uniquePrefix } from '../storage/redis-server.js';
 
 const quiet = { warn() {}, error() {} };
@@ -103,7 +104,7 @@ describe('GET /health and GET /ready', () => {
   });
 
   it.runIf(redisUp)(
-    'a worker process (IMAGEGEN_ROLE=worker) serves /health and /ready on IMAGEGEN_HEALTH_PORT, its queue and storage on Redis',
+    'a worker process (IMAGEGEN_ROLE=worker) serves /health, /ready and /metrics on IMAGEGEN_HEALTH_PORT, its queue and storage on Redis',
     async () => {
       const worker = startChild('../../examples/server/main.ts', [], {
         IMAGEGEN_PROVIDER: 'offline',
@@ -127,6 +128,12 @@ describe('GET /health and GET /ready', () => {
           role: 'worker',
           checks: { queue: { ok: true }, storage: { ok: true } },
         });
+        // The same port serves the worker's metrics: the queue gauges answer before any task ran.
+        const metrics = await fetch(`${base}/metrics`);
+        expect(metrics.status).toBe(200);
+        const samples = parseExposition(await metrics.text());
+        expect(samples.find((s) => s.name === 'imagegen_tasks_waiting')).toMatchObject({ value: 0 });
+        expect(samples.find((s) => s.name === 'imagegen_tasks_running')).toMatchObject({ value: 0 });
       } finally {
         worker.process.kill('SIGTERM');
         await worker.exited;
