@@ -58,7 +58,7 @@ export async function createServerApp(options: ServerAppOptions = {}) {
   let api: (request: Request) => Promise<Response>;
   const logger = options.logger ?? createJsonLogger({ base: { role: options.cluster?.role ?? 'both' } });
   const metrics = options.metrics !== undefined ? options.metrics : metricsWanted() ? await createServerTelemetry() : null;
-  const { engine, dataDir, providerName, openUsers, release } = await createServerEngine({
+  const { engine, dataDir, providerName, provider, openUsers, release } = await createServerEngine({
     ...options,
     logger,
     ...(metrics ? { engineOptions: { ...options.engineOptions, telemetry: metrics.telemetry } } : {}),
@@ -85,7 +85,8 @@ export async function createServerApp(options: ServerAppOptions = {}) {
 
   const page = readFileSync(new URL('./web/index.html', import.meta.url), 'utf8');
   const styles = readFileSync(new URL('./web/styles.css', import.meta.url), 'utf8');
-  const script = await bundleWebApp();
+  const [script, adminScript] = await Promise.all([bundleWebApp(), bundleWebApp('admin.ts')]);
+  const adminPage = readFileSync(new URL('./web/admin.html', import.meta.url), 'utf8');
   const staticHeaders = { 'Cache-Control': 'no-cache' };
   const securityHeaders = pageSecurityHeaders({
     ...options.security,
@@ -103,7 +104,7 @@ export async function createServerApp(options: ServerAppOptions = {}) {
   mountOpsRoutes(app, engine, metrics);
   mountAuthRoutes(app, { users, engine, startingCredits, trustedProxyHops: options.auth?.trustedProxyHops ?? 0 });
   app.all('/api/*', (c) => api(c.req.raw));
-  const admin = createServerAdmin(engine, authenticate);
+  const admin = createServerAdmin(engine, authenticate, process.env, provider);
   app.all('/admin/api/*', (c) => admin(c.req.raw));
   const stripeSecret = process.env.STRIPE_WEBHOOK_SECRET;
   const stripe = stripeSecret
@@ -115,6 +116,9 @@ export async function createServerApp(options: ServerAppOptions = {}) {
   // Only the static files are compressed: a compressed event stream would be buffered.
   app.use('/app.js', compress());
   app.use('/styles.css', compress());
+  // The operator page: a shell anyone may load; its data comes from /admin/api, a 404 to non-admins.
+  app.get('/admin', (c) => c.html(adminPage, 200, staticHeaders));
+  app.get('/admin/admin.js', (c) => c.body(adminScript, 200, { ...staticHeaders, 'Content-Type': 'text/javascript; charset=utf-8' }));
   app.get('/app.js', (c) => c.body(script, 200, { ...staticHeaders, 'Content-Type': 'text/javascript; charset=utf-8' }));
 
   const releaseAll = async () => {

@@ -74,6 +74,8 @@ export async function createServerEngine(options: ServerEngineOptions = {}) {
     engine,
     dataDir,
     providerName,
+    /** The provider as given or chosen (its key pool is shown to admins). */
+    provider,
     role: engine.role,
     /** The users and tokens store, in the engine's database. */
     openUsers: backend.openUsers,

@@ -20,6 +20,10 @@ export interface TelemetryKeyState {
   coolingUntil: number | null;
   /** Why the key left rotation (401/403), or null. */
   disabledReason: string | null;
+  /** Generations it finished well / badly, and its 429 cool-downs (provider-kit pools count them). */
+  successes?: number;
+  failures?: number;
+  coolDowns?: number;
 }
 
 /** What gauges read each time metrics are collected. */
