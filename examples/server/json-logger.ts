@@ -54,7 +54,7 @@ const SECRET_TEXT: ReadonlyArray<[RegExp, string]> = [
  * value of the environment, any bearer/basic credential and any field named like a secret is
  * replaced by `[redacted]` before a line is written.
  */
-export function createJsonLogger(options: JsonLoggerOptions = {}): Logger & { child(fields: Record<string, unknown>): Logger } {
+export function createJsonLogger(options: JsonLoggerOptions = {}): Logger {
   const env = options.env ?? process.env;
   const level = options.level ?? ((env.IMAGEGEN_LOG_LEVEL?.trim().toLowerCase() || 'info') as JsonLogLevel);
   if (!(level in RANK)) throw new RangeError(`IMAGEGEN_LOG_LEVEL must be one of debug, info, warn, error (got "${level}")`);
@@ -66,27 +66,24 @@ export function createJsonLogger(options: JsonLoggerOptions = {}): Logger & { ch
     for (const [pattern, replacement] of SECRET_TEXT) out = out.replace(pattern, replacement);
     return out;
   };
-  const make = (base: Record<string, unknown>): Logger => {
-    const line = (at: JsonLogLevel) => (message: string, fields?: Record<string, unknown>) => {
-      const request = requestContext.getStore();
-      const record = {
-        time: new Date().toISOString(),
-        level: at,
-        msg: message,
-        ...base,
-        ...(request ? { requestId: request.requestId, ...(request.user ? { user: request.user } : {}) } : {}),
-        ...fields,
-      };
-      write(`${redactText(JSON.stringify(record, replacer))}\n`);
+  const base = options.base ?? {};
+  const line = (at: JsonLogLevel) => (message: string, fields?: Record<string, unknown>) => {
+    const request = requestContext.getStore();
+    const record = {
+      time: new Date().toISOString(),
+      level: at,
+      msg: message,
+      ...base,
+      ...(request ? { requestId: request.requestId, ...(request.user ? { user: request.user } : {}) } : {}),
+      ...fields,
     };
-    const min = RANK[level];
-    const logger: Logger = { warn: line('warn'), error: line('error') };
-    if (min <= RANK.info) logger.info = line('info');
-    if (min <= RANK.debug) logger.debug = line('debug');
-    return logger;
+    write(`${redactText(JSON.stringify(record, replacer))}\n`);
   };
-  const root = make(options.base ?? {});
-  return Object.assign(root, { child: (fields: Record<string, unknown>) => make({ ...options.base, ...fields }) });
+  const min = RANK[level];
+  const logger: Logger = { warn: line('warn'), error: line('error') };
+  if (min <= RANK.info) logger.info = line('info');
+  if (min <= RANK.debug) logger.debug = line('debug');
+  return logger;
 }
 
 /** Errors as their name and message (a stack may quote a request), secret-named fields dropped. */

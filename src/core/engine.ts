@@ -27,7 +27,7 @@ import type { Telemetry } from './ports/telemetry.js';
 import { instrumentDispatcher } from './telemetry/instrument-dispatcher.js';
 import { instrumentImageStore, instrumentProvider } from './telemetry/instrument-provider.js';
 import { instrumentServices } from './telemetry/instrument-services.js';
-import { logTaskEnds } from './util/log-task-ends.js';
+import { debugRuns, logTaskEnds } from './util/log-task-ends.js';
 
 /** The composed services of one engine. Create with {@link createEngine}. */
 export interface Engine {
@@ -229,7 +229,7 @@ export function createEngine(options: EngineOptions): Engine {
   async function startWorkers(startOptions: { takeOverProcessing?: boolean } = {}): Promise<{ recovered: number }> {
     pipeline.resume();
     workersStarted = true;
-    await traced.dispatcher.start(worker.runJob);
+    await traced.dispatcher.start(debugRuns(worker.runJob, logger));
     const recovered = await batches.recover({ takeOverProcessing: startOptions.takeOverProcessing ?? !dispatcher.distributed });
     return { recovered };
   }

@@ -1,5 +1,6 @@
 import type { EngineEventBus } from '../events.js';
 import type { Logger } from '../options.js';
+import type { TaskRunner } from '../ports/dispatcher.js';
 
 /**
  * `info` lines as tasks and batches end (failures are already `warn`). Nothing is subscribed
@@ -24,4 +25,22 @@ export function logTaskEnds(events: EngineEventBus, logger: Logger): void {
       cancelledTasks: e.cancelledTasks,
     }),
   );
+}
+
+/** The task runner with a `debug` line per run (what the claim found and how the run ended); as it is without `debug`. */
+export function debugRuns(runJob: TaskRunner, logger: Logger): TaskRunner {
+  const debug = logger.debug?.bind(logger);
+  if (!debug) return runJob;
+  return async (job) => {
+    const outcome = await runJob(job);
+    const state = outcome ?? { state: 'done' as const };
+    debug('task run', {
+      batchId: job.batchId,
+      index: job.index,
+      username: job.username,
+      state: state.state,
+      ...(state.state === 'done' && state.ran ? { attempt: state.ran.attempt, outcome: state.ran.outcome } : {}),
+    });
+    return outcome;
+  };
 }
