@@ -7,6 +7,12 @@ export interface RequestLogContext {
   requestId: string;
   /** Set once the request's bearer token has been checked. */
   user?: string;
+  /**
+   * Set once the request is answered. Work it started that goes on (a task the in-process queue
+   * started while it was being handled) inherits the context; its later lines must not carry this
+   * request's id and user, which may be another user's.
+   */
+  answered?: boolean;
 }
 
 /** The request a line is written under, set by the request-log middleware (`requestLog`). */
@@ -68,7 +74,8 @@ export function createJsonLogger(options: JsonLoggerOptions = {}): Logger {
   };
   const base = options.base ?? {};
   const line = (at: JsonLogLevel) => (message: string, fields?: Record<string, unknown>) => {
-    const request = requestContext.getStore();
+    const store = requestContext.getStore();
+    const request = store?.answered ? undefined : store;
     const record = {
       time: new Date().toISOString(),
       level: at,

@@ -20,7 +20,11 @@ export function requestLog(logger: Logger): MiddlewareHandler {
     const given = c.req.header('x-request-id');
     const context: RequestLogContext = { requestId: given && REQUEST_ID.test(given) ? given : randomUUID() };
     const started = performance.now();
-    await requestContext.run(context, next);
+    try {
+      await requestContext.run(context, next);
+    } finally {
+      context.answered = true;
+    }
     c.res.headers.set('X-Request-Id', context.requestId);
     const log = PROBES.has(c.req.path) ? logger.debug : logger.info;
     log?.call(logger, 'request', {

@@ -99,6 +99,8 @@ describe('reference server logs: JSON lines with ids, no secrets', () => {
     expect(records.find((r) => r.msg === 'request' && r.status === 401)).toMatchObject({ method: 'GET', path: '/api/credits' });
     expect(records.find((r) => r.msg === 'task failed')).toMatchObject({ username: 'logan', taskId: expect.stringContaining(':1') });
     expect(records.find((r) => r.msg === 'task completed')).toMatchObject({ username: 'logan', taskId: expect.stringContaining(':0') });
+    // A task outlives the request that queued it: its lines do not carry that request's id.
+    expect(records.find((r) => r.msg === 'task completed')?.requestId).toBeUndefined();
     expect(records.some((r) => String(r.msg).includes('taken out of rotation'))).toBe(true);
     expect(records.find((r) => r.msg === 'task run' && r.outcome === 'failed')).toMatchObject({ level: 'debug', index: 1, username: 'logan' });
     expect(text).toContain('[redacted]');
