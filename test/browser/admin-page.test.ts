@@ -123,6 +123,21 @@ describe.skipIf(!available && !process.env.CI)('the operator page (/admin) in Ch
     // Requeue the failed task: retried at no charge.
     await failure.getByTestId('requeue').click();
     await expect.poll(() => text('admin-message')).toContain('retried');
+
+    // Cancel another batch of the admin's while its tasks run.
+    const second = await fetch(`${url}/api/batch/generate`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ prompts: ['a slow cat', 'a slow dog'] }),
+    });
+    const { batch_id: secondId } = (await second.json()) as { batch_id: string };
+    await page.getByTestId('cancel-batch-id').fill(secondId);
+    await page.getByTestId('cancel').click();
+    await expect.poll(() => text('admin-message')).toBe('Cancelled tasks: 0, 1');
+    const cancelled = (await (
+      await fetch(`${url}/api/batch/status?batch_id=${encodeURIComponent(secondId)}`, { headers: { authorization: `Bearer ${token}` } })
+    ).json()) as { tasks: Array<{ status: string }> };
+    expect(cancelled.tasks.map((t) => t.status)).toEqual(['cancelled', 'cancelled']);
     expect(page404s).toEqual([]);
     expect(violations).toEqual([]);
     await page.close();

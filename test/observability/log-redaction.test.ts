@@ -102,7 +102,11 @@ describe('reference server logs: JSON lines with ids, no secrets', () => {
     // A task outlives the request that queued it: its lines do not carry that request's id.
     expect(records.find((r) => r.msg === 'task completed')?.requestId).toBeUndefined();
     expect(records.some((r) => String(r.msg).includes('taken out of rotation'))).toBe(true);
-    expect(records.find((r) => r.msg === 'task run' && r.outcome === 'failed')).toMatchObject({ level: 'debug', index: 1, username: 'logan' });
+    expect(records.find((r) => r.msg === 'task run' && r.outcome === 'failed')).toMatchObject({
+      level: 'debug',
+      index: 1,
+      username: 'logan',
+    });
     expect(text).toContain('[redacted]');
   }, 60_000);
 });
