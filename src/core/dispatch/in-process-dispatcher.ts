@@ -2,7 +2,10 @@ import type { Dispatcher, TaskJob, TaskRunner } from '../ports/dispatcher.js';
 import { FairQueue } from './fair-queue.js';
 
 export interface InProcessDispatcherOptions {
-  /** How many tasks run at once in this process. @default 8 */
+  /**
+   * How many tasks run at once in this process: from their claim until their image is stored (the
+   * write that ends a task does not hold a slot). @default 8
+   */
   concurrency?: number;
 }
 
@@ -14,7 +17,10 @@ export class InProcessDispatcher implements Dispatcher {
   readonly concurrency: number;
   readonly #queue = new FairQueue();
   #runner: TaskRunner | null = null;
+  /** Runs not yet settled (onIdle and stop wait for these). */
   #running = 0;
+  /** Runs holding a concurrency slot. */
+  #holding = 0;
   #stopped = false;
   #idleWaiters: Array<() => void> = [];
   #drainWaiters: Array<() => void> = [];
@@ -63,19 +69,27 @@ export class InProcessDispatcher implements Dispatcher {
   #pump(): void {
     const runner = this.#runner;
     if (!runner) return;
-    while (!this.#stopped && this.#running < this.concurrency) {
+    while (!this.#stopped && this.#holding < this.concurrency) {
       const job = this.#queue.shift();
       if (!job) break;
       this.#running++;
-      runner(job).then(this.#done, this.#done);
+      this.#holding++;
+      let holds = true;
+      const releaseSlot = (): void => {
+        if (!holds) return;
+        holds = false;
+        this.#holding--;
+        this.#pump();
+      };
+      const done = (): void => {
+        this.#running--;
+        if (holds) releaseSlot();
+        else this.#pump();
+      };
+      runner(job, { releaseSlot }).then(done, done);
     }
     this.#settle();
   }
-
-  readonly #done = (): void => {
-    this.#running--;
-    this.#pump();
-  };
 
   #settle(): void {
     if (this.#running > 0) return;

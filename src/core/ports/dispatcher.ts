@@ -31,8 +31,18 @@ export interface TaskRunReport {
   requestId: string | null;
 }
 
+/** What a dispatcher may hand a run besides its job. */
+export interface TaskRunHooks {
+  /**
+   * Called once the run no longer needs its concurrency slot: its provider work is over and only
+   * the write that ends the task is left. A dispatcher may start the next job then, so that the
+   * next claim and this end share a round trip; the run's promise still settles after the end.
+   */
+  releaseSlot?: () => void;
+}
+
 /** Runs one job; resolves when the task has ended or was found already taken. */
-export type TaskRunner = (job: TaskJob) => Promise<TaskRunOutcome | void>;
+export type TaskRunner = (job: TaskJob, hooks?: TaskRunHooks) => Promise<TaskRunOutcome | void>;
 
 /**
  * Decides who runs which task when. The in-process dispatcher queues in memory; a distributed one

@@ -30,7 +30,7 @@ export function instrumentDispatcher(dispatcher: Dispatcher, telemetry: Telemetr
 
 function tracedRunner(runner: TaskRunner, telemetry: Telemetry, provider: ProviderAdapter): TaskRunner {
   const model = provider.model ?? provider.name;
-  return (job) => {
+  return (job, hooks) => {
     const started = performance.now();
     const attributes: TelemetryAttributes = {
       [ATTR.batchId]: job.batchId,
@@ -39,7 +39,7 @@ function tracedRunner(runner: TaskRunner, telemetry: Telemetry, provider: Provid
       [ATTR.model]: model,
     };
     return telemetry.span('imagegen.task.run', { kind: 'consumer', attributes, parent: job.traceparent ?? null }, async (span) => {
-      const outcome = await runner(job);
+      const outcome = await runner(job, hooks);
       const state = outcome ?? { state: 'done' as const };
       const ran = state.state === 'done' ? state.ran : undefined;
       const ended = ran ? ran.outcome : state.state === 'done' ? 'skipped' : state.state;

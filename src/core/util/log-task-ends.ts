@@ -31,8 +31,8 @@ export function logTaskEnds(events: EngineEventBus, logger: Logger): void {
 export function debugRuns(runJob: TaskRunner, logger: Logger): TaskRunner {
   const debug = logger.debug?.bind(logger);
   if (!debug) return runJob;
-  return async (job) => {
-    const outcome = await runJob(job);
+  return async (job, hooks) => {
+    const outcome = await runJob(job, hooks);
     const state = outcome ?? { state: 'done' as const };
     debug('task run', {
       batchId: job.batchId,

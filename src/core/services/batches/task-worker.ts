@@ -1,6 +1,6 @@
 import { isImageGenError } from '../../errors/image-gen-error.js';
 import type { EngineEventBus } from '../../events.js';
-import type { TaskJob, TaskRunOutcome, TaskRunReport } from '../../ports/dispatcher.js';
+import type { TaskJob, TaskRunHooks, TaskRunOutcome, TaskRunReport } from '../../ports/dispatcher.js';
 import type { LedgerWriteResult, StorageAdapter, TaskRefund } from '../../ports/storage-adapter.js';
 import type { BatchSummary, BatchTask } from '../../schemas/records.js';
 import { LeaseKeeper, LeaseLost } from './lease-keeper.js';
@@ -42,11 +42,11 @@ export class TaskWorker {
    * The dispatcher's runner: claims the task (compare-and-set) and runs it to its end. A task held
    * by a live lease answers `busy` (a distributed dispatcher looks again when the lease ends).
    */
-  readonly runJob = async (job: RecoveryJob): Promise<TaskRunOutcome> => {
+  readonly runJob = async (job: RecoveryJob, hooks?: TaskRunHooks): Promise<TaskRunOutcome> => {
     const claimed = (await this.#claimPending(job)) ?? (await this.#takeOver(job));
     if (!claimed) return DONE;
     if ('retryAt' in claimed) return { state: 'busy', retryAt: claimed.retryAt };
-    return this.#execute(claimed, job.batchId, job.index, job.username);
+    return this.#execute(claimed, job.batchId, job.index, job.username, hooks?.releaseSlot);
   };
 
   /** Stops this process's run of a task just cancelled here, before the next lease renewal would. */
@@ -80,7 +80,7 @@ export class TaskWorker {
     });
   }
 
-  async #execute(task: BatchTask, batchId: string, index: number, username: string): Promise<TaskRunOutcome> {
+  async #execute(task: BatchTask, batchId: string, index: number, username: string, releaseSlot?: () => void): Promise<TaskRunOutcome> {
     const { storage, events, now } = this.deps;
     const attempt = task.attempts;
     const base = { batchId, taskId: task.taskId, index, username, attempt };
@@ -88,6 +88,15 @@ export class TaskWorker {
     let lastWrite = now();
     let lastProgress = task.progress;
     let pendingWrite: Promise<unknown> = Promise.resolve();
+    let writeFailure: unknown = null;
+    // Progress events wait behind the request id's write while it is in flight, so that progress
+    // 30 still means "the provider's request id is saved" and events keep their order.
+    let eventsAfter: Promise<void> | null = null;
+    const emitProgress = (progress: number): void => {
+      const emit = () => void events.emit('task:progress', { ...base, status: 'processing', progress });
+      if (eventsAfter === null) emit();
+      else eventsAfter = eventsAfter.then(emit);
+    };
     const lease = () => now() + this.deps.leaseMs;
     // The lease is the proof of life other workers go by: renewed while the run lasts; the run
     // stops when its claim was lost (another worker took the task over after a stall).
@@ -110,31 +119,52 @@ export class TaskWorker {
         imageKey: `${task.taskId.replaceAll(':', '_')}-${attempt}`,
         resumeRequestId: task.providerRequestId,
         onStart: held.stopsWith,
-        onRequestId: async (id) => {
+        // Saved while the polls go on rather than before them: the end of the run waits for it, so a
+        // later write never overtakes it, and a crash before it commits is the same documented
+        // window (a provider answer not yet saved) whether or not the first poll waited.
+        onRequestId: (id) => {
           providerRequestId = id;
           const at = now();
           lastWrite = at;
-          await storage.updateTaskProgress(batchId, index, attempt, {
-            progress: PROGRESS.submitted,
-            providerRequestId: id,
-            leaseExpiresAt: lease(),
-            now: at,
+          const saved = storage
+            .updateTaskProgress(batchId, index, attempt, {
+              progress: PROGRESS.submitted,
+              providerRequestId: id,
+              leaseExpiresAt: lease(),
+              now: at,
+            })
+            .then(
+              () => undefined,
+              (error: unknown) => {
+                writeFailure ??= error;
+              },
+            );
+          const queued = (eventsAfter ?? Promise.resolve()).then(() => saved);
+          eventsAfter = queued;
+          pendingWrite = Promise.all([pendingWrite, saved]);
+          void queued.then(() => {
+            if (eventsAfter === queued) eventsAfter = null;
           });
+          return Promise.resolve();
         },
         onProgress: (progress) => {
           held.setProgress(progress);
           lastProgress = progress;
-          events.emit('task:progress', { ...base, status: 'processing', progress });
+          emitProgress(progress);
           const at = now();
           if (at - lastWrite < this.deps.progressWriteIntervalMs) return;
           lastWrite = at;
-          pendingWrite = storage
+          const written = storage
             .updateTaskProgress(batchId, index, attempt, { progress: runningProgress(progress), leaseExpiresAt: lease(), now: at })
             .catch(() => {});
+          pendingWrite = Promise.all([pendingWrite, written]);
         },
       });
       await pendingWrite;
+      await eventsAfter;
+      if (writeFailure !== null) throw writeFailure;
       held.release();
+      releaseSlot?.();
       const ended = await storage.completeTask(
         batchId,
         index,
@@ -150,6 +180,7 @@ export class TaskWorker {
     } catch (error) {
       held.release();
       await pendingWrite;
+      await eventsAfter;
       // Cancelled: the cancel wrote the final state (and its refund); a lost claim is another worker's.
       if (error instanceof LeaseLost) return ran('lost');
       if (error instanceof TaskCancelled) return ran('cancelled');
