@@ -6,7 +6,7 @@ import type { Logger, ProviderAdapter } from '../../src/index.js';
 import { createJsonLogger } from './json-logger.js';
 import { noteUser, requestLog } from './request-log.js';
 import { mountOpsRoutes } from './ops-routes.js';
-import { createServerTelemetry, metricsWanted, type ServerTelemetry } from './telemetry.js';
+import { openServerTelemetry, type ServerTelemetry } from './telemetry.js';
 import { createServerAdmin } from './admin.js';
 import { mountAuthRoutes } from './auth-routes.js';
 import { bundleWebApp } from './bundle.js';
@@ -57,7 +57,7 @@ export async function createServerApp(options: ServerAppOptions = {}) {
   const startingCredits = options.startingCredits ?? 20;
   let api: (request: Request) => Promise<Response>;
   const logger = options.logger ?? createJsonLogger({ base: { role: options.cluster?.role ?? 'both' } });
-  const metrics = options.metrics !== undefined ? options.metrics : metricsWanted() ? await createServerTelemetry() : null;
+  const metrics = options.metrics !== undefined ? options.metrics : await openServerTelemetry(logger);
   const { engine, dataDir, providerName, provider, openUsers, release } = await createServerEngine({
     ...options,
     logger,

@@ -63,7 +63,7 @@ const SECRET_TEXT: ReadonlyArray<[RegExp, string]> = [
 export function createJsonLogger(options: JsonLoggerOptions = {}): Logger {
   const env = options.env ?? process.env;
   const level = options.level ?? ((env.IMAGEGEN_LOG_LEVEL?.trim().toLowerCase() || 'info') as JsonLogLevel);
-  if (!(level in RANK)) throw new RangeError(`IMAGEGEN_LOG_LEVEL must be one of debug, info, warn, error (got "${level}")`);
+  if (!Object.hasOwn(RANK, level)) throw new RangeError(`IMAGEGEN_LOG_LEVEL must be one of debug, info, warn, error (got "${level}")`);
   const write = options.write ?? ((line: string) => void process.stdout.write(line));
   const secrets = (options.secrets ?? secretValues(env)).filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);
   const redactText = (text: string): string => {

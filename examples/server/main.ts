@@ -45,8 +45,8 @@ function onListenError(port: number, variable: string, close: () => Promise<unkn
 if (cluster?.role === 'worker') {
   // A worker runs tasks from the queue and serves no API: only /health and /ready on IMAGEGEN_HEALTH_PORT, if set.
   const { createServerEngine } = await import('./engine.js');
-  const { createServerTelemetry, metricsWanted } = await import('./telemetry.js');
-  const metrics = metricsWanted() ? await createServerTelemetry() : null;
+  const { openServerTelemetry } = await import('./telemetry.js');
+  const metrics = await openServerTelemetry(logger);
   const worker = await startOrExit(() =>
     createServerEngine({
       dataDir: config.dataDir,

@@ -1,4 +1,4 @@
-import type { Telemetry } from '../../src/index.js';
+import type { Logger, Telemetry } from '../../src/index.js';
 import { flag } from './env.js';
 
 /** The reference server's telemetry: the engine's metrics, read by `GET /metrics`. */
@@ -40,4 +40,25 @@ export async function createServerTelemetry(): Promise<ServerTelemetry> {
 /** `IMAGEGEN_METRICS` unset or true: metrics on; `0`/`false`: off. */
 export function metricsWanted(env: Record<string, string | undefined> = process.env): boolean {
   return flag(env, 'IMAGEGEN_METRICS') ?? true;
+}
+
+/**
+ * The server's telemetry when `IMAGEGEN_METRICS` allows it; null when it is off, or (with a
+ * warning) when the OpenTelemetry packages are not installed: the server then runs without `/metrics`.
+ */
+export async function openServerTelemetry(logger: Logger): Promise<ServerTelemetry | null> {
+  if (!metricsWanted()) return null;
+  try {
+    return await createServerTelemetry();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') throw error;
+    logger.warn(
+      'metrics are off: install @opentelemetry/api, @opentelemetry/sdk-metrics and @opentelemetry/exporter-prometheus for /metrics',
+      {
+        error: (error as Error).message,
+      },
+    );
+    return null;
+  }
 }

@@ -71,4 +71,23 @@ describe('GET /metrics on the reference server', () => {
       await server.close({ graceMs: 0 });
     }
   }, 30_000);
+
+  it('IMAGEGEN_METRICS=0 turns it off: /metrics is a 404 and the engine has no telemetry', async () => {
+    const saved = process.env.IMAGEGEN_METRICS;
+    process.env.IMAGEGEN_METRICS = '0';
+    const server = await createServerApp({
+      dataDir: join(dir, 'off'),
+      provider: createOfflineProvider({ size: 16 }),
+      logger: createJsonLogger({ write: () => {} }),
+    }).finally(() => {
+      if (saved === undefined) delete process.env.IMAGEGEN_METRICS;
+      else process.env.IMAGEGEN_METRICS = saved;
+    });
+    try {
+      expect((await server.app.request('/metrics')).status).toBe(404);
+      expect(server.engine.telemetry).toBeUndefined();
+    } finally {
+      await server.close({ graceMs: 0 });
+    }
+  });
 });
