@@ -39,7 +39,10 @@ export {
   retainOf,
   staleAfterOf,
   summaryOf,
+  taskChargeKey,
   taskNotFailed,
+  taskRefundEntry,
+  tooManyTasksWaiting,
 } from '../core/storage-kit/index.js';
 
 // ---- providers ----

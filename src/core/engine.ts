@@ -101,6 +101,8 @@ export interface Engine {
 
 /** Enough for a few tabs or scripts of one person; a small share of what the provider keys run at once. */
 const DEFAULT_GENERATIONS_IN_FLIGHT_PER_USER = 4;
+/** Five full batches of the default size (10): a person's queue, not a flood of the shared provider keys. */
+const DEFAULT_TASKS_WAITING_PER_USER = 50;
 
 const defaultLogger = consoleLogger();
 
@@ -151,6 +153,10 @@ export function createEngine(options: EngineOptions): Engine {
   }
   const leaseMs = options.leaseMs ?? 30_000;
   if (!Number.isSafeInteger(leaseMs) || leaseMs < 30) throw new RangeError('leaseMs must be a whole number of milliseconds, at least 30');
+  const maxTasksWaiting = options.maxTasksWaitingPerUser ?? DEFAULT_TASKS_WAITING_PER_USER;
+  if (maxTasksWaiting !== Number.POSITIVE_INFINITY && (!Number.isSafeInteger(maxTasksWaiting) || maxTasksWaiting < 1)) {
+    throw new RangeError('maxTasksWaitingPerUser must be a whole number of 1 or more, or Infinity');
+  }
   const credits = new CreditLedger(options.storage, events, now);
   const pipeline = new GenerationPipeline({ provider: traced.provider, imageStore: traced.imageStore, policy: pollPolicy, timeoutMs });
 
@@ -176,6 +182,7 @@ export function createEngine(options: EngineOptions): Engine {
     pricePerTask: prices.batchTask,
     refundCancelledRunning: options.refundCancelledRunning ?? false,
     maxTasksPerBatch: options.maxTasksPerBatch ?? DEFAULT_MAX_BATCH_TASKS,
+    maxTasksWaiting: maxTasksWaiting === Number.POSITIVE_INFINITY ? undefined : maxTasksWaiting,
     rateLimiter: options.rateLimiter,
     moderatePrompt: options.moderatePrompt,
     clock: new IdClock(now),

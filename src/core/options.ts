@@ -87,6 +87,15 @@ export interface EngineOptions {
    */
   maxGenerationsInFlightPerUser?: number;
   /**
+   * Batch tasks one user may have waiting (`pending` or `processing`) at once, counted in storage,
+   * so across every process. A batch submit that would go over it is refused with
+   * `RateLimitedError` (429, `retry_after`) in the storage step that charges: nothing charged,
+   * nothing stored. A retry of a failed task is not refused by it (the task was counted when its
+   * batch was submitted). 50 is five full batches of the default size: room for a person's
+   * queue, not for flooding the shared provider keys. `Infinity` turns it off. @default 50
+   */
+  maxTasksWaitingPerUser?: number;
+  /**
    * A running batch task that is cancelled gets its credit back too. Off by default: the provider
    * may already have been paid for it. A cancelled `pending` task is always refunded. @default false
    */

@@ -218,7 +218,7 @@ describe('BatchEngine processing', () => {
   });
 
   it('is fair across users: a late user’s 10 tasks do not wait behind another’s 100', async () => {
-    const engine = track(testEngine({ latencyMs: 0, pollsBeforeReady: 1 }, { concurrency: 2 }));
+    const engine = track(testEngine({ latencyMs: 0, pollsBeforeReady: 1 }, { concurrency: 2, maxTasksWaitingPerUser: 100 }));
     await funded(engine, 'big', 100);
     await funded(engine, 'small', 10);
     for (let i = 0; i < 10; i++) await engine.batches.submit('big', { prompt: `big ${i}`, count: 10 });

@@ -44,3 +44,20 @@ describe('credits.grant with terms', () => {
     expect(await credits.balance('cat')).toBe(0);
   });
 });
+
+describe('batch refunds and grants', () => {
+  it('cancelling waiting tasks gives their credits back to the promo grant the batch drew from', async () => {
+    const { credits, engine, now } = clocked();
+    await credits.grant('cal', 10, { idempotencyKey: 'paid' });
+    await credits.grant('cal', 3, { idempotencyKey: 'promo', kind: 'promo', priority: 10, expiresAt: now() + 60_000 });
+    // Not started: the tasks stay pending until cancelled.
+    const { batch } = await engine.batches.submit('cal', { prompt: 'a fox', count: 4 });
+    expect((await credits.grants('cal')).map((g) => [g.id, g.remaining])).toEqual([[null, 9]]);
+    const out = await engine.batches.cancel('cal', batch.batchId);
+    expect(out.creditsRefunded).toBe(4);
+    expect((await credits.grants('cal')).map((g) => [g.id, g.remaining])).toEqual([
+      ['promo', 3],
+      [null, 10],
+    ]);
+  });
+});

@@ -101,7 +101,7 @@ describe.runIf(redisUp)('BullMQ dispatcher', () => {
 
   it('orders one queue round-robin by user across workers: a late user’s 10 tasks interleave with an earlier user’s 60', async () => {
     const cluster = names();
-    const api = track(clusterEngine(cluster, { role: 'api' }));
+    const api = track(clusterEngine(cluster, { role: 'api', engine: { maxTasksWaitingPerUser: 60 } }));
     await api.start();
     await api.credits.grant('big', 60, { idempotencyKey: 'g' });
     await api.credits.grant('small', 10, { idempotencyKey: 'g' });

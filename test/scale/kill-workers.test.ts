@@ -23,7 +23,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe.runIf(redisUp)('3 worker processes, one killed with SIGKILL again and again', () => {
   it('finishes 2,000 tasks: none stuck, none completed twice, the ledger balances; duplicate provider calls are counted', async () => {
     const names = clusterNames(prefix);
-    const api = clusterEngine(names, { role: 'api' });
+    // Each user queues 200 tasks at once on purpose: the tasks-waiting ceiling is off.
+    const api = clusterEngine(names, { role: 'api', engine: { maxTasksWaitingPerUser: Number.POSITIVE_INFINITY } });
     const children: Child[] = [];
     const spawn = async (slot: number) => {
       const child = startChild('../scale/processes/cluster-worker.ts', [prefix, `w${slot}`]);

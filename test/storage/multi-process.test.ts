@@ -48,6 +48,21 @@ function raceSuite(kind: StorageKind, target: string): void {
       expect(await journalSum(s, user)).toEqual({ sum: 0, count: 501 });
     }, 120_000);
 
+    it('4 processes × 20 concurrent 1-task batches of one user against a ceiling of 30 waiting: exactly 30 created and charged', async () => {
+      const s = await open();
+      const user = `queuer${process.pid}${kind}`;
+      await s.applyLedgerEntry(grant(user, 80, 'g'), tick());
+      const results = await raceChildren<{ ok: number; codes: Record<string, number> }>(
+        [0, 1, 2, 3].map((p) => [kind, target, 'batches', user, '20', String(p), '30']),
+      );
+      const codes: Record<string, number> = {};
+      for (const r of results) for (const [code, count] of Object.entries(r.codes)) codes[code] = (codes[code] ?? 0) + count;
+      expect(codes).toEqual({ rate_limited: 50 });
+      expect(results.reduce((sum, r) => sum + r.ok, 0)).toBe(30);
+      expect(await s.getBalance(user)).toBe(50);
+      expect((await s.listBatches(user, { limit: 100 })).items).toHaveLength(30);
+    }, 120_000);
+
     it('two processes completing the same task: one result, counters bumped once', async () => {
       const s = await open();
       const batch = await seededBatch(s, `twin${process.pid}${kind}`, ['a', 'b']);

@@ -57,4 +57,46 @@ describe.runIf(available)('postgres: task writes started together', () => {
     expect(ended).toMatchObject({ task: { status: 'completed', progress: 100, providerRequestId: 'req' }, batchCompleted: false });
     expect(late).toBe(false);
   });
+  it('writes of many batches in overlapping groups: each task keeps the order its writes came in, every counter exact', async () => {
+    const batches = await Promise.all(
+      Array.from({ length: 12 }, (_, b) => seededBatch(storage, `grm${process.pid}-${b}`, ['a', 'b', 'c', 'd', 'e'])),
+    );
+    const now = tick();
+    await Promise.all(
+      batches.flatMap((batch) =>
+        batch.tasks.map((_, i) =>
+          storage.claimTask(batch.batchId, i, { expect: { status: 'pending' }, now, leaseExpiresAt: now + 1000, progress: 10 }),
+        ),
+      ),
+    );
+    const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+    // Each write of a task starts a turn after the one before it, so they land in different groups
+    // while other batches' groups are still in flight.
+    const runs = batches.flatMap((batch) =>
+      batch.tasks.map(async (_, i) => {
+        const progressed = storage.updateTaskProgress(batch.batchId, i, 1, { progress: 40, providerRequestId: `req${i}`, now: tick() });
+        await nextTurn();
+        const ended = storage.completeTask(
+          batch.batchId,
+          i,
+          1,
+          { result: { imageUrl: `/i${i}.png`, requestId: `req${i}` }, progress: 100 },
+          tick(),
+        );
+        await nextTurn();
+        const late = storage.updateTaskProgress(batch.batchId, i, 1, { progress: 60, now: tick() });
+        return Promise.all([progressed, ended, late]);
+      }),
+    );
+    for (const [progressed, ended, late] of await Promise.all(runs)) {
+      expect(progressed).toBe(true);
+      expect(ended).toMatchObject({ task: { status: 'completed', progress: 100 } });
+      expect(late).toBe(false);
+    }
+    for (const batch of batches) {
+      const stored = await storage.getBatch(batch.batchId);
+      expect(stored).toMatchObject({ status: 'completed', completedTasks: 5, failedTasks: 0 });
+      expect(stored!.tasks.map((t) => t.providerRequestId)).toEqual(['req0', 'req1', 'req2', 'req3', 'req4']);
+    }
+  });
 });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createSqliteStorage, migrate, SCHEMA_VERSION } from '../../src/adapters/storage/sqlite/index.js';
 import { prepareStatements } from '../../src/adapters/storage/sqlite/statements.js';
+import { FAILED_ORDER, FAILED_SELECT } from '../../src/adapters/storage/sqlite/admin-queries.js';
 import { charge, claimPending, grant, journalSum, makeBatch, tick } from '../../src/adapter-kit/index.js';
 import { PROGRESS } from '../../src/core/policy/progress.js';
 
@@ -138,6 +139,53 @@ describe('SQLite storage on a file', () => {
     await storage.close();
     const db = new BetterSqlite3(path);
     expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    db.close();
+  });
+
+  it('migrates a schema-6 file with a batch in flight: its refunds still work (to the pool), and failed tasks are listed through their index', async () => {
+    const path = file();
+    const old = new BetterSqlite3(path);
+    migrate(old, 6);
+    old.exec(`
+      INSERT INTO accounts (username, balance, last_seq) VALUES ('dora', 1, 2);
+      INSERT INTO ledger (username, seq, kind, amount, balance_after, idempotency_key, reference, created_at)
+        VALUES ('dora', 1, 'grant', 3, 3, 'g', NULL, 1), ('dora', 2, 'charge', -2, 1, 'c', 'batch:dora:5', 5);
+      INSERT INTO batches (batch_id, username, total_tasks, completed_tasks, failed_tasks, status, created_at, updated_at)
+        VALUES ('batch:dora:5', 'dora', 2, 0, 0, 'pending', 5, 5);
+      INSERT INTO tasks (batch_id, idx, prompt, params, status, progress, created_at, attempts)
+        VALUES ('batch:dora:5', 0, 'a', '{"aspect_ratio":"1:1"}', 'pending', 0, 5, 0),
+               ('batch:dora:5', 1, 'b', '{"aspect_ratio":"1:1"}', 'pending', 0, 5, 0);
+    `);
+    old.close();
+
+    const storage = createSqliteStorage({ path });
+    const refund = { amount: 1, keyPrefix: 'refund:cancel:', reason: 'cancelled' };
+    const cancelled = await storage.cancelTasks('batch:dora:5', { taskIndex: 0, refundPending: refund, refundProcessing: null, now: 10 });
+    expect(cancelled).toMatchObject({ balance: 2, cancelled: [{ refund: { amount: 1, reference: 'batch:dora:5:0' } }] });
+    const run = await claimPending(storage, 'batch:dora:5', 1);
+    const failed = await storage.failTask('batch:dora:5', 1, run.attempts, 'boom', 20, { ...refund, keyPrefix: 'refund:failed:' });
+    expect(failed!.refund).toMatchObject({ balance: 3 });
+    expect((await storage.listFailedTasks({})).items).toContainEqual(expect.objectContaining({ batchId: 'batch:dora:5', index: 1 }));
+    await storage.close();
+
+    const db = new BetterSqlite3(path);
+    expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    const plan = (sql: string, ...args: unknown[]) =>
+      db
+        .prepare(`EXPLAIN QUERY PLAN ${sql}`)
+        .all(...args)
+        .map((r: any) => r.detail)
+        .join(' | ');
+    expect(plan(`${FAILED_SELECT} WHERE t.status = 'failed' ${FAILED_ORDER}`, 21)).toMatch(/USING INDEX tasks_failed/);
+    expect(
+      plan(
+        `${FAILED_SELECT} WHERE t.status = 'failed' AND (t.completed_at, t.batch_id, t.idx) < (?, ?, ?) ${FAILED_ORDER}`,
+        20,
+        'b',
+        1,
+        21,
+      ),
+    ).toMatch(/USING INDEX tasks_failed/);
     db.close();
   });
 

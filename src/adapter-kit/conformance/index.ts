@@ -11,7 +11,9 @@ import { pendingGenerationsSuite } from './suites/pending-generations.js';
 import { progressSuite } from './suites/progress.js';
 import { racesSuite } from './suites/races.js';
 import { recordsSuite } from './suites/records.js';
+import { taskRefundsSuite } from './suites/task-refunds.js';
 import { tasksSuite } from './suites/tasks.js';
+import { tasksWaitingSuite } from './suites/tasks-waiting.js';
 import type { ConformanceTestApi } from './test-api.js';
 
 export type { AdapterFactory, ConformanceContext } from './fixtures.js';
@@ -69,5 +71,7 @@ export function runStorageConformance(options: StorageConformanceOptions): void 
     racesSuite(t, ctx);
     adminQueriesSuite(t, ctx);
     cancelSuite(t, ctx);
+    taskRefundsSuite(t, ctx);
+    tasksWaitingSuite(t, ctx);
   });
 }

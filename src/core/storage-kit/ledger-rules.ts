@@ -1,4 +1,5 @@
 import { ConflictError } from '../errors/conflict-error.js';
+import { RateLimitedError } from '../errors/rate-limited-error.js';
 import { isDefaultTerms, termsOf } from '../policy/grants.js';
 import type { LedgerEntryInput } from '../ports/storage-adapter.js';
 import type { LedgerEntry } from '../schemas/records.js';
@@ -32,4 +33,16 @@ export function taskNotFailed(taskId: string, status: string): ConflictError {
     task_id: taskId,
     status,
   });
+}
+
+/**
+ * The refusal of a batch over `maxTasksWaiting`, or null when it fits: `waiting` tasks of the
+ * owner are `pending` or `processing`, `adding` is the new batch's size.
+ */
+export function tooManyTasksWaiting(waiting: number, adding: number, max: number | undefined): RateLimitedError | null {
+  if (max === undefined || waiting + adding <= max) return null;
+  return new RateLimitedError(
+    `Too many of your tasks are waiting: ${waiting} queued or running and ${adding} more asked for, ${max} at most; wait for some to finish, then try again`,
+    10,
+  );
 }

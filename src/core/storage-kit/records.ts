@@ -44,8 +44,19 @@ export function allTasksEnded(counts: Pick<BatchSummary, 'totalTasks' | 'complet
 /** The idempotency key of a refund written with a task's transition: one per task and claim number. */
 export const taskRefundKey = (keyPrefix: string, taskId: string, attempts: number): string => `${keyPrefix}${taskId}:${attempts}`;
 
-/** The journal entry of a {@link TaskRefund} for one task and claim number. */
-export function taskRefundEntry(refund: TaskRefund, username: string, taskId: string, attempts: number): LedgerEntryInput {
+/**
+ * The journal entry of a {@link TaskRefund} for one task and claim number. `chargeKey` is the key
+ * of the charge that paid for the task's current attempt (its retry's, else its batch's): the
+ * refund gives back to what that charge drew. Null (a batch stored before storage kept it): the
+ * refund joins the default pool.
+ */
+export function taskRefundEntry(
+  refund: TaskRefund,
+  username: string,
+  taskId: string,
+  attempts: number,
+  chargeKey: string | null,
+): LedgerEntryInput {
   return {
     username,
     kind: 'refund',
@@ -53,5 +64,16 @@ export function taskRefundEntry(refund: TaskRefund, username: string, taskId: st
     idempotencyKey: taskRefundKey(refund.keyPrefix, taskId, attempts),
     reference: taskId,
     reason: refund.reason,
+    chargeKey,
   };
+}
+
+/** The key of the charge that paid for a task's current attempt: its last retry's, else its batch's. */
+export const taskChargeKey = (retryChargeKey: string | null | undefined, batchChargeKey: string | null | undefined): string | null =>
+  retryChargeKey ?? batchChargeKey ?? null;
+
+/** The draws a write gives back to or stores: a refund's `chargeKey` (else its reference), a debit's own key. */
+export function drawsKeyOf(input: LedgerEntryInput): string | null {
+  if (input.amount < 0) return input.idempotencyKey;
+  return input.kind === 'refund' ? (input.chargeKey ?? input.reference ?? null) : null;
 }

@@ -4,15 +4,32 @@
  *
  *   tsx race-worker.ts <sqlite|redis|postgres> <file|prefix|schema> charge <username> <count> <label>
  *   tsx race-worker.ts <sqlite|redis|postgres> <file|prefix|schema> complete <batchId> <index> <attempts> <label>
+ *   tsx race-worker.ts <sqlite|redis|postgres> <file|prefix|schema> batches <username> <count> <process number> <maxTasksWaiting>
  */
 import { createInterface } from 'node:readline';
 import { isImageGenError } from '../../../src/core/errors/index.js';
 import { sleep } from '../../../src/core/util/sleep.js';
 import { openStorage, type StorageKind } from './open-storage.js';
 import { PROGRESS } from '../../../src/core/policy/progress.js';
+import { charge, makeBatch } from '../../../src/adapter-kit/index.js';
 
 const [kind, target, mode, ...rest] = process.argv.slice(2) as [StorageKind, string, string, ...string[]];
 const storage = await openStorage(kind, target);
+
+/** How many calls succeeded, and the error codes of the others. */
+function outcome(settled: PromiseSettledResult<unknown>[]): { ok: number; codes: Record<string, number> } {
+  const codes: Record<string, number> = {};
+  let ok = 0;
+  for (const s of settled) {
+    if (s.status === 'fulfilled') ok++;
+    else {
+      const reason = s.reason as { code?: string; message?: string };
+      const code = isImageGenError(s.reason) ? s.reason.code : `unexpected ${reason.code ?? ''} ${reason.message ?? String(s.reason)}`;
+      codes[code] = (codes[code] ?? 0) + 1;
+    }
+  }
+  return { ok, codes };
+}
 
 async function run(): Promise<unknown> {
   if (mode === 'charge') {
@@ -24,17 +41,21 @@ async function run(): Promise<unknown> {
         return storage.applyLedgerEntry({ username, kind: 'charge', amount: -1, idempotencyKey: `${label}-${i}` }, Date.now());
       }),
     );
-    const codes: Record<string, number> = {};
-    let ok = 0;
-    for (const s of settled) {
-      if (s.status === 'fulfilled') ok++;
-      else {
-        const reason = s.reason as { code?: string; message?: string };
-        const code = isImageGenError(s.reason) ? s.reason.code : `unexpected ${reason.code ?? ''} ${reason.message ?? String(s.reason)}`;
-        codes[code] = (codes[code] ?? 0) + 1;
-      }
-    }
-    return { ok, codes };
+    return outcome(settled);
+  }
+  if (mode === 'batches') {
+    const [username, count, n, max] = rest as [string, string, string, string];
+    const settled = await Promise.allSettled(
+      Array.from({ length: Number(count) }, async (_, i) => {
+        await sleep(Math.random() * 30);
+        // Ids of their own per process: 1 task each, 1 credit each.
+        const ts = 1_700_000_000_000 + Number(n) * 1_000_000 + i;
+        return storage.createBatch(makeBatch(username, ts, ['x']), charge(username, 1, `b${n}-${i}`), Date.now(), {
+          maxTasksWaiting: Number(max),
+        });
+      }),
+    );
+    return outcome(settled);
   }
   if (mode === 'complete') {
     const [batchId, index, attempts, label] = rest as [string, string, string, string];

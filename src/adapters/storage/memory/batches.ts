@@ -11,10 +11,11 @@ import {
   summaryOf,
   taskNotFailed,
   taskRefundEntry,
+  tooManyTasksWaiting,
 } from '../../../core/storage-kit/index.js';
 import { applyEntry, checkEntry, writeEntry } from './ledger.js';
 import { pageNewestFirst } from './paging.js';
-import { ledgerKey, type MemoryState, userOf } from './state.js';
+import { chargeKeyOfTask, ledgerKey, type MemoryState, userOf } from './state.js';
 
 /** Batches and tasks in memory; their charges go to the shared journal. */
 export function memoryBatches(state: MemoryState): Omit<BatchStore, 'cancelTasks'> {
@@ -48,8 +49,18 @@ export function memoryBatches(state: MemoryState): Omit<BatchStore, 'cancelTasks
     return { task: copyTask(task), batch: summaryOf(batch), batchCompleted };
   }
 
+  /** The user's `pending` and `processing` tasks: the open tasks of their open batches. */
+  function waitingOf(username: string): number {
+    let waiting = 0;
+    for (const id of openBatches) {
+      const b = batches.get(id)!;
+      if (b.username === username) waiting += b.totalTasks - b.completedTasks - b.failedTasks - b.cancelledTasks;
+    }
+    return waiting;
+  }
+
   return {
-    async createBatch(batch, charge, now) {
+    async createBatch(batch, charge, now, limits) {
       assertBatchOwner(batch, charge);
       const existing = entriesByKey.get(ledgerKey(charge.username, charge.idempotencyKey));
       if (existing) {
@@ -64,9 +75,15 @@ export function memoryBatches(state: MemoryState): Omit<BatchStore, 'cancelTasks
         };
       }
       if (batches.has(batch.batchId)) throw idTaken(batch.batchId);
+      const refusal =
+        limits?.maxTasksWaiting === undefined
+          ? null
+          : tooManyTasksWaiting(waitingOf(batch.username), batch.totalTasks, limits.maxTasksWaiting);
+      if (refusal) throw refusal;
       const user = userOf(state, charge.username);
       checkEntry(charge, user);
       const written = writeEntry(state, { ...charge, reference: batch.batchId }, user, now);
+      state.chargeKeys.set(batch.batchId, charge.idempotencyKey);
       const stored = copyBatch(batch);
       batches.set(batch.batchId, stored);
       openBatches.add(batch.batchId);
@@ -135,7 +152,10 @@ export function memoryBatches(state: MemoryState): Omit<BatchStore, 'cancelTasks
         task.status = 'failed';
         task.error = error;
         batch.failedTasks += 1;
-        if (refund && refund.amount > 0) refunded = applyEntry(state, taskRefundEntry(refund, batch.username, task.taskId, attempts), now);
+        if (refund && refund.amount > 0) {
+          const chargeKey = chargeKeyOfTask(state, batchId, task.taskId);
+          refunded = applyEntry(state, taskRefundEntry(refund, batch.username, task.taskId, attempts, chargeKey), now);
+        }
       });
       return ended && { ...ended, refund: refunded };
     },
@@ -158,6 +178,7 @@ export function memoryBatches(state: MemoryState): Omit<BatchStore, 'cancelTasks
       const user = userOf(state, charge.username);
       checkEntry(charge, user);
       const written = writeEntry(state, { ...charge, reference: task.taskId }, user, now);
+      state.chargeKeys.set(task.taskId, charge.idempotencyKey);
       task.status = 'pending';
       task.progress = progress;
       task.result = null;

@@ -1,7 +1,7 @@
 import type { BatchStore, CancelledTask } from '../../../core/ports/storage-adapter.js';
 import { allTasksEnded, copyBatch, copyTask, taskRefundEntry } from '../../../core/storage-kit/index.js';
 import { writeEntry } from './ledger.js';
-import { ledgerKey, type MemoryState, userOf } from './state.js';
+import { chargeKeyOfTask, ledgerKey, type MemoryState, userOf } from './state.js';
 
 /** Cancels a batch's open tasks and writes their refunds, synchronously (one step). */
 export function memoryCancelTasks(state: MemoryState): Pick<BatchStore, 'cancelTasks'> {
@@ -19,7 +19,7 @@ export function memoryCancelTasks(state: MemoryState): Pick<BatchStore, 'cancelT
         const refund = was === 'pending' ? refundPending : refundProcessing;
         let entry = null;
         if (refund && refund.amount > 0) {
-          const input = taskRefundEntry(refund, batch.username, task.taskId, task.attempts);
+          const input = taskRefundEntry(refund, batch.username, task.taskId, task.attempts, chargeKeyOfTask(state, batchId, task.taskId));
           const existing = state.entriesByKey.get(ledgerKey(input.username, input.idempotencyKey));
           entry = existing ? { ...existing.entry } : writeEntry(state, input, user, now).entry;
         }

@@ -1,7 +1,7 @@
 import type { Draw, LiveGrant } from '../../../core/policy/grants.js';
 import type { LedgerEntryInput, LedgerWriteResult } from '../../../core/ports/storage-adapter.js';
 import type { LedgerEntry } from '../../../core/schemas/records.js';
-import { type GrantBook, type GrantPlan, planEntry, planExpiry } from '../../../core/storage-kit/index.js';
+import { drawsKeyOf, type GrantBook, type GrantPlan, planEntry, planExpiry } from '../../../core/storage-kit/index.js';
 import { ledgerKey, type MemoryState, type UserState } from './state.js';
 
 /** A user's tracked grants and the draws of their charges (by charge key). */
@@ -51,9 +51,9 @@ function persist(state: MemoryState, user: UserState, username: string, plan: Gr
 /** Plans and applies one new entry; throws `InsufficientCreditsError` having changed nothing. */
 export function writeWithGrants(state: MemoryState, input: LedgerEntryInput, user: UserState, now: number): LedgerWriteResult {
   const g = grantStateOf(user);
-  const chargeKey = input.kind === 'refund' ? (input.reference ?? null) : null;
-  const plan = planEntry(bookOf(user), input, now, chargeKey ? (g.draws.get(chargeKey) ?? null) : null);
-  persist(state, user, input.username, plan, now, input.amount < 0 ? input.idempotencyKey : chargeKey);
+  const drawsKey = drawsKeyOf(input);
+  const plan = planEntry(bookOf(user), input, now, drawsKey && input.kind === 'refund' ? (g.draws.get(drawsKey) ?? null) : null);
+  persist(state, user, input.username, plan, now, drawsKey);
   const entry = user.entries[user.entries.length - plan.entries.length + plan.main]!;
   return { entry: { ...entry }, balance: user.balance, replayed: false };
 }

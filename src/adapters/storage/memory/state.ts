@@ -16,10 +16,12 @@ export interface MemoryState {
   batches: Map<string, BatchRecord>;
   /** Batches with at least one open task, in creation order. */
   openBatches: Set<string>;
+  /** The key of the charge that paid for each batch (by batch id) and for each retried task's last retry (by task id). */
+  chargeKeys: Map<string, string>;
 }
 
 export function createMemoryState(): MemoryState {
-  return { users: new Map(), entriesByKey: new Map(), batches: new Map(), openBatches: new Set() };
+  return { users: new Map(), entriesByKey: new Map(), batches: new Map(), openBatches: new Set(), chargeKeys: new Map() };
 }
 
 /** The user's state, created empty on first use. */
@@ -31,5 +33,9 @@ export function userOf(state: MemoryState, username: string): UserState {
   }
   return user;
 }
+
+/** The key of the charge that paid for a task's current attempt (see `taskChargeKey`). */
+export const chargeKeyOfTask = (state: MemoryState, batchId: string, taskId: string): string | null =>
+  state.chargeKeys.get(taskId) ?? state.chargeKeys.get(batchId) ?? null;
 
 export const ledgerKey = (username: string, key: string) => `${username}\u0000${key}`;

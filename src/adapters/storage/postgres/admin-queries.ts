@@ -4,8 +4,9 @@ import type { Database } from './database.js';
 import { num } from './rows.js';
 
 /**
- * Operator queries. The failed-task list reads the `tasks` table without an index on `status`
- * (a scan of every task row per page): fine for an operator's page, not for a hot path.
+ * Operator queries. The failed-task list walks the partial index `tasks_failed` (failed tasks
+ * only, by failure time, batch id and index; migration 4) backwards from the cursor: a page reads its own
+ * rows, however many tasks there are.
  */
 export function createAdminQueries(db: Database): AdminQueryStore {
   const select = `SELECT t.batch_id, b.username, t.idx, t.attempts, t.error, t.completed_at

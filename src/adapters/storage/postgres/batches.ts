@@ -1,6 +1,13 @@
-import type { LedgerEntryInput, LedgerWriteResult, OpenTaskRef, Page, PageRequest } from '../../../core/ports/storage-adapter.js';
+import type {
+  BatchLimits,
+  LedgerEntryInput,
+  LedgerWriteResult,
+  OpenTaskRef,
+  Page,
+  PageRequest,
+} from '../../../core/ports/storage-adapter.js';
 import type { BatchRecord, BatchSummary, BatchTask } from '../../../core/schemas/records.js';
-import { assertBatchOwner, copyBatch, idTaken, numericCursor, pageLimit } from '../../../core/storage-kit/index.js';
+import { assertBatchOwner, copyBatch, idTaken, numericCursor, pageLimit, tooManyTasksWaiting } from '../../../core/storage-kit/index.js';
 import { isUniqueViolation, type Database, type Params, type Queryable } from './database.js';
 import type { Ledger } from './ledger.js';
 import {
@@ -29,10 +36,16 @@ export function createBatches(db: Database, ledger: Ledger) {
         (SELECT jsonb_agg(to_jsonb(t) ORDER BY t.idx) FROM ${tasks} t WHERE t.batch_id = b.batch_id) AS tasks
       FROM ${batches} b WHERE b.batch_id = $1`,
     exists: `SELECT 1 FROM ${batches} WHERE batch_id = $1`,
+    /** The user's `pending` and `processing` tasks: the open tasks of their open batches (index `batches_open_by_user`). */
+    waiting: `SELECT COALESCE(SUM(total_tasks - completed_tasks - failed_tasks - cancelled_tasks), 0)::integer AS waiting
+      FROM ${batches} WHERE username = $1 AND status <> 'completed'`,
+    /** The same count as a guard's subquery (`$1` the username). */
+    waitingSum: `SELECT COALESCE(SUM(total_tasks - completed_tasks - failed_tasks - cancelled_tasks), 0)
+      FROM ${batches} WHERE username = $1 AND status <> 'completed'`,
     /** The batch row and every task row in one statement (after `WITH`, parameters from `$first`). */
     insert: (first: number, after = '') => `${after} b AS (
-        INSERT INTO ${batches} (batch_id, username, total_tasks, completed_tasks, failed_tasks, status, created_at, updated_at)
-        SELECT ${Array.from({ length: 8 }, (_, i) => `$${first + i}`).join(', ')} ${after ? 'FROM entry' : ''}
+        INSERT INTO ${batches} (batch_id, username, total_tasks, completed_tasks, failed_tasks, status, created_at, updated_at, charge_key)
+        SELECT ${Array.from({ length: 8 }, (_, i) => `$${first + i}`).join(', ')}, $${first + 9}::text ${after ? 'FROM entry' : ''}
         RETURNING batch_id
       ), t AS (
         INSERT INTO ${tasks} (${TASK_COLUMNS})
@@ -55,7 +68,7 @@ export function createBatches(db: Database, ledger: Ledger) {
   const insertAlone = `WITH ${SQL.insert(1)} SELECT 1`;
   /** After the ledger's `entry`: the batch is written only when the charge was. */
   const insertAfterEntry = `${SQL.insert(9, ',')} SELECT * FROM entry`;
-  const batchParams = (batch: BatchRecord): Params => [
+  const batchParams = (batch: BatchRecord, chargeKey: string): Params => [
     batch.batchId,
     batch.username,
     batch.totalTasks,
@@ -65,7 +78,14 @@ export function createBatches(db: Database, ledger: Ledger) {
     batch.createdAt,
     batch.updatedAt,
     taskRowsJson(batch),
+    chargeKey,
   ];
+
+  /** The answer of a batch the one-statement path created. */
+  const createdBy = (row: LedgerRow, batch: BatchRecord): LedgerWriteResult & { batch: BatchRecord } => {
+    const entry = entryOf(row);
+    return { entry, balance: entry.balanceAfter, replayed: false, batch: copyBatch(batch) };
+  };
 
   async function loadBatch(batchId: string, on?: Queryable): Promise<BatchRecord | null> {
     const rows = await db.query<{ batch: BatchRow; tasks: TaskRow[] | null }>(SQL.batch, [batchId], on);
@@ -77,17 +97,30 @@ export function createBatches(db: Database, ledger: Ledger) {
     batch: BatchRecord,
     charge: LedgerEntryInput,
     now: number,
+    limits?: BatchLimits,
   ): Promise<LedgerWriteResult & { batch: BatchRecord }> {
     assertBatchOwner(batch, charge);
     const paid = { ...charge, reference: batch.batchId };
-    const fast = await ledger.tryFastEntry<LedgerRow>(paid, now, insertAfterEntry, batchParams(batch));
-    if (fast) {
-      const entry = entryOf(fast);
-      return { entry, balance: entry.balanceAfter, replayed: false, batch: copyBatch(batch) };
+    const maxWaiting = limits?.maxTasksWaiting;
+    const params = batchParams(batch, charge.idempotencyKey);
+    if (maxWaiting === undefined) {
+      const fast = await ledger.tryFastEntry<LedgerRow>(paid, now, insertAfterEntry, params);
+      if (fast) return createdBy(fast, batch);
     }
     try {
       return await db.transaction(async (client) => {
         const account = await ledger.lockAccount(client, charge.username);
+        if (maxWaiting !== undefined) {
+          // With a ceiling the count must come after the account row lock: a statement that starts
+          // once the lock is held sees every batch of this user committed before it. The common
+          // case is still one statement (its guard counts); anything else takes the steps below.
+          const fast = await ledger.tryFastEntry<LedgerRow>(paid, now, insertAfterEntry, params, {
+            client,
+            guard: `AND (${SQL.waitingSum}) + $19::integer <= $20::integer`,
+            guardParams: [batch.totalTasks, maxWaiting],
+          });
+          if (fast) return createdBy(fast, batch);
+        }
         const existing = await ledger.findEntry(client, charge.username, charge.idempotencyKey);
         if (existing) {
           const replayed = ledger.replay(existing, charge, account);
@@ -96,8 +129,13 @@ export function createBatches(db: Database, ledger: Ledger) {
           return { ...replayed, batch: paidFor };
         }
         if ((await db.query(SQL.exists, [batch.batchId], client)).length > 0) throw idTaken(batch.batchId);
+        if (maxWaiting !== undefined) {
+          const waiting = (await db.query<{ waiting: number }>(SQL.waiting, [charge.username], client))[0]!.waiting;
+          const refusal = tooManyTasksWaiting(waiting, batch.totalTasks, maxWaiting);
+          if (refusal) throw refusal;
+        }
         const written = await ledger.writeEntry(client, paid, account, now);
-        await db.query(insertAlone, batchParams(batch), client);
+        await db.query(insertAlone, batchParams(batch, charge.idempotencyKey), client);
         return { ...written, batch: copyBatch(batch) };
       });
     } catch (error) {

@@ -16,7 +16,9 @@ export function createCancelTasks(db: Database, ledger: Ledger, batches: Batches
   const tasks = db.table('tasks');
   const batchTable = db.table('batches');
   const SQL = {
-    lockOpen: `SELECT ${TASK_COLUMNS} FROM ${tasks}
+    lockOpen: `SELECT ${TASK_COLUMNS},
+        COALESCE(charge_key, (SELECT b.charge_key FROM ${batchTable} b WHERE b.batch_id = $1)) AS charge_key
+      FROM ${tasks}
       WHERE batch_id = $1 AND ($2::integer IS NULL OR idx = $2) AND status IN ('pending', 'processing')
       ORDER BY idx FOR UPDATE`,
     cancel: `UPDATE ${tasks} SET status = 'cancelled', completed_at = $3, lease_expires_at = NULL
@@ -34,14 +36,14 @@ export function createCancelTasks(db: Database, ledger: Ledger, batches: Batches
       const index = taskIndex === undefined ? null : Number.isInteger(taskIndex) ? taskIndex : -1;
       return db.transaction(async (client) => {
         const account = await ledger.lockAccount(client, username);
-        const open = await db.query<TaskRow>(SQL.lockOpen, [batchId, index], client);
+        const open = await db.query<TaskRow & { charge_key: string | null }>(SQL.lockOpen, [batchId, index], client);
         const cancelled: CancelledTask[] = [];
         for (const row of open) {
           const was = row.status as CancelledTask['was'];
           const refund = was === 'pending' ? refundPending : refundProcessing;
           let entry = null;
           if (refund && refund.amount > 0) {
-            const input = taskRefundEntry(refund, username, `${batchId}:${row.idx}`, row.attempts);
+            const input = taskRefundEntry(refund, username, `${batchId}:${row.idx}`, row.attempts, row.charge_key);
             const existing = await ledger.findEntry(client, username, input.idempotencyKey);
             entry = existing ? entryOf(existing) : (await ledger.writeEntry(client, input, account, now)).entry;
           }

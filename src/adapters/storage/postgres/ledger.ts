@@ -6,6 +6,7 @@ import { isDefaultTerms } from '../../../core/policy/grants.js';
 import type { CreditGrant } from '../../../core/schemas/grants.js';
 import {
   assertSameEntry,
+  drawsKeyOf,
   fingerprintOf,
   isPlainEntry,
   listedGrants,
@@ -49,11 +50,12 @@ export function createLedger(db: Database) {
    * leaves to the locking path whatever grants decide: a debit while tracked grants hold credits,
    * an expiry due, a refund of a charge with draws.
    */
-  const entryCte = (newKeyOnly: boolean) => `moved AS (
+  const entryCte = (newKeyOnly: boolean, guard = '') => `moved AS (
       UPDATE ${accounts} SET balance = balance + $2, last_seq = last_seq + 1
       WHERE username = $1 AND balance + $2 >= 0
         ${newKeyOnly ? `AND NOT EXISTS (SELECT 1 FROM ${ledger} WHERE username = $1 AND idempotency_key = $4::text)` : ''}
         ${newKeyOnly ? FAST_GRANT_GUARD(db.table('grant_draws')) : ''}
+        ${guard}
       RETURNING balance, last_seq
     ), entry AS (
       INSERT INTO ${ledger} (username, seq, kind, amount, balance_after, idempotency_key, reference, reason, fingerprint, created_at)
@@ -101,18 +103,11 @@ export function createLedger(db: Database) {
 
   /** Appends a new entry on a locked account; throws `InsufficientCreditsError` (writing nothing) when it would overdraw. */
   async function writeEntry(client: PoolClient, input: LedgerEntryInput, account: LockedAccount, now: number): Promise<LedgerWriteResult> {
-    const chargeKey = input.kind === 'refund' ? (input.reference ?? null) : null;
+    const chargeKey = input.kind === 'refund' ? drawsKeyOf(input) : null;
     const draws = chargeKey ? await grantRows.draws(client, input.username, chargeKey) : null;
     if (!isPlainEntry(account, input, draws !== null, now)) {
       const plan = planEntry(await grantRows.book(client, input.username, account.balance, account.lastSeq), input, now, draws);
-      const rows = await grantRows.persist(
-        client,
-        input.username,
-        plan,
-        now,
-        input.amount < 0 ? input.idempotencyKey : chargeKey,
-        account.lastSeq,
-      );
+      const rows = await grantRows.persist(client, input.username, plan, now, drawsKeyOf(input), account.lastSeq);
       Object.assign(account, {
         balance: plan.balance,
         lastSeq: account.lastSeq + rows.length,
@@ -149,19 +144,25 @@ export function createLedger(db: Database) {
    * account that can pay, with `then` (more CTEs and a final SELECT over `entry`, parameters from
    * `$9`) in the same statement. Null when it wrote nothing — the key exists, the credits are
    * short, the account is new, or a unique constraint says another writer got there first — and
-   * the caller takes the locking path, which decides which of those it was.
+   * the caller takes the locking path, which decides which of those it was. `on.guard` adds a
+   * condition to the balance move (parameters after `extra`); `on.client` runs it in a transaction.
    */
   async function tryFastEntry<R extends QueryResultRow>(
     input: LedgerEntryInput,
     now: number,
     then = 'SELECT * FROM entry',
     extra: Params = [],
+    on: { client?: PoolClient; guard?: string; guardParams?: Params } = {},
   ): Promise<R | null> {
     if (input.kind === 'grant' && !isDefaultTerms(input.grant)) return null;
+    // The fast path's guard looks for draws under the reference only.
+    if (input.kind === 'refund' && input.chargeKey && input.chargeKey !== input.reference) return null;
     try {
-      return (await db.query<R>(`WITH ${entryCte(true)} ${then}`, [...entryParams(input, now), ...extra]))[0] ?? null;
+      const text = `WITH ${entryCte(true, on.guard)} ${then}`;
+      return (await db.query<R>(text, [...entryParams(input, now), ...extra, ...(on.guardParams ?? [])], on.client))[0] ?? null;
     } catch (error) {
-      if (sqlState(error) === '23505') return null;
+      // In a transaction the error has aborted it: the caller must see it (e.g. an id taken meanwhile).
+      if (sqlState(error) === '23505' && !on.client) return null;
       throw error;
     }
   }

@@ -119,6 +119,19 @@ export const MIGRATIONS: ReadonlyArray<(t: Table) => string> = [
   ALTER TABLE ${t('tasks')} DROP CONSTRAINT tasks_status_check,
     ADD CONSTRAINT tasks_status_check CHECK (status IN ('pending', 'processing', 'completed', 'failed', 'cancelled'));
   `,
+  // 4: the key of the charge that paid for a batch, and for a task its last retry's, so a task's
+  // refund gives back to what that charge drew (rows written before have none: their refunds join
+  // the pool, as before; adding a column without a default rewrites no row); failed tasks listed
+  // newest first by the admin API without a scan; a user's open batches found without a scan (the
+  // tasks-waiting ceiling sums their counters). Both indexes are partial, so they hold few rows;
+  // building them blocks writes to the table for as long as the build takes (a migration runs in
+  // one transaction, where CREATE INDEX CONCURRENTLY is not allowed).
+  (t) => `
+  ALTER TABLE ${t('batches')} ADD COLUMN charge_key TEXT;
+  ALTER TABLE ${t('tasks')} ADD COLUMN charge_key TEXT;
+  CREATE INDEX tasks_failed ON ${t('tasks')} (completed_at, batch_id, idx) WHERE status = 'failed';
+  CREATE INDEX batches_open_by_user ON ${t('batches')} (username) WHERE status <> 'completed';
+  `,
 ];
 
 /** The schema version this code writes. */

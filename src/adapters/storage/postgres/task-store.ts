@@ -16,14 +16,7 @@ import { summaryOfRow, TASK_COLUMNS, taskOf, type TaskRow } from './rows.js';
 import { createTaskWrites, type EndedRow, type TaskWrite } from './task-writes.js';
 
 /** Groups of task writes in flight at once, each on its own connection. */
-const LANES = 4;
-
-/** A small, stable string hash (FNV-1a) to spread batches over the lanes. */
-function hashOf(text: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
-  return hash >>> 0;
-}
+const GROUPS_IN_FLIGHT = 4;
 
 /**
  * Task transitions. Claims, progress writes and ends are compare-and-set writes on the task row
@@ -34,19 +27,21 @@ function hashOf(text: string): number {
  */
 export function createTaskStore(db: Database, ledger: Ledger) {
   const writes = createTaskWrites(db);
-  // A batch's writes always go to the same lane, so two groups in flight never wait on each other's row locks.
-  const lanes = Array.from({ length: LANES }, () => new GroupCommit(db, writes));
-  const write = (w: TaskWrite) => lanes[hashOf(w.batchId) % LANES]!.run(w);
+  const groups = new GroupCommit(db, writes, GROUPS_IN_FLIGHT);
+  const write = (w: TaskWrite) => groups.run(w);
   const tasks = db.table('tasks');
   const batches = db.table('batches');
 
   const SQL = {
     lockTask: `SELECT ${TASK_COLUMNS} FROM ${tasks} WHERE batch_id = $1 AND idx = $2 FOR UPDATE`,
     task: `SELECT ${TASK_COLUMNS} FROM ${tasks} WHERE batch_id = $1 AND idx = $2`,
+    /** The key of the charge that paid for the task's current attempt: its last retry's, else its batch's. */
+    chargeKey: `SELECT COALESCE(t.charge_key, b.charge_key) AS charge_key
+      FROM ${tasks} t JOIN ${batches} b ON b.batch_id = t.batch_id WHERE t.batch_id = $1 AND t.idx = $2`,
     /** Moves a failed task back to pending and reopens its batch, in one statement. */
     reset: `WITH t AS (
         UPDATE ${tasks} SET status = 'pending', progress = $3, result = NULL, error = NULL, provider_request_id = NULL,
-          lease_expires_at = NULL, completed_at = NULL
+          lease_expires_at = NULL, completed_at = NULL, charge_key = $5
         WHERE batch_id = $1 AND idx = $2 AND status = 'failed'
         RETURNING ${TASK_COLUMNS}
       ), b AS (
@@ -75,7 +70,7 @@ export function createTaskStore(db: Database, ledger: Ledger) {
   return {
     /** Resolves once every task write started so far has been committed. */
     async drain(): Promise<void> {
-      await Promise.all(lanes.map((lane) => lane.drain()));
+      await groups.drain();
     },
 
     async claimTask(batchId: string, index: number, claim: TaskClaim): Promise<BatchTask | null> {
@@ -140,7 +135,8 @@ export function createTaskStore(db: Database, ledger: Ledger) {
         const account = await ledger.lockAccount(client, username);
         const result = ended((await writes.writeAll([fail], client))[0] as EndedRow | null);
         if (!result) return null;
-        const input = taskRefundEntry(refund, username, `${batchId}:${index}`, attempts);
+        const chargeKey = (await db.query<{ charge_key: string | null }>(SQL.chargeKey, [batchId, index], client))[0]?.charge_key ?? null;
+        const input = taskRefundEntry(refund, username, `${batchId}:${index}`, attempts, chargeKey);
         const existing = await ledger.findEntry(client, username, input.idempotencyKey);
         const written = existing ? ledger.replay(existing, input, account) : await ledger.writeEntry(client, input, account, now);
         return { ...result, refund: written };
@@ -164,7 +160,7 @@ export function createTaskStore(db: Database, ledger: Ledger) {
         if (!task) throw taskNotFailed(taskId, 'missing');
         if (task.status !== 'failed') throw taskNotFailed(taskId, task.status);
         const written = await ledger.writeEntry(client, { ...charge, reference: taskId }, account, now);
-        const reset = (await db.query<TaskRow>(SQL.reset, [batchId, index, progress, now], client))[0]!;
+        const reset = (await db.query<TaskRow>(SQL.reset, [batchId, index, progress, now, charge.idempotencyKey], client))[0]!;
         return { ...written, task: taskOf(reset) };
       });
     },

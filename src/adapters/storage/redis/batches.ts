@@ -1,6 +1,13 @@
 import type { BatchStore, OpenTaskRef, Page } from '../../../core/ports/storage-adapter.js';
 import type { BatchRecord, BatchSummary } from '../../../core/schemas/records.js';
-import { assertBatchOwner, assertRetryOwner, copyBatch, idTaken, taskNotFailed } from '../../../core/storage-kit/index.js';
+import {
+  assertBatchOwner,
+  assertRetryOwner,
+  copyBatch,
+  idTaken,
+  taskNotFailed,
+  tooManyTasksWaiting,
+} from '../../../core/storage-kit/index.js';
 import { decodeBatch, decodeSummary, decodeTask, encodeBatch, encodeEntryRequest } from './codec.js';
 import { fail, ledgerKeys, newestFirstPage, type RedisContext, requireBatch, written } from './context.js';
 import { Code, SCRIPTS } from './scripts/index.js';
@@ -37,7 +44,7 @@ export function redisBatches({ client, keys, call }: RedisContext): RedisBatchRo
   }
 
   return {
-    async createBatch(batch, charge, now) {
+    async createBatch(batch, charge, now, limits) {
       const k = requireBatch(keys, batch.batchId);
       assertBatchOwner(batch, charge);
       const u = keys.user(batch.username);
@@ -53,10 +60,16 @@ export function redisBatches({ client, keys, call }: RedisContext): RedisBatchRo
           k.member,
           batch.createdAt,
           open ? 1 : 0,
+          limits?.maxTasksWaiting ?? '',
+          u.batch(''),
+          batch.totalTasks,
           ...encodeBatch(batch),
+          'ck',
+          charge.idempotencyKey,
         ],
       );
       if (reply[0] === Code.written) return { ...written(batch.username, reply), batch: copyBatch(batch) };
+      if (reply[0] === Code.tooManyWaiting) throw tooManyTasksWaiting(Number(reply[1]), batch.totalTasks, limits?.maxTasksWaiting)!;
       if (reply[0] !== Code.replayed) fail(reply, charge, batch.batchId);
       const replay = written(batch.username, reply);
       const paidFor = replay.entry.reference ? await getBatch(replay.entry.reference) : null;

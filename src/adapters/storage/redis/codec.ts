@@ -12,7 +12,8 @@ import type {
 } from '../../../core/schemas/records.js';
 
 /**
- * Compact forms stored in Redis. A task is two hash fields of its batch: `p{i}` the fixed part
+ * Compact forms stored in Redis. A task is two hash fields of its batch (and `k{i}`, the key of its
+ * last retry's charge, once retried; the batch's own charge key is `ck`): `p{i}` the fixed part
  * `[prompt, params, createdAt]`, written once, and `t{i}` the state
  * `[status, progress, attempts, startedAt, completedAt, leaseExpiresAt, providerRequestId, error, result]`
  * that the scripts compare-and-set. Batch counters are fields `n c f s ca ua` and `x`
@@ -112,7 +113,7 @@ export function decodeBatch(batchId: string, username: string, hash: Record<stri
   return { ...summary, username, tasks };
 }
 
-/** The request form the ledger Lua reads: `[kind, amount, key, reference, reason, fingerprint, createdAt]`. */
+/** The request form the ledger Lua reads: `[kind, amount, key, reference, reason, fingerprint, createdAt, grant terms, charge key]`. */
 export const encodeEntryRequest = (input: LedgerEntryInput, now: number): string =>
   JSON.stringify([
     input.kind,
@@ -123,6 +124,7 @@ export const encodeEntryRequest = (input: LedgerEntryInput, now: number): string
     fingerprintOf(input),
     now,
     isDefaultTerms(input.grant) ? null : grantTermsOf(input.grant),
+    input.chargeKey ?? null,
   ]);
 
 /** A grant's terms as the scripts take them: `[kind, priority, expiresAt or -1]`. */

@@ -69,7 +69,8 @@ export function redisTasks({ client, keys, call }: RedisContext): RedisTaskRole 
       if (!k) return null;
       const taskId = `${batchId}:${index}`;
       await noteFailure(client, keys, batchId, index, attempts, now);
-      const entry = refund && refund.amount > 0 ? encodeEntryRequest(taskRefundEntry(refund, k.username, taskId, attempts), now) : '';
+      // The script names the charge key (the batch hash keeps it).
+      const entry = refund && refund.amount > 0 ? encodeEntryRequest(taskRefundEntry(refund, k.username, taskId, attempts, null), now) : '';
       const reply = await call<Reply | null>(
         SCRIPTS.endTask,
         [

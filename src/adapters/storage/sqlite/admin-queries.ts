@@ -12,17 +12,21 @@ interface FailedRow {
   completed_at: number;
 }
 
-const SELECT = `SELECT t.batch_id, b.username, t.idx, t.attempts, t.error, t.completed_at
+/** Exported for the test that checks the plan uses `tasks_failed`. */
+export const FAILED_SELECT = `SELECT t.batch_id, b.username, t.idx, t.attempts, t.error, t.completed_at
   FROM tasks t JOIN batches b ON b.batch_id = t.batch_id`;
-const ORDER = 'ORDER BY t.completed_at DESC, t.batch_id DESC, t.idx DESC LIMIT ?';
+export const FAILED_ORDER = 'ORDER BY t.completed_at DESC, t.batch_id DESC, t.idx DESC LIMIT ?';
 
 /**
- * Operator queries. The failed-task list reads the `tasks` table without an index on `status`
- * (a scan of every task row per page): fine for an operator's page, not for a hot path.
+ * Operator queries. The failed-task list walks the partial index `tasks_failed` (failed tasks
+ * only, by failure time, batch id and index; schema 7) backwards from the cursor: a page reads its own
+ * rows, however many tasks there are.
  */
 export function sqliteAdminQueries(db: Database, { run }: Pick<SqliteContext, 'run'>): AdminQueryStore {
-  const first = db.prepare(`${SELECT} WHERE t.status = 'failed' ${ORDER}`);
-  const after = db.prepare(`${SELECT} WHERE t.status = 'failed' AND (t.completed_at, t.batch_id, t.idx) < (?, ?, ?) ${ORDER}`);
+  const first = db.prepare(`${FAILED_SELECT} WHERE t.status = 'failed' ${FAILED_ORDER}`);
+  const after = db.prepare(
+    `${FAILED_SELECT} WHERE t.status = 'failed' AND (t.completed_at, t.batch_id, t.idx) < (?, ?, ?) ${FAILED_ORDER}`,
+  );
   return {
     async listFailedTasks(page) {
       const limit = pageLimit(page.limit);

@@ -8,6 +8,7 @@ import {
   pageLimit,
   taskNotFailed,
   taskRefundEntry,
+  tooManyTasksWaiting,
 } from '../../../core/storage-kit/index.js';
 import type { SqliteContext } from './connection.js';
 import { applyEntry, MAX_CURSOR } from './ledger.js';
@@ -33,7 +34,7 @@ export function sqliteBatches(cx: SqliteContext): Omit<BatchStore, 'cancelTasks'
   }
 
   const tx = {
-    createBatch: write((batch: BatchRecord, charge: LedgerEntryInput, now: number) => {
+    createBatch: write((batch: BatchRecord, charge: LedgerEntryInput, now: number, maxTasksWaiting: number | undefined) => {
       const existing = st.entryByKey.get(charge.username, charge.idempotencyKey) as LedgerRow | undefined;
       if (existing) {
         const replay = applyEntry(st, charge, now);
@@ -42,6 +43,12 @@ export function sqliteBatches(cx: SqliteContext): Omit<BatchStore, 'cancelTasks'
         return { ...replay, batch: paidFor };
       }
       if (st.batchExists.get(batch.batchId)) throw idTaken(batch.batchId);
+      if (maxTasksWaiting !== undefined) {
+        // Inside the write transaction (BEGIN IMMEDIATE): no other process creates a batch between the count and the insert.
+        const { waiting } = st.tasksWaiting.get(batch.username) as { waiting: number };
+        const refusal = tooManyTasksWaiting(waiting, batch.totalTasks, maxTasksWaiting);
+        if (refusal) throw refusal;
+      }
       const written = applyEntry(st, { ...charge, reference: batch.batchId }, now);
       st.insertBatch.run({
         batch_id: batch.batchId,
@@ -53,6 +60,7 @@ export function sqliteBatches(cx: SqliteContext): Omit<BatchStore, 'cancelTasks'
         status: batch.status,
         created_at: batch.createdAt,
         updated_at: batch.updatedAt,
+        charge_key: charge.idempotencyKey,
       });
       for (const [idx, task] of batch.tasks.entries()) st.insertTask.run(taskRowOf(batch.batchId, idx, task));
       return { ...written, batch: loadBatch(batch.batchId)! };
@@ -108,7 +116,8 @@ export function sqliteBatches(cx: SqliteContext): Omit<BatchStore, 'cancelTasks'
       );
       if (!ended || !refund || refund.amount <= 0) return ended;
       const owner = (st.batch.get(batchId) as BatchRow).username;
-      return { ...ended, refund: applyEntry(st, taskRefundEntry(refund, owner, ended.task.taskId, attempts), now) };
+      const chargeKey = (st.taskChargeKey.get(batchId, index) as { charge_key: string | null }).charge_key;
+      return { ...ended, refund: applyEntry(st, taskRefundEntry(refund, owner, ended.task.taskId, attempts, chargeKey), now) };
     }),
     retryTask: write((batchId: string, index: number, charge: LedgerEntryInput, progress: number, now: number) => {
       const existing = st.entryByKey.get(charge.username, charge.idempotencyKey);
@@ -121,16 +130,16 @@ export function sqliteBatches(cx: SqliteContext): Omit<BatchStore, 'cancelTasks'
       if (!task) throw taskNotFailed(`${batchId}:${index}`, 'missing');
       if (task.status !== 'failed') throw taskNotFailed(`${batchId}:${index}`, task.status);
       const written = applyEntry(st, { ...charge, reference: `${batchId}:${index}` }, now);
-      const reset = st.resetTask.get({ batch_id: batchId, idx: index, progress }) as TaskRow;
+      const reset = st.resetTask.get({ batch_id: batchId, idx: index, progress, charge_key: charge.idempotencyKey }) as TaskRow;
       st.reopenBatch.run(now, batchId);
       return { ...written, task: taskOf(reset) };
     }),
   };
 
   return {
-    async createBatch(batch, charge, now) {
+    async createBatch(batch, charge, now, limits) {
       assertBatchOwner(batch, charge);
-      return tx.createBatch(batch, charge, now);
+      return tx.createBatch(batch, charge, now, limits?.maxTasksWaiting);
     },
     getBatch: (batchId) => tx.getBatch(batchId),
     async getTask(batchId, index) {

@@ -1,5 +1,5 @@
 import type { BatchStore, CancelledTask, TaskCancellation } from '../../../core/ports/storage-adapter.js';
-import { taskRefundEntry } from '../../../core/storage-kit/index.js';
+import { taskChargeKey, taskRefundEntry } from '../../../core/storage-kit/index.js';
 import type { SqliteContext } from './connection.js';
 import { applyEntry } from './ledger.js';
 import { batchOf, entryOf, taskOf, type BatchRow, type LedgerRow, type TaskRow } from './rows.js';
@@ -19,7 +19,7 @@ export function sqliteCancelTasks(cx: SqliteContext): Pick<BatchStore, 'cancelTa
       const taskId = `${batchId}:${row.idx}`;
       let entry = null;
       if (refund && refund.amount > 0) {
-        const input = taskRefundEntry(refund, before.username, taskId, row.attempts);
+        const input = taskRefundEntry(refund, before.username, taskId, row.attempts, taskChargeKey(row.charge_key, before.charge_key));
         const existing = st.entryByKey.get(input.username, input.idempotencyKey) as LedgerRow | undefined;
         entry = existing ? entryOf(existing) : applyEntry(st, input, now).entry;
       }

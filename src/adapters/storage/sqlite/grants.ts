@@ -1,7 +1,15 @@
 import type { Draw, LiveGrant } from '../../../core/policy/grants.js';
 import type { LedgerEntryInput } from '../../../core/ports/storage-adapter.js';
 import type { GrantKind } from '../../../core/schemas/grants.js';
-import { type GrantBook, type GrantPlan, nextExpiry, planEntry, planExpiry, trackedRemaining } from '../../../core/storage-kit/index.js';
+import {
+  drawsKeyOf,
+  type GrantBook,
+  type GrantPlan,
+  nextExpiry,
+  planEntry,
+  planExpiry,
+  trackedRemaining,
+} from '../../../core/storage-kit/index.js';
 import type { LedgerRow } from './rows.js';
 import type { Statements } from './statements.js';
 
@@ -75,8 +83,7 @@ export function writeWithGrants(
   now: number,
 ): { row: LedgerRow; balance: number } {
   const plan = planEntry(bookOf(st, input.username, account.balance, account.lastSeq), input, now, draws);
-  const chargeKey = input.kind === 'refund' ? (input.reference ?? null) : null;
-  const rows = persistPlan(st, input.username, plan, now, input.amount < 0 ? input.idempotencyKey : chargeKey);
+  const rows = persistPlan(st, input.username, plan, now, drawsKeyOf(input));
   return { row: rows[plan.main]!, balance: plan.balance };
 }
 

@@ -2,6 +2,7 @@ import { InsufficientCreditsError } from '../../../core/errors/insufficient-cred
 import type { LedgerEntryInput, LedgerStore, LedgerWriteResult } from '../../../core/ports/storage-adapter.js';
 import {
   assertSameEntry,
+  drawsKeyOf,
   fingerprintOf,
   isPlainEntry,
   listedGrants,
@@ -29,7 +30,8 @@ export function applyEntry(st: Statements, input: LedgerEntryInput, now: number)
     const live = grants.tracked === 0 ? balance : liveBalance(bookOf(st, input.username, balance, 0), now);
     return { entry, balance: live, replayed: true };
   }
-  const draws = input.kind === 'refund' && input.reference ? drawsOf(st, input.username, input.reference) : null;
+  const drawsKey = input.kind === 'refund' ? drawsKeyOf(input) : null;
+  const draws = drawsKey ? drawsOf(st, input.username, drawsKey) : null;
   if (!isPlainEntry(grants, input, draws !== null, now)) {
     const { row, balance: after } = writeWithGrants(st, input, { balance, lastSeq: account?.last_seq ?? 0 }, draws, now);
     return { entry: entryOf(row), balance: after, replayed: false };

@@ -32,6 +32,8 @@ export interface BatchRow {
   status: string;
   created_at: number;
   updated_at: number;
+  /** The key of the charge that paid for the batch (null in rows written before schema 7). */
+  charge_key?: string | null;
 }
 
 export interface TaskRow {
@@ -49,6 +51,8 @@ export interface TaskRow {
   completed_at: number | null;
   provider_request_id: string | null;
   lease_expires_at: number | null;
+  /** The key of the task's last retry charge; null until it is retried. */
+  charge_key?: string | null;
 }
 
 export const entryOf = (row: LedgerRow): LedgerEntry => ({

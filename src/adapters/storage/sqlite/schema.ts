@@ -123,6 +123,16 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE batches ADD COLUMN cancelled_tasks INTEGER NOT NULL DEFAULT 0;
   `,
+  // 7: the key of the charge that paid for a batch, and for a task its last retry's, so a task's
+  // refund gives back to what that charge drew (rows written before have none: their refunds join
+  // the pool, as before); failed tasks listed newest first by the admin API without a scan; a
+  // user's open batches found without a scan (the tasks-waiting ceiling sums their counters).
+  `
+  ALTER TABLE batches ADD COLUMN charge_key TEXT;
+  ALTER TABLE tasks ADD COLUMN charge_key TEXT;
+  CREATE INDEX tasks_failed ON tasks (completed_at, batch_id, idx) WHERE status = 'failed';
+  CREATE INDEX batches_open_by_user ON batches (username) WHERE status <> 'completed';
+  `,
 ];
 
 /** The schema version this code writes. */

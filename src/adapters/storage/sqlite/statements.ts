@@ -14,8 +14,16 @@ const SQL = {
 
   batch: 'SELECT * FROM batches WHERE batch_id = ?',
   batchExists: 'SELECT 1 FROM batches WHERE batch_id = ?',
-  insertBatch: `INSERT INTO batches (batch_id, username, total_tasks, completed_tasks, failed_tasks, cancelled_tasks, status, created_at, updated_at)
-     VALUES (@batch_id, @username, @total_tasks, @completed_tasks, @failed_tasks, @cancelled_tasks, @status, @created_at, @updated_at)`,
+  insertBatch: `INSERT INTO batches (batch_id, username, total_tasks, completed_tasks, failed_tasks, cancelled_tasks, status, created_at, updated_at,
+       charge_key)
+     VALUES (@batch_id, @username, @total_tasks, @completed_tasks, @failed_tasks, @cancelled_tasks, @status, @created_at, @updated_at,
+       @charge_key)`,
+  /** The user's `pending` and `processing` tasks: the open tasks of their open batches (index `batches_open_by_user`). */
+  tasksWaiting: `SELECT COALESCE(SUM(total_tasks - completed_tasks - failed_tasks - cancelled_tasks), 0) AS waiting
+     FROM batches WHERE username = ? AND status <> 'completed'`,
+  /** The key of the charge that paid for a task's current attempt: its last retry's, else its batch's. */
+  taskChargeKey: `SELECT COALESCE(t.charge_key, b.charge_key) AS charge_key
+     FROM tasks t JOIN batches b ON b.batch_id = t.batch_id WHERE t.batch_id = ? AND t.idx = ?`,
   batchPage: `SELECT batch_id, total_tasks, completed_tasks, failed_tasks, cancelled_tasks, status, created_at, updated_at FROM batches
      WHERE username = ? AND created_at < ? ORDER BY created_at DESC LIMIT ?`,
   startBatch: `UPDATE batches SET status = CASE WHEN status = 'pending' THEN 'processing' ELSE status END, updated_at = ? WHERE batch_id = ?`,
@@ -63,7 +71,7 @@ const SQL = {
      WHERE batch_id = @batch_id AND idx = @idx AND status IN ('pending', 'processing')
      RETURNING *`,
   resetTask: `UPDATE tasks SET status = 'pending', progress = @progress, result = NULL, error = NULL, provider_request_id = NULL,
-       lease_expires_at = NULL, completed_at = NULL
+       lease_expires_at = NULL, completed_at = NULL, charge_key = @charge_key
      WHERE batch_id = @batch_id AND idx = @idx
      RETURNING *`,
   openTasks: `SELECT t.batch_id, b.username, t.idx, t.status, t.attempts, t.lease_expires_at

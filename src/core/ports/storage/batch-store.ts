@@ -43,6 +43,14 @@ export interface TaskEndResult {
  * A refund written in the same step as a task's transition: one `refund` entry for the batch's
  * owner, key `{keyPrefix}{taskId}:{attempts}` (so one per task and claim number; a key applied
  * before writes nothing again), reference the task id.
+ *
+ * It goes back to the grants drawn by the charge that paid for the task's current attempt: the
+ * charge of its last retry when it was retried, else its batch's charge (storage keeps both keys).
+ * A batch's charge draws for all its tasks at once; each task refund gives back from the end of
+ * that charge's draws (the last grant drawn first, as `planRefund` says), and the refunds of one
+ * charge together never give a grant more than the charge took from it; beyond what the charge
+ * drew from grants, credits join the default pool. Credits given back to a grant that has expired
+ * since expire at once, with their own `expire` entry.
  */
 export interface TaskRefund {
   /** Credits given back, a whole number; 0 writes no entry. */
@@ -50,6 +58,12 @@ export interface TaskRefund {
   /** Start of the key, e.g. `refund:cancel:`; the adapter appends `{taskId}:{attempts}`. */
   keyPrefix: string;
   reason: string;
+}
+
+/** Ceilings {@link BatchStore.createBatch} checks in the step that charges. */
+export interface BatchLimits {
+  /** The owner's `pending` and `processing` tasks, the new batch's included, may be at most this many. Absent: no ceiling. */
+  maxTasksWaiting?: number;
 }
 
 /** What {@link BatchStore.cancelTasks} cancels and what it gives back. */
@@ -103,8 +117,18 @@ export interface OpenTaskRef {
  * running task's progress never goes down. Core keeps it below 100 until `completeTask`.
  */
 export interface BatchStore {
-  /** Charges and creates the batch in one step (an id that exists: `ConflictError` `id_taken`, nothing charged); a charge key applied before writes nothing and returns the batch it paid for. */
-  createBatch(batch: BatchRecord, charge: LedgerEntryInput, now: number): Promise<LedgerWriteResult & { batch: BatchRecord }>;
+  /**
+   * Charges and creates the batch in one step (an id that exists: `ConflictError` `id_taken`, nothing charged); a charge key applied
+   * before writes nothing and returns the batch it paid for. With `limits.maxTasksWaiting`, the same step counts the owner's tasks
+   * that are `pending` or `processing` (in every process: the count is in storage) and, when they plus the batch's would be more,
+   * throws `RateLimitedError` (see `tooManyTasksWaiting`), charging and storing nothing.
+   */
+  createBatch(
+    batch: BatchRecord,
+    charge: LedgerEntryInput,
+    now: number,
+    limits?: BatchLimits,
+  ): Promise<LedgerWriteResult & { batch: BatchRecord }>;
   /** The batch with every task, field for field as stored, or null. */
   getBatch(batchId: string): Promise<BatchRecord | null>;
   /** One task of a batch, or null for an unknown batch or index. */

@@ -17,6 +17,12 @@ export interface LedgerEntryInput {
    * all defaults: paid, priority 0, never expires) the credits join the user's default pool.
    */
   grant?: GrantTerms;
+  /**
+   * For a `refund`: the idempotency key of the charge whose draws it gives back to (see
+   * `core/policy/grants.ts`). Absent: `reference`. Storage sets it for the refunds it writes with a
+   * task's transition, whose `reference` is the task id.
+   */
+  chargeKey?: string | null;
 }
 
 /**

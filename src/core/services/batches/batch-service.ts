@@ -33,6 +33,8 @@ export interface BatchServiceDeps {
   /** See `EngineOptions.refundCancelledRunning`. */
   refundCancelledRunning: boolean;
   maxTasksPerBatch: number;
+  /** See `EngineOptions.maxTasksWaitingPerUser`; undefined: no ceiling. */
+  maxTasksWaiting: number | undefined;
   rateLimiter: RateLimiter | undefined;
   moderatePrompt: PromptModerator | undefined;
   clock: IdClock;
@@ -76,7 +78,7 @@ export class BatchService {
     this.runJob = deps.worker.runJob;
   }
 
-  /** Validates, charges and creates a batch, then queues its tasks. Bad input charges nothing. */
+  /** Validates, charges and creates a batch, then queues its tasks. Bad input charges nothing; over `maxTasksWaitingPerUser`: `RateLimitedError`, nothing charged. */
   async submit(username: string, body: unknown, options: SubmitOptions = {}): Promise<SubmitResult> {
     assertUsername(username);
     const request = parseOrThrow(this.#schema, body);
@@ -102,6 +104,7 @@ export class BatchService {
           fingerprint: options.fingerprint ?? null,
         },
         this.deps.now(),
+        this.deps.maxTasksWaiting === undefined ? {} : { maxTasksWaiting: this.deps.maxTasksWaiting },
       );
       this.deps.ledger.announce(result);
       if (!result.replayed) await this.deps.dispatcher.enqueue(firstJobs(result.batch));

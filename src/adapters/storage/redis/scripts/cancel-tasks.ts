@@ -6,7 +6,7 @@ import { script } from './script.js';
  * becomes `cancelled` (progress and request id kept, lease cleared, completedAt now), its refund is
  * written when one is asked for its former status (key `{prefix}{taskId}:{attempts}`; a key applied
  * before is not written again), the cancelled count `x` grows, and the batch closes when every task
- * has ended.
+ * has ended. A refund gives back to the draws of the task's charge (see grants_task_charge).
  *
  * KEYS[1] balance, KEYS[2] journal, KEYS[3] journal keys, KEYS[4] batch hash, KEYS[5] the user's open batches (zset),
  * KEYS[6] grants, KEYS[7] draws (see grants-lua)
@@ -41,7 +41,7 @@ for i = first, last do
       local refund = refunds[was]
       if refund and refund[1] > 0 then
         local taskId = ARGV[6] .. ':' .. i
-        local req = {'refund', refund[1], refund[2] .. taskId .. ':' .. string.format('%d', t[3]), taskId, refund[3], cjson.null, now, cjson.null}
+        local req = {'refund', refund[1], refund[2] .. taskId .. ':' .. string.format('%d', t[3]), taskId, refund[3], cjson.null, now, cjson.null, grants_task_charge(KEYS[4], i)}
         local found = ledger_find(req)
         if found == nil then
           local w = ledger_write(req, taskId)

@@ -12,7 +12,7 @@ import { script } from './script.js';
  * ARGV[1] task index, ARGV[2] attempts, ARGV[3] 'c' to complete or 'f' to fail,
  * ARGV[4] result JSON (complete) or error text (fail), ARGV[5] now, ARGV[6] the batch's zset member,
  * ARGV[7] progress of the completed task ('' on fail), ARGV[8] refund entry request JSON ('' for none),
- * ARGV[9] the refund's reference (the task id)
+ * ARGV[9] the refund's reference (the task id); it gives back to the draws of the task's charge (see grants_task_charge)
  *
  * Returns {fixed part, state, total, completed, failed, status, createdAt, updatedAt, cancelled,
  * refund seq, refund entry, balance} (the last three '' without a refund), or nil when the task is
@@ -54,6 +54,7 @@ end
 local rseq, rentry, rbalance = '', '', ''
 if ARGV[8] ~= '' then
   local req = cjson.decode(ARGV[8])
+  req[9] = grants_task_charge(KEYS[4], ARGV[1])
   local found = ledger_find(req)
   if found == nil then
     local w = ledger_write(req, ARGV[9])

@@ -83,7 +83,14 @@ local function grants_debit(req, reference, live)
   return w
 end
 
-local function grants_refund(req, reference, rawDraws)
+-- The key of the charge that paid for task i of a batch hash: its last retry's (field k<i>), else the batch's (ck); null when neither is stored.
+local function grants_task_charge(batchKey, i)
+  local key = redis.call('HGET', batchKey, 'k' .. i)
+  if not key then key = redis.call('HGET', batchKey, 'ck') end
+  return key or cjson.null
+end
+
+local function grants_refund(req, drawsKey, reference, rawDraws)
   local now = req[7]
   local draws = cjson.decode(rawDraws)
   local w = ledger_append(req[1], req[2], req[3], reference, req[5], req[6], now)
@@ -109,24 +116,27 @@ local function grants_refund(req, reference, rawDraws)
       end
     end
   end
-  redis.call('HSET', DR, reference, cjson.encode(draws))
+  redis.call('HSET', DR, drawsKey, cjson.encode(draws))
   return w
 end
 
 -- Writes an entry as the grants say: expiries due first, then a debit drawing in order, a refund
--- giving back to its charge's draws, a grant with terms (req[8] = [kind, priority, expiresAt or -1])
--- tracked, anything else joining the pool. Returns {seq, raw, balance after everything}.
+-- giving back to its charge's draws (those of req[9], the charge key, else of its reference), a
+-- grant with terms (req[8] = [kind, priority, expiresAt or -1]) tracked, anything else joining the
+-- pool. Returns {seq, raw, balance after everything}.
 local function grants_write(req, reference)
   local now = req[7]
   local terms = req[8]
   local rawDraws = false
-  if req[1] == 'refund' and reference ~= cjson.null then rawDraws = redis.call('HGET', DR, reference) end
+  local drawsKey = reference
+  if req[9] ~= nil and req[9] ~= cjson.null then drawsKey = req[9] end
+  if req[1] == 'refund' and drawsKey ~= cjson.null then rawDraws = redis.call('HGET', DR, drawsKey) end
   if redis.call('HLEN', GR) == 0 and terms == cjson.null and not rawDraws then
     return ledger_append(req[1], req[2], req[3], reference, req[5], req[6], now)
   end
   local live = grants_expire(now)
   if req[2] < 0 then return grants_debit(req, reference, live) end
-  if rawDraws then return grants_refund(req, reference, rawDraws) end
+  if rawDraws then return grants_refund(req, drawsKey, reference, rawDraws) end
   local w = ledger_append(req[1], req[2], req[3], reference, req[5], req[6], now)
   if terms ~= cjson.null then
     if terms[3] ~= -1 and terms[3] <= now then

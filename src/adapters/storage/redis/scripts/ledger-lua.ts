@@ -5,7 +5,7 @@ import { GRANTS_LUA } from './grants-lua.js';
  *   KEYS[1] balance (string), KEYS[2] journal (list, entry `seq` at index seq-1),
  *   KEYS[3] idempotency keys of the journal (hash key -> seq),
  *   and, as the last two KEYS, the user's grants and draws (see grants-lua).
- * An entry request is `[kind, amount, key, reference, reason, fingerprint, createdAt, grant terms]`
+ * An entry request is `[kind, amount, key, reference, reason, fingerprint, createdAt, grant terms, charge key]`
  * (JSON); a stored entry is `[kind, amount, balanceAfter, key, reference, reason, createdAt, fingerprint]`.
  * `ledger_find` runs first in every script and remembers the request's time for `ledger_balance`.
  */

@@ -3,7 +3,8 @@ import { script } from './script.js';
 
 /**
  * Charges and moves a `failed` task back to `pending` (progress as given; result, error, request id
- * and lease cleared), one less failed task, batch `processing` and open again.
+ * and lease cleared), one less failed task, batch `processing` and open again; the charge's key is
+ * kept as the task's (`k{index}`), so its refunds give back to what this charge drew.
  *
  * KEYS[1] balance, KEYS[2] journal, KEYS[3] journal keys, KEYS[4] batch hash, KEYS[5] open batches (zset),
  * KEYS[6] grants, KEYS[7] draws (see grants-lua)
@@ -41,7 +42,7 @@ t[7] = cjson.null
 t[8] = cjson.null
 t[9] = cjson.null
 local state = cjson.encode(t)
-redis.call('HSET', KEYS[4], field, state, 's', 'processing', 'ua', ARGV[4])
+redis.call('HSET', KEYS[4], field, state, 's', 'processing', 'ua', ARGV[4], 'k' .. ARGV[2], req[3])
 redis.call('HINCRBY', KEYS[4], 'f', -1)
 redis.call('ZADD', KEYS[5], redis.call('HGET', KEYS[4], 'ca'), ARGV[5])
 return {0, w[1], w[2], w[3], fixed, state}
