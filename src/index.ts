@@ -17,6 +17,7 @@ export type { GrantTerms } from './core/policy/grants.js';
 export type { CreditGrant, CreditGrantView, GrantKind } from './core/schemas/grants.js';
 export type { BatchService, SubmitOptions, SubmitResult as BatchSubmitResult } from './core/services/batches/batch-service.js';
 export type { GenerationRecovery } from './core/services/generation-sweep.js';
+export type { ReadinessCheck, ReadinessReport } from './core/services/readiness.js';
 export type {
   InputImageFetcher,
   RecordReader,

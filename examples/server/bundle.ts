@@ -1,9 +1,9 @@
 import { build } from 'esbuild';
 
-/** Bundles the page's script (which uses the typed client from `src/client`) for browsers, in memory. */
-export async function bundleWebApp(): Promise<string> {
+/** Bundles a page's script (`app.ts`, which uses the typed client from `src/client`, or `admin.ts`) for browsers, in memory. */
+export async function bundleWebApp(entry: 'app.ts' | 'admin.ts' = 'app.ts'): Promise<string> {
   const result = await build({
-    entryPoints: [new URL('./web/app.ts', import.meta.url).pathname],
+    entryPoints: [new URL(`./web/${entry}`, import.meta.url).pathname],
     bundle: true,
     format: 'esm',
     platform: 'browser',

@@ -1,6 +1,7 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { createBullMQDispatcher } from '../../src/adapters/dispatch/bullmq/index.js';
 import { createRedisEventRelay } from '../../src/adapters/events/redis/index.js';
+import type { Logger } from '../../src/index.js';
 import type { ClusterConfig } from './config.js';
 
 /** ioredis options from a `redis://` or `rediss://` URL (the URL itself is never echoed: it may hold a password). */
@@ -37,16 +38,17 @@ export function openRedisClient(redisUrl: string): Redis {
  * BullMQ queue of the provider (its own connections, as BullMQ needs `maxRetriesPerRequest: null`)
  * and the event channel (published on `redis`, the process's shared client).
  */
-export function clusterPorts(cluster: ClusterConfig, queueName: string, redis: Redis) {
+export function clusterPorts(cluster: ClusterConfig, queueName: string, redis: Redis, logger?: Logger) {
   return {
     dispatcher: createBullMQDispatcher({
+      ...(logger ? { logger } : {}),
       connection: { ...redisOptionsFromUrl(cluster.redisUrl), maxRetriesPerRequest: null },
       prefix: `${cluster.prefix}bull`,
       queueName, // one queue per provider: its limits are the queue's
       ...(cluster.concurrency ? { concurrency: cluster.concurrency } : {}),
       ...(cluster.leaseMs ? { lockDurationMs: cluster.leaseMs, stalledIntervalMs: Math.max(250, Math.round(cluster.leaseMs / 2)) } : {}),
     }),
-    eventRelay: createRedisEventRelay({ connection: redis, channel: `${cluster.prefix}events` }),
+    eventRelay: createRedisEventRelay({ connection: redis, channel: `${cluster.prefix}events`, ...(logger ? { logger } : {}) }),
     /** A task's hold on storage; a dead worker's tasks are taken over after it. */
     leaseMs: cluster.leaseMs ?? 15_000,
   };

@@ -157,8 +157,10 @@ function readImages(env: Env): ImagesConfig {
  * - `IMAGEGEN_LEASE_MS`, `IMAGEGEN_CONCURRENCY` (with a role): how soon a dead worker's tasks
  *   are taken over, and how many tasks one process runs at once (8).
  * - `IMAGEGEN_REDIS_PREFIX` (default `imagegen:`), `IMAGEGEN_DATA_DIR` (or `DATA_DIR`; default
- *   `./data`), `PORT` (default 3000), `IMAGEGEN_HEALTH_PORT` (workers; default none),
- *   `IMAGEGEN_SHUTDOWN_GRACE_MS` (default 20000 with a role, 2000 without).
+ *   `./data`), `PORT` (default 3000), `IMAGEGEN_HEALTH_PORT` (a worker's `/health`, `/ready`
+ *   and `/metrics`; default none), `IMAGEGEN_SHUTDOWN_GRACE_MS` (default 20000 with a role, 2000 without).
+ * - Read elsewhere: `IMAGEGEN_METRICS` (`0` turns `/metrics` off; telemetry.ts) and
+ *   `IMAGEGEN_LOG_LEVEL` (`debug`, `info`, `warn`, `error`; json-logger.ts).
  * - `IMAGEGEN_SESSION_DAYS` (30: sliding), `IMAGEGEN_TRUST_PROXY` (unset: the socket's address;
  *   `1`/`true` or a number of proxies: from `X-Forwarded-For`), `IMAGEGEN_SIGNUPS_PER_HOUR` (10
  *   accounts per address per hour).

@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import { createGuardedFetcher } from '../../src/adapters/input/guarded-fetch/index.js';
 import { createOfflineProvider } from '../../src/adapters/providers/offline/index.js';
 import { providerFromEnv } from '../../src/adapters/providers/from-env/index.js';
-import { createEngine, type Engine, type ProviderAdapter } from '../../src/index.js';
+import { createEngine, type Engine, type EngineOptions, type Logger, type ProviderAdapter } from '../../src/index.js';
 import { openImageStore, openStorageBackend } from './backends.js';
 import type { ClusterConfig, ImagesConfig, StorageConfig } from './config.js';
 
@@ -19,6 +19,10 @@ export interface ServerEngineOptions {
   images?: ImagesConfig;
   /** Join a deployment of several processes (BullMQ queue and events on Redis); unset = one process. */
   cluster?: ClusterConfig | null;
+  /** Where the engine, the provider's key pool and the queue write. @default the console (warnings and errors) */
+  logger?: Logger;
+  /** More engine options (e.g. `telemetry`), applied last. */
+  engineOptions?: Partial<EngineOptions>;
 }
 
 /**
@@ -32,7 +36,7 @@ export async function createServerEngine(options: ServerEngineOptions = {}) {
   const dataDir = resolve(options.dataDir ?? './data');
   mkdirSync(dataDir, { recursive: true });
   const storageConfig = options.storage ?? { kind: 'sqlite' };
-  const fromEnv = options.provider ? null : await providerFromEnv();
+  const fromEnv = options.provider ? null : await providerFromEnv(options.logger ? { logger: options.logger } : {});
   // The offline provider answers at once; a little latency makes the progress bars worth watching.
   const provider =
     options.provider ?? (fromEnv!.name === 'offline' ? createOfflineProvider({ latencyMs: 2500, size: 768 }) : fromEnv!.provider);
@@ -56,18 +60,22 @@ export async function createServerEngine(options: ServerEngineOptions = {}) {
   const imageStore = openImageStore(options.images ?? { kind: 'fs' }, dataDir);
   const engine: Engine = createEngine({
     storage: backend.storage,
-    ...(cluster ? clusterPorts!(cluster, providerName, redisClient()) : {}),
+    ...(cluster ? clusterPorts!(cluster, providerName, redisClient(), options.logger) : {}),
     role: cluster?.role ?? 'both',
     provider,
     imageStore,
     // https URLs as input_image, fetched without reaching private addresses.
     fetchInputImage: createGuardedFetcher(),
     ...(providerName === 'offline' ? { pollPolicy: { pollIntervalMs: 400 } } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
+    ...options.engineOptions,
   });
   return {
     engine,
     dataDir,
     providerName,
+    /** The provider as given or chosen (its key pool is shown to admins). */
+    provider,
     role: engine.role,
     /** The users and tokens store, in the engine's database. */
     openUsers: backend.openUsers,

@@ -6,6 +6,7 @@
  */
 import type { Server } from 'node:http';
 import { readServerConfig, type ServerConfig } from './config.js';
+import { createJsonLogger } from './json-logger.js';
 
 let config: ServerConfig;
 try {
@@ -15,6 +16,8 @@ try {
   process.exit(1);
 }
 const { cluster, graceMs, storage, images } = config;
+// JSON lines for the engine, the requests and the provider; the plain lines below are the banner.
+const logger = createJsonLogger({ base: { role: cluster?.role ?? 'both', pid: process.pid } });
 // Loaded once the configuration is known good, so a wrong one fails at once.
 const [{ serve }, { Hono }, { shutdownOnSignals }] = await Promise.all([
   import('@hono/node-server'),
@@ -40,22 +43,30 @@ function onListenError(port: number, variable: string, close: () => Promise<unkn
 }
 
 if (cluster?.role === 'worker') {
-  // A worker runs tasks from the queue and serves no HTTP, except a health endpoint if asked.
+  // A worker runs tasks from the queue and serves no API: only /health and /ready on IMAGEGEN_HEALTH_PORT, if set.
   const { createServerEngine } = await import('./engine.js');
-  const worker = await startOrExit(() => createServerEngine({ dataDir: config.dataDir, storage, images, cluster }));
-  let stopping = false;
+  const { openServerTelemetry } = await import('./telemetry.js');
+  const metrics = await openServerTelemetry(logger);
+  const worker = await startOrExit(() =>
+    createServerEngine({
+      dataDir: config.dataDir,
+      storage,
+      images,
+      cluster,
+      logger,
+      ...(metrics ? { engineOptions: { telemetry: metrics.telemetry } } : {}),
+    }),
+  );
   const healthPort = config.healthPort;
+  const { mountOpsRoutes } = await import('./ops-routes.js');
+  const { requestLog } = await import('./request-log.js');
+  const ops = new Hono();
+  ops.use('*', requestLog(logger));
+  mountOpsRoutes(ops, worker.engine, metrics);
   const health =
     healthPort === null
       ? null
-      : (serve(
-          {
-            fetch: new Hono().get('/health', (c) => c.json({ status: stopping ? 'stopping' : 'ok', role: 'worker' }, stopping ? 503 : 200))
-              .fetch,
-            port: healthPort,
-          },
-          (info) => console.log(`health: http://localhost:${info.port}/health`),
-        ) as Server);
+      : (serve({ fetch: ops.fetch, port: healthPort }, (info) => console.log(`health: http://localhost:${info.port}/health`)) as Server);
   health?.on('error', onListenError(healthPort!, 'IMAGEGEN_HEALTH_PORT', worker.release));
   // What this worker runs (a worker hears no other process's events): one line as a task starts
   // here, one as it completes here.
@@ -70,8 +81,6 @@ if (cluster?.role === 'worker') {
     console.log(`completed ${e.taskId}`);
   });
   worker.engine.events.on('task:failed', (e) => running.delete(e.taskId));
-  process.once('SIGTERM', () => (stopping = true));
-  process.once('SIGINT', () => (stopping = true));
   // SIGTERM: take no more tasks, let running ones finish for graceMs, hand the rest to other workers.
   shutdownOnSignals(worker.engine, {
     graceMs,
@@ -79,6 +88,7 @@ if (cluster?.role === 'worker') {
       health?.close();
       health?.closeAllConnections();
       await worker.release();
+      await metrics?.shutdown();
     },
   });
   const { recovered } = await worker.engine.start();
@@ -87,7 +97,7 @@ if (cluster?.role === 'worker') {
   );
 } else {
   const { createServerApp } = await import('./app.js');
-  const server = await startOrExit(() => createServerApp({ dataDir: config.dataDir, storage, images, cluster, auth: config.auth }));
+  const server = await startOrExit(() => createServerApp({ dataDir: config.dataDir, storage, images, cluster, auth: config.auth, logger }));
   const http = serve({ fetch: server.app.fetch, port: config.port }, (info) => {
     console.log(
       `imagegen-kit reference server (provider: ${server.providerName}, role: ${cluster?.role ?? 'single process'}, storage: ${storage.kind}, images: ${images.kind}): http://localhost:${info.port}/`,

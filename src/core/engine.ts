@@ -22,6 +22,12 @@ import { StorageRecordReader } from './services/record-reader.js';
 import type { RecordReader, SingleGenerationService } from './ports/single-generation.js';
 import { TextToImage } from './services/text-to-image.js';
 import { createUserSlots } from './util/user-slots.js';
+import { checkReadiness, type ReadinessReport } from './services/readiness.js';
+import type { Telemetry } from './ports/telemetry.js';
+import { instrumentDispatcher } from './telemetry/instrument-dispatcher.js';
+import { instrumentImageStore, instrumentProvider } from './telemetry/instrument-provider.js';
+import { instrumentServices } from './telemetry/instrument-services.js';
+import { debugRuns, logTaskEnds } from './util/log-task-ends.js';
 
 /** The composed services of one engine. Create with {@link createEngine}. */
 export interface Engine {
@@ -83,6 +89,14 @@ export interface Engine {
   stop(options?: { graceMs?: number }): Promise<void>;
   /** Resolves when the in-process dispatcher has nothing queued or running. */
   onIdle(): Promise<void>;
+  /**
+   * Asks storage, the queue and the image store whether they answer (each within `timeoutMs`);
+   * not ready from the moment {@link Engine.stop} begins. Behind `GET /ready`.
+   * @default timeoutMs: 2000
+   */
+  readiness(options?: { timeoutMs?: number }): Promise<ReadinessReport>;
+  /** The host's `telemetry`, when given (the HTTP handler traces requests with it). */
+  readonly telemetry: Telemetry | undefined;
 }
 
 /** Enough for a few tabs or scripts of one person; a small share of what the provider keys run at once. */
@@ -121,6 +135,15 @@ export function createEngine(options: EngineOptions): Engine {
   const events = new EngineEventBus();
   const logger = options.logger ?? defaultLogger;
   const dispatcher: Dispatcher = options.dispatcher ?? new InProcessDispatcher({ concurrency: options.concurrency ?? 8 });
+  const { telemetry } = options;
+  // With telemetry the services see instrumented ports; the engine still exposes the host's own.
+  const traced = telemetry
+    ? {
+        dispatcher: instrumentDispatcher(dispatcher, telemetry, options.provider),
+        provider: instrumentProvider(options.provider, telemetry),
+        imageStore: instrumentImageStore(options.imageStore, telemetry),
+      }
+    : { dispatcher, provider: options.provider, imageStore: options.imageStore };
   const role: EngineRole = options.role ?? 'both';
   if (!['api', 'worker', 'both'].includes(role)) throw new RangeError(`role must be 'api', 'worker' or 'both', not ${String(role)}`);
   if (role === 'api' && !dispatcher.distributed) {
@@ -135,7 +158,7 @@ export function createEngine(options: EngineOptions): Engine {
     throw new RangeError('maxTasksWaitingPerUser must be a whole number of 1 or more, or Infinity');
   }
   const credits = new CreditLedger(options.storage, events, now);
-  const pipeline = new GenerationPipeline({ provider: options.provider, imageStore: options.imageStore, policy: pollPolicy, timeoutMs });
+  const pipeline = new GenerationPipeline({ provider: traced.provider, imageStore: traced.imageStore, policy: pollPolicy, timeoutMs });
 
   const worker = new TaskWorker({
     storage: options.storage,
@@ -153,7 +176,7 @@ export function createEngine(options: EngineOptions): Engine {
     storage: options.storage,
     ledger: credits,
     events,
-    dispatcher,
+    dispatcher: traced.dispatcher,
     worker,
     provider: options.provider,
     pricePerTask: prices.batchTask,
@@ -163,8 +186,10 @@ export function createEngine(options: EngineOptions): Engine {
     rateLimiter: options.rateLimiter,
     moderatePrompt: options.moderatePrompt,
     clock: new IdClock(now),
+    logger,
     now,
   });
+  if (telemetry) instrumentServices({ batches, credits, dispatcher, provider: options.provider, telemetry });
   const imageLimits = resolveImageLimits(options.imageLimits);
   const single = {
     storage: options.storage,
@@ -194,14 +219,24 @@ export function createEngine(options: EngineOptions): Engine {
   });
   const textToImage = new TextToImage({ ...single, price: prices.textToImage });
   // A listener that throws must not break a task.
-  events.on('task:failed', (event) => logger.warn('task failed', { taskId: event.taskId, error: event.error }));
+  events.on('task:failed', (event) =>
+    logger.warn('task failed', {
+      batchId: event.batchId,
+      taskId: event.taskId,
+      username: event.username,
+      attempt: event.attempt,
+      error: event.error,
+    }),
+  );
+  logTaskEnds(events, logger);
   const relay = options.eventRelay ? relayEvents(events, options.eventRelay) : null;
   let workersStarted = false;
+  let stopping = false;
 
   async function startWorkers(startOptions: { takeOverProcessing?: boolean } = {}): Promise<{ recovered: number }> {
     pipeline.resume();
     workersStarted = true;
-    await dispatcher.start(worker.runJob);
+    await traced.dispatcher.start(debugRuns(worker.runJob, logger));
     const recovered = await batches.recover({ takeOverProcessing: startOptions.takeOverProcessing ?? !dispatcher.distributed });
     return { recovered };
   }
@@ -231,8 +266,10 @@ export function createEngine(options: EngineOptions): Engine {
     idempotency,
     role,
     logger,
+    telemetry,
     recoverGenerations,
     async start(startOptions = {}) {
+      stopping = false;
       pipeline.resume();
       // Every role runs single generations in some process: any may settle the ones that died.
       await recoverGenerations();
@@ -243,6 +280,7 @@ export function createEngine(options: EngineOptions): Engine {
     },
     startWorkers,
     async stop(stopOptions = {}) {
+      stopping = true;
       if (workersStarted) await dispatcher.stop({ graceMs: stopOptions.graceMs ?? 10_000 });
       pipeline.stop(new ShutdownSignal());
       workersStarted = false;
@@ -251,6 +289,10 @@ export function createEngine(options: EngineOptions): Engine {
     },
     onIdle() {
       return dispatcher.onIdle?.() ?? Promise.resolve();
+    },
+    readiness(readinessOptions = {}) {
+      const timeoutMs = readinessOptions.timeoutMs ?? 2000;
+      return checkReadiness({ storage: options.storage, dispatcher, imageStore: options.imageStore, stopping }, timeoutMs);
     },
   };
 }

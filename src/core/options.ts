@@ -6,6 +6,7 @@ import type { PollPolicy, ProviderAdapter } from './ports/provider-adapter.js';
 import type { StorageAdapter } from './ports/storage-adapter.js';
 import type { ImageLimits } from './image-input/limits.js';
 import type { InputImageFetcher } from './ports/single-generation.js';
+import type { Telemetry } from './ports/telemetry.js';
 
 /** Credits each operation costs. */
 export interface Prices {
@@ -21,10 +22,16 @@ export const DEFAULT_PRICES: Prices = { textToImage: 1, imageToImage: 2, batchTa
 /** A host's prompt filter: return a reason to reject the prompt, or null to accept it. */
 export type PromptModerator = (prompt: string, context: { username: string }) => string | null | Promise<string | null>;
 
-/** Where the engine writes what it notices. Secrets are never passed to it. */
+/**
+ * Where the engine writes what it notices. Secrets are never passed to it. `info` (a batch
+ * submitted, a task or batch ended) and `debug` (a task claimed) are optional, so a logger of
+ * warnings and errors only still fits; fields carry ids (`batchId`, `taskId`, `username`), never keys.
+ */
 export interface Logger {
   warn(message: string, fields?: Record<string, unknown>): void;
   error(message: string, fields?: Record<string, unknown>): void;
+  info?(message: string, fields?: Record<string, unknown>): void;
+  debug?(message: string, fields?: Record<string, unknown>): void;
 }
 
 /**
@@ -127,4 +134,11 @@ export interface EngineOptions {
   now?: () => number;
   /** @default console */
   logger?: Logger;
+  /**
+   * Traces and metrics (`createOtelTelemetry()` of `imagegen-kit/adapters/telemetry/otel`, on
+   * `@opentelemetry/api`): spans of submits, task runs (continued in the worker through the job),
+   * provider calls and image writes, and the engine's counters, histograms and gauges. Without it
+   * the engine runs no instrumentation code. @default none
+   */
+  telemetry?: Telemetry;
 }

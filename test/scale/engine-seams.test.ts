@@ -126,7 +126,7 @@ describe('leases', () => {
     expect(await engine.batches.runJob(job)).toEqual({ state: 'busy', retryAt: clock + 5_000 });
     expect((await storage.getTask(batch.batchId, 0))!.attempts).toBe(claimed!.attempts);
     clock += 5_000;
-    expect(await engine.batches.runJob(job)).toEqual({ state: 'done' });
+    expect(await engine.batches.runJob(job)).toMatchObject({ state: 'done', ran: { outcome: 'completed' } });
     expect(await storage.getTask(batch.batchId, 0)).toMatchObject({ status: 'completed', attempts: claimed!.attempts + 1 });
   });
 

@@ -1,3 +1,4 @@
+import { traceRequests } from '../../core/telemetry/http-span.js';
 import { NotFoundError } from '../../core/errors/not-found-error.js';
 import { UnauthorizedError } from '../../core/errors/unauthorized-error.js';
 import { ImageGenError } from '../../core/errors/image-gen-error.js';
@@ -85,7 +86,10 @@ export function createRequestHandler(options: RequestHandlerOptions): RequestHan
 
   const routes = routeTable.map(compile);
 
-  return async function handle(request: Request): Promise<Response> {
+  const telemetry = options.engine.telemetry;
+  return telemetry ? traceRequests(telemetry, handle) : handle;
+
+  async function handle(request: Request): Promise<Response> {
     const cors = corsHeaders(options.cors, request.headers.get('origin'));
     if (request.method === 'OPTIONS') return preflight(options.cors, request);
     try {
@@ -119,7 +123,7 @@ export function createRequestHandler(options: RequestHandlerOptions): RequestHan
         cors,
       );
     }
-  };
+  }
 }
 
 /** A path segment decoded; a malformed escape is a 404, as an unknown path. */

@@ -14,3 +14,4 @@ export {
   type AdminEngine,
   type AdminAuditEntry,
 } from './admin/index.js';
+export { createHealthHandler, type HealthHandlerOptions } from './health.js';

@@ -12,7 +12,7 @@ export type HttpEngine = Pick<
   Engine,
   'events' | 'credits' | 'batches' | 'storage' | 'imageToImage' | 'textToImage' | 'records' | 'imageStore' | 'imageLimits' | 'idempotency'
 > &
-  Partial<Pick<Engine, 'maxTasksPerBatch' | 'publicRequestId'>>;
+  Partial<Pick<Engine, 'maxTasksPerBatch' | 'publicRequestId' | 'telemetry'>>;
 
 /** Who sent the request, as the host's `authenticate` decides. */
 export interface AuthenticatedUser {

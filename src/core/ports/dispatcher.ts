@@ -9,6 +9,8 @@ export interface TaskJob {
    * while a retry of a failed task is a new one.
    */
   attempt?: number;
+  /** W3C `traceparent` of the span that queued the job (with telemetry), so its run joins that trace. */
+  traceparent?: string;
 }
 
 /**
@@ -19,7 +21,15 @@ export interface TaskJob {
  * - `interrupted`: this process is shutting down; the task stays `processing` with its lease
  *   released, so the next worker that gets the job takes it over at once.
  */
-export type TaskRunOutcome = { state: 'done' } | { state: 'busy'; retryAt: number } | { state: 'interrupted' };
+export type TaskRunOutcome = { state: 'done'; ran?: TaskRunReport } | { state: 'busy'; retryAt: number } | { state: 'interrupted' };
+
+/** What a run that got to the provider did, for traces and metrics (dispatchers ignore it). */
+export interface TaskRunReport {
+  attempt: number;
+  outcome: 'completed' | 'failed' | 'cancelled' | 'lost';
+  /** The provider's request id as stored (may carry the key's fingerprint, never the key). */
+  requestId: string | null;
+}
 
 /** What a dispatcher may hand a run besides its job. */
 export interface TaskRunHooks {
@@ -55,4 +65,8 @@ export interface Dispatcher {
   close?(): Promise<void>;
   /** Resolves when nothing is queued or running (in-process only; others may resolve at once). */
   onIdle?(): Promise<void>;
+  /** Resolves when the queue answers (readiness probes); rejects when it does not. In-process: absent. */
+  ping?(): Promise<void>;
+  /** Jobs waiting and running now (gauges): this process's for in-process, the whole queue's for a distributed one. */
+  counts?(): Promise<{ waiting: number; running: number }>;
 }

@@ -6,3 +6,4 @@ export type * from './dispatcher.js';
 export type * from './rate-limiter.js';
 export type * from './event-relay.js';
 export type * from './single-generation.js';
+export type * from './telemetry.js';

@@ -1,5 +1,6 @@
 import type { AspectRatio, OutputFormat } from '../schemas/params.js';
 import type { ProviderFailureReason } from '../errors/provider-error.js';
+import type { TelemetryKeyState } from './telemetry.js';
 
 /** An image as bytes with its MIME type. */
 export interface ImageBytes {
@@ -93,4 +94,10 @@ export interface ProviderAdapter {
    * between polls; resolves null when none came. Adapters without webhooks leave it out.
    */
   waitForStatus?(requestId: string, ms: number, ctx: ProviderCallContext): Promise<ProviderStatus | null>;
+  /** The model it generates with (text-to-image), for traces and metrics. */
+  readonly model?: string;
+  /** The label (`bfl#2`) of the key a request id of this adapter was made with, for traces; never the key. */
+  keyLabelOf?(requestId: string): string | undefined;
+  /** Each key's state (in flight, cooling down, out of rotation), for gauges; never the keys. */
+  keyStats?(): TelemetryKeyState[];
 }

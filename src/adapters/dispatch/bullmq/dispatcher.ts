@@ -6,8 +6,8 @@ import type { Logger } from '../../../core/options.js';
 import { FairOrder } from './fair-order.js';
 import { jobIdOf } from './job-id.js';
 
-/** What a BullMQ job carries: only which task to run. Storage holds everything else. */
-export type TaskJobData = Pick<TaskJob, 'batchId' | 'index' | 'username'>;
+/** What a BullMQ job carries: which task to run, and the trace it belongs to. Storage holds everything else. */
+export type TaskJobData = Pick<TaskJob, 'batchId' | 'index' | 'username' | 'traceparent'>;
 
 export interface BullMQDispatcherOptions {
   /** ioredis options or an ioredis instance, as BullMQ takes them (`maxRetriesPerRequest: null` for workers). */
@@ -124,8 +124,8 @@ export class BullMQDispatcher implements Dispatcher {
 
   async #process(runner: TaskRunner, fair: FairOrder | null, job: Job<TaskJobData>, token: string | undefined): Promise<void> {
     if (fair && job.priority > 0) await fair.advance(job.priority);
-    const { batchId, index, username } = job.data;
-    const outcome = await runner({ batchId, index, username });
+    const { batchId, index, username, traceparent } = job.data;
+    const outcome = await runner({ batchId, index, username, ...(traceparent ? { traceparent } : {}) });
     if (!outcome || outcome.state === 'done') return;
     // Not ours to run now: look again when the holder's lease would run out (jitter spreads the
     // look-ups of many jobs of one dead worker), or at once when this process is shutting down.
@@ -151,7 +151,12 @@ export class BullMQDispatcher implements Dispatcher {
     await this.queue.addBulk(
       jobs.map((job) => ({
         name: 'task',
-        data: { batchId: job.batchId, index: job.index, username: job.username },
+        data: {
+          batchId: job.batchId,
+          index: job.index,
+          username: job.username,
+          ...(job.traceparent ? { traceparent: job.traceparent } : {}),
+        },
         opts: { jobId: jobIdOf(job), ...(priorities.has(job) ? { priority: priorities.get(job)! } : {}) },
       })),
     );
@@ -175,6 +180,19 @@ export class BullMQDispatcher implements Dispatcher {
       this.#worker = null;
     }
     await this.queue.close();
+  }
+
+  /** One round trip to the queue's Redis (readiness probes). */
+  async ping(): Promise<void> {
+    // BullMQ types its client narrowly; it is an ioredis client.
+    const client = (await this.queue.client) as unknown as Redis;
+    await client.ping();
+  }
+
+  /** Jobs of the whole queue: waiting (incl. prioritized and delayed) and active. */
+  async counts(): Promise<{ waiting: number; running: number }> {
+    const c = await this.queue.getJobCounts('active', 'wait', 'prioritized', 'delayed', 'paused');
+    return { waiting: (c.wait ?? 0) + (c.prioritized ?? 0) + (c.delayed ?? 0) + (c.paused ?? 0), running: c.active ?? 0 };
   }
 
   /** Resolves when the queue holds no job in any state but completed (polls Redis). */

@@ -1,11 +1,12 @@
 import type { RouteDoc } from '../openapi/route-doc.js';
-import type { AdminAuditEntry, AdminEngine } from './options.js';
+import type { AdminAuditEntry, AdminEngine, AdminHandlerOptions } from './options.js';
 
 /** Settings of one admin handler, with defaults applied. */
 export interface AdminSettings {
   engine: AdminEngine;
   maxBodyBytes: number;
   stuckPendingAfterMs: number;
+  provider: AdminHandlerOptions['provider'];
   exportPageSize: number;
   now(): number;
   /** Writes one line of the action log (the admin's name and the time are added). */

@@ -36,6 +36,7 @@ export function createAdminHandler(options: AdminHandlerOptions): RequestHandler
     engine: options.engine,
     maxBodyBytes: options.maxBodyBytes ?? 16 * 1024,
     stuckPendingAfterMs: options.stuckPendingAfterMs ?? 600_000,
+    provider: options.provider,
     exportPageSize: Math.min(100, Math.max(1, Math.floor(options.exportPageSize ?? 100))),
     now,
     audit: (entry) => audit({ ...entry, at: now() }),

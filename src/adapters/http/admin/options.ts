@@ -1,5 +1,6 @@
 import type { Engine } from '../../../core/engine.js';
 import type { Logger } from '../../../core/options.js';
+import type { ProviderAdapter } from '../../../core/ports/provider-adapter.js';
 
 /** `engine.batches.cancel`, when the engine has it (an engine without it answers 501 to a cancel). */
 export type AdminCancel = (username: string, batchId: string, options?: { taskIndex?: number }) => Promise<unknown>;
@@ -41,6 +42,8 @@ export interface AdminHandlerOptions {
    * name in `reason`). @default a structured `warn('admin action', entry)` line on the engine's logger
    */
   audit?: (entry: AdminAuditEntry) => void;
+  /** The provider whose key pool `GET /overview` shows (labels and counters, never keys). @default none */
+  provider?: Pick<ProviderAdapter, 'name' | 'keyStats'>;
   /** @default Date.now */
   now?: () => number;
   /** Told about unexpected errors (answered with 500). @default console.error */

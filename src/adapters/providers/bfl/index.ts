@@ -101,7 +101,9 @@ export function createBflProvider(options: BflProviderOptions): HttpProviderAdap
     capabilities: portCapabilities(text, edit),
     unsupported: unsupportedList(text, edit),
     pollPolicy: { ...pollPolicyOf([text, edit]), ...options.pollPolicy },
+    model,
     keyStats: () => http.pool.stats(),
+    keyLabelOf: (requestId) => http.keyLabelOf(requestId),
 
     async submit(input, ctx): Promise<SubmitResult> {
       const target = input.inputImage ? editModel : model;

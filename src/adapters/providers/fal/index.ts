@@ -111,7 +111,9 @@ export function createFalProvider(options: FalProviderOptions): HttpProviderAdap
     capabilities: portCapabilities(text, edit.inputImage ? edit : null),
     unsupported: unsupportedList(text, edit.inputImage ? edit : null),
     pollPolicy: { ...pollPolicyOf([text, edit]), ...options.pollPolicy },
+    model,
     keyStats: () => http.pool.stats(),
+    keyLabelOf: (requestId) => http.keyLabelOf(requestId),
 
     async submit(input, ctx): Promise<SubmitResult> {
       const endpoint = input.inputImage ? editModel : model;

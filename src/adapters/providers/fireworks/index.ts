@@ -86,7 +86,9 @@ export function createFireworksProvider(options: FireworksProviderOptions): Http
     capabilities: portCapabilities(text, edit.inputImage ? edit : null),
     unsupported: unsupportedList(text, edit.inputImage ? edit : null),
     pollPolicy: { ...pollPolicyOf([text, edit]), ...options.pollPolicy },
+    model,
     keyStats: () => http.pool.stats(),
+    keyLabelOf: (requestId) => http.keyLabelOf(requestId),
 
     async submit(input, ctx): Promise<SubmitResult> {
       const family = input.inputImage ? edit : text;

@@ -132,7 +132,9 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): HttpProvid
     capabilities: portCapabilities(family, family.inputImage ? family : null),
     unsupported: unsupportedList(family, family.inputImage ? family : null),
     pollPolicy: { ...family.pollPolicy, submitTimeoutMs: requestTimeoutMs, ...options.pollPolicy },
+    model,
     keyStats: () => http.pool.stats(),
+    keyLabelOf: (requestId) => http.keyLabelOf(requestId),
 
     async submit(input, ctx): Promise<SubmitResult> {
       checkInput(name, family, input, warn);

@@ -99,6 +99,11 @@ export class KeyPool {
     return this.#keys.map(({ key: _key, ...stats }) => ({ ...stats }));
   }
 
+  /** The label of the key with this fingerprint, or undefined when none has it. */
+  labelOf(fingerprint: string): string | undefined {
+    return this.#keys.find((k) => k.fingerprint === fingerprint)?.label;
+  }
+
   /** Waits for the least busy usable key. Rejects when every key is out of rotation, or on abort. */
   acquire(signal: AbortSignal): Promise<KeyLease> {
     if (signal.aborted) return Promise.reject(signal.reason);

@@ -46,6 +46,12 @@ export class ProviderHttp {
     return this.pool.provider;
   }
 
+  /** The label of the key a request id names by fingerprint (see `encodeRef`), for traces. */
+  keyLabelOf(requestRef: string): string | undefined {
+    const fingerprint = decodeRef(requestRef).key;
+    return fingerprint ? this.pool.labelOf(fingerprint) : undefined;
+  }
+
   /**
    * Runs `call` with a fresh key (least busy, waiting for capacity), retrying transient failures,
    * each retry on a newly chosen key. Returns the value and the lease, still held.

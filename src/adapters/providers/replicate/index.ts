@@ -97,7 +97,9 @@ export function createReplicateProvider(options: ReplicateProviderOptions): Http
       ...(family.editAspectRatio ? ['aspect_ratio on edits'] : []),
     ],
     pollPolicy: { ...family.pollPolicy, ...options.pollPolicy },
+    model,
     keyStats: () => http.pool.stats(),
+    keyLabelOf: (requestId) => http.keyLabelOf(requestId),
 
     async submit(input, ctx): Promise<SubmitResult> {
       check(input);

@@ -18,7 +18,7 @@ import type { RecoveryJob, TaskWorker } from './task-worker.js';
 import { withFreshId } from '../fresh-id.js';
 import { moderatePrompts } from '../moderation.js';
 import { assertProviderSupports } from '../provider-support.js';
-import type { PromptModerator } from '../../options.js';
+import type { Logger, PromptModerator } from '../../options.js';
 
 export interface BatchServiceDeps {
   storage: StorageAdapter;
@@ -38,6 +38,7 @@ export interface BatchServiceDeps {
   rateLimiter: RateLimiter | undefined;
   moderatePrompt: PromptModerator | undefined;
   clock: IdClock;
+  logger: Logger;
   now: () => number;
 }
 
@@ -107,6 +108,12 @@ export class BatchService {
       );
       this.deps.ledger.announce(result);
       if (!result.replayed) await this.deps.dispatcher.enqueue(firstJobs(result.batch));
+      this.deps.logger.info?.(result.replayed ? 'batch submit replayed' : 'batch submitted', {
+        batchId: result.batch.batchId,
+        username,
+        tasks: result.batch.totalTasks,
+        creditsDeducted: -result.entry.amount,
+      });
       return {
         batch: result.batch,
         creditsDeducted: -result.entry.amount,

@@ -1,6 +1,6 @@
 import { isImageGenError } from '../../errors/image-gen-error.js';
 import type { EngineEventBus } from '../../events.js';
-import type { TaskJob, TaskRunHooks, TaskRunOutcome } from '../../ports/dispatcher.js';
+import type { TaskJob, TaskRunHooks, TaskRunOutcome, TaskRunReport } from '../../ports/dispatcher.js';
 import type { LedgerWriteResult, StorageAdapter, TaskRefund } from '../../ports/storage-adapter.js';
 import type { BatchSummary, BatchTask } from '../../schemas/records.js';
 import { LeaseKeeper, LeaseLost } from './lease-keeper.js';
@@ -101,6 +101,11 @@ export class TaskWorker {
     // The lease is the proof of life other workers go by: renewed while the run lasts; the run
     // stops when its claim was lost (another worker took the task over after a stall).
     const held = this.#leases.hold(batchId, index, attempt, task.progress);
+    let providerRequestId = task.providerRequestId;
+    const ran = (outcome: TaskRunReport['outcome']): TaskRunOutcome => ({
+      state: 'done',
+      ran: { attempt, outcome, requestId: providerRequestId },
+    });
 
     try {
       const { requestId, url } = await this.deps.pipeline.generate({
@@ -117,13 +122,14 @@ export class TaskWorker {
         // Saved while the polls go on rather than before them: the end of the run waits for it, so a
         // later write never overtakes it, and a crash before it commits is the same documented
         // window (a provider answer not yet saved) whether or not the first poll waited.
-        onRequestId: (providerRequestId) => {
+        onRequestId: (id) => {
+          providerRequestId = id;
           const at = now();
           lastWrite = at;
           const saved = storage
             .updateTaskProgress(batchId, index, attempt, {
               progress: PROGRESS.submitted,
-              providerRequestId,
+              providerRequestId: id,
               leaseExpiresAt: lease(),
               now: at,
             })
@@ -166,17 +172,18 @@ export class TaskWorker {
         { result: { imageUrl: url, requestId }, progress: PROGRESS.done },
         now(),
       );
-      if (!ended) return DONE;
+      if (!ended) return ran('lost');
       events.emit('task:progress', { ...base, status: 'completed', progress: PROGRESS.done });
       events.emit('task:completed', { ...base, result: ended.task.result! });
       this.#announceBatch(ended.batch, username, ended.batchCompleted);
-      return DONE;
+      return ran('completed');
     } catch (error) {
       held.release();
       await pendingWrite;
       await eventsAfter;
       // Cancelled: the cancel wrote the final state (and its refund); a lost claim is another worker's.
-      if (error instanceof LeaseLost || error instanceof TaskCancelled) return DONE;
+      if (error instanceof LeaseLost) return ran('lost');
+      if (error instanceof TaskCancelled) return ran('cancelled');
       if (error instanceof ShutdownSignal) {
         // Hand the task on: the next worker to get the job takes it over at once and resumes the
         // provider request saved above instead of paying for a new one.
@@ -187,11 +194,11 @@ export class TaskWorker {
       }
       const message = isImageGenError(error) ? error.message : 'The task failed unexpectedly';
       const ended = await storage.failTask(batchId, index, attempt, message, now(), this.deps.refundFailed);
-      if (!ended) return DONE;
+      if (!ended) return ran('lost');
       if (ended.refund) this.deps.announce(ended.refund);
       events.emit('task:failed', { ...base, error: message, progress: ended.task.progress });
       this.#announceBatch(ended.batch, username, ended.batchCompleted);
-      return DONE;
+      return ran('failed');
     }
   }
 

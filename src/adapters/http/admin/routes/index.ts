@@ -5,6 +5,7 @@ import { batchRoutes } from './batches.js';
 import { creditRoutes } from './credits.js';
 import { ledgerExportRoutes } from './ledger-export.js';
 import { taskRoutes } from './tasks.js';
+import { overviewRoute } from './overview.js';
 
 /** The admin document's own route, answered by the handler (listed so that it is documented and guarded like the rest). */
 export const adminOpenApiRoute: AdminRoute = {
@@ -24,5 +25,6 @@ export const adminRouteTable: readonly AdminRoute[] = [
   ...ledgerExportRoutes,
   ...taskRoutes,
   ...batchRoutes,
+  overviewRoute,
   adminOpenApiRoute,
 ];
