@@ -12,7 +12,7 @@ function sabotaged(storage: StorageAdapter): StorageAdapter {
 }
 
 export default {
-  async fetch(request: Request, env: { DB: D1Database; FRESH: D1Database }): Promise<Response> {
+  async fetch(request: Request, env: { DB: D1Database; FRESH: D1Database; OLD: D1Database }): Promise<Response> {
     if (new URL(request.url).pathname === '/extra') {
       const api = createTestApi();
       d1ExtraSuite(api, env);

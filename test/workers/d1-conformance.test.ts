@@ -22,7 +22,7 @@ describe.skipIf(!node.ok)('D1 storage: the conformance suite inside workerd (Min
     worker = await startWorker({
       scriptPath: script,
       compatibilityFlags: ['nodejs_compat'],
-      d1Databases: { DB: 'conformance', FRESH: 'fresh' },
+      d1Databases: { DB: 'conformance', FRESH: 'fresh', OLD: 'old-schema' },
     });
   }, 120_000);
   afterAll(async () => {
@@ -58,7 +58,7 @@ describe.skipIf(!node.ok)('D1 storage: the conformance suite inside workerd (Min
     const failed = results.filter((r) => !r.ok);
     console.log(`D1 extra cases in workerd: ${results.length - failed.length}/${results.length} passed`);
     for (const f of failed) console.log(`FAILED ${f.name}\n${f.error}`);
-    expect(results).toHaveLength(5);
+    expect(results).toHaveLength(6);
     expect(failed.map((f) => f.name)).toEqual([]);
   }, 300_000);
 

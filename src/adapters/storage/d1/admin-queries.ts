@@ -16,7 +16,7 @@ interface FailedRow {
 const FIRST = `${FAILED_SELECT} WHERE t.status = 'failed' ${FAILED_ORDER}`;
 const AFTER = `${FAILED_SELECT} WHERE t.status = 'failed' AND (t.completed_at, t.batch_id, t.idx) < (?, ?, ?) ${FAILED_ORDER}`;
 
-/** Operator queries on D1, the SQLite adapter's (a scan of the task rows per page). */
+/** Operator queries on D1, the SQLite adapter's: a page walks the partial index `tasks_failed` (schema 7). */
 export function d1AdminQueries(db: D1Database): AdminQueryStore {
   return {
     async listFailedTasks(page) {

@@ -6,8 +6,10 @@ import {
   idTaken,
   numericCursor,
   pageLimit,
+  taskChargeKey,
   taskNotFailed,
   taskRefundEntry,
+  tooManyTasksWaiting,
 } from '../../../core/storage-kit/index.js';
 import { batchOf, type BatchRow, entryOf, summaryOfRow, type TaskRow, taskOf, taskRowOf } from '../sqlite/rows.js';
 import { SQL } from '../sqlite/statements.js';
@@ -24,6 +26,10 @@ const D1_SQL = {
   endInBatch: andWhere(SQL.endInBatch, AFTER_TASK),
   taskIs: 'EXISTS (SELECT 1 FROM tasks WHERE batch_id = ? AND idx = ? AND status = ? AND attempts = ?)',
   batchAbsent: 'NOT EXISTS (SELECT 1 FROM batches WHERE batch_id = ?)',
+  /** The owner's waiting tasks plus the new batch's (`?` 2) are at most the ceiling (`?` 3). */
+  waitingFits: `(${SQL.tasksWaiting}) + ? <= ?`,
+  /** The charge a task's refund gives back to is still the one read (it changes only with a retry). */
+  chargeKeyIs: `(${SQL.taskChargeKey}) IS ?`,
 };
 
 /** The batch with every task, as stored, from the two statements of {@link loadStatements}. */
@@ -58,7 +64,8 @@ export function d1Batches(db: D1Database): Omit<BatchStore, 'cancelTasks'> {
     return { task: taskOf(taskRow), batch: summaryOfRow(row), batchCompleted };
   }
 
-  function insertStatements(batch: BatchRecord): D1PreparedStatement[] {
+  /** Inserts the batch (with the key of the charge that paid for it) and its tasks, then reads them back. */
+  function insertStatements(batch: BatchRecord, chargeKey: string): D1PreparedStatement[] {
     return [
       statement(db, SQL.insertBatch, {
         batch_id: batch.batchId,
@@ -70,18 +77,28 @@ export function d1Batches(db: D1Database): Omit<BatchStore, 'cancelTasks'> {
         status: batch.status,
         created_at: batch.createdAt,
         updated_at: batch.updatedAt,
+        charge_key: chargeKey,
       }),
       ...batch.tasks.map((task, idx) => statement(db, SQL.insertTask, taskRowOf(batch.batchId, idx, task))),
       ...loadStatements(db, batch.batchId),
     ];
   }
 
-  async function createBatch(batch: BatchRecord, charge: LedgerEntryInput, now: number) {
+  /**
+   * The tasks-waiting ceiling as a guard: the batch rolls back whole (nothing charged or stored)
+   * unless the owner's open tasks, counted in the same batch, leave room for the new ones.
+   */
+  const waitingGuards = (batch: BatchRecord, maxTasksWaiting: number | undefined): D1PreparedStatement[] =>
+    maxTasksWaiting === undefined ? [] : [guard(db, D1_SQL.waitingFits, [batch.username, batch.totalTasks, maxTasksWaiting])];
+
+  async function createBatch(batch: BatchRecord, charge: LedgerEntryInput, now: number, maxTasksWaiting: number | undefined) {
     const input = { ...charge, reference: batch.batchId };
     const fast = fastEntry(db, input, now);
     if (fast) {
-      const inserts = insertStatements(batch);
-      const results = await runGuarded(db, [...fast.guards, guard(db, D1_SQL.batchAbsent, [batch.batchId])], [...fast.writes, ...inserts]);
+      const inserts = insertStatements(batch, charge.idempotencyKey);
+      const guards = [...fast.guards, guard(db, D1_SQL.batchAbsent, [batch.batchId]), ...waitingGuards(batch, maxTasksWaiting)];
+      // Any guard failing (a replay, a taken id, too many tasks waiting...) leaves it to the read-and-plan step, which says why.
+      const results = await runGuarded(db, guards, [...fast.writes, ...inserts]);
       if (results) {
         const written = fast.entryOf(results);
         const loaded = batchFrom(results.at(-2)!, results.at(-1)!)!;
@@ -89,7 +106,12 @@ export function d1Batches(db: D1Database): Omit<BatchStore, 'cancelTasks'> {
       }
     }
     return guardedStep<LedgerWriteResult & { batch: BatchRecord }>(db, async () => {
-      const { state, extra } = await readWith(db, charge.username, [charge], [statement(db, SQL.batchExists, [batch.batchId])]);
+      const { state, extra } = await readWith(
+        db,
+        charge.username,
+        [charge],
+        [statement(db, SQL.batchExists, [batch.batchId]), statement(db, SQL.tasksWaiting, [batch.username])],
+      );
       const existing = state.entry(charge.idempotencyKey);
       if (existing) {
         const replay = state.apply(charge, now);
@@ -98,10 +120,13 @@ export function d1Batches(db: D1Database): Omit<BatchStore, 'cancelTasks'> {
         return { done: { ...replay, batch: paidFor } };
       }
       if (extra[0]!.results.length > 0) throw idTaken(batch.batchId);
+      const { waiting } = extra[1]!.results[0] as { waiting: number };
+      const refusal = tooManyTasksWaiting(waiting, batch.totalTasks, maxTasksWaiting);
+      if (refusal) throw refusal;
       const written = state.apply(input, now);
-      const writes = [...state.writes, ...insertStatements(batch)];
+      const writes = [...state.writes, ...insertStatements(batch, charge.idempotencyKey)];
       return {
-        guards: [state.guard(), guard(db, D1_SQL.batchAbsent, [batch.batchId])],
+        guards: [state.guard(), guard(db, D1_SQL.batchAbsent, [batch.batchId]), ...waitingGuards(batch, maxTasksWaiting)],
         writes,
         finish: (results) => ({ ...written, batch: batchFrom(results.at(-2)!, results.at(-1)!)! }),
       };
@@ -117,9 +142,9 @@ export function d1Batches(db: D1Database): Omit<BatchStore, 'cancelTasks'> {
   }
 
   return {
-    async createBatch(batch, charge, now) {
+    async createBatch(batch, charge, now, limits) {
       assertBatchOwner(batch, charge);
-      return createBatch(batch, charge, now);
+      return createBatch(batch, charge, now, limits?.maxTasksWaiting);
     },
     getBatch: loadBatch,
     async getTask(batchId, index) {
@@ -184,11 +209,16 @@ export function d1Batches(db: D1Database): Omit<BatchStore, 'cancelTasks'> {
         const read = await readTask(batchId, index);
         // Attempts only grow, so a claim that is not the task's now never will be.
         if (!read.task || !read.batch || read.task.status !== 'processing' || read.task.attempts !== attempts) return { done: null };
-        const input = taskRefundEntry(refund, read.batch.username, `${batchId}:${index}`, attempts);
+        const chargeKey = taskChargeKey(read.task.charge_key, read.batch.charge_key);
+        const input = taskRefundEntry(refund, read.batch.username, `${batchId}:${index}`, attempts, chargeKey);
         const { state } = await readWith(db, read.batch.username, [input]);
         const written = state.apply(input, now);
         return {
-          guards: [guard(db, D1_SQL.taskIs, [batchId, index, 'processing', attempts]), state.guard()],
+          guards: [
+            guard(db, D1_SQL.taskIs, [batchId, index, 'processing', attempts]),
+            guard(db, D1_SQL.chargeKeyIs, [batchId, index, chargeKey]),
+            state.guard(),
+          ],
           writes: [...fail(), ...state.writes],
           finish: ([task, batch]) => {
             const end = ended(task!, batch!)!;
@@ -214,7 +244,7 @@ export function d1Batches(db: D1Database): Omit<BatchStore, 'cancelTasks'> {
         return {
           guards: [state.guard(), guard(db, D1_SQL.taskIs, [batchId, index, 'failed', task.attempts])],
           writes: [
-            statement(db, SQL.resetTask, { batch_id: batchId, idx: index, progress }),
+            statement(db, SQL.resetTask, { batch_id: batchId, idx: index, progress, charge_key: charge.idempotencyKey }),
             statement(db, SQL.reopenBatch, [now, batchId]),
             ...state.writes,
           ],

@@ -6,7 +6,7 @@ import type {
   TaskCancellation,
 } from '../../../core/ports/storage-adapter.js';
 import type { LedgerEntry } from '../../../core/schemas/records.js';
-import { taskRefundEntry } from '../../../core/storage-kit/index.js';
+import { taskChargeKey, taskRefundEntry } from '../../../core/storage-kit/index.js';
 import { type BatchRow, entryOf, type TaskRow, taskOf } from '../sqlite/rows.js';
 import { SQL } from '../sqlite/statements.js';
 import { batchFrom, loadStatements } from './batches.js';
@@ -15,14 +15,18 @@ import { guard, guardedStep } from './guard.js';
 import { readWith } from './ledger.js';
 import { statement } from './sql.js';
 
-/** The open tasks of a batch as `idx:status:attempts`, the shape a cancel planned on. */
-const OPEN_TASKS = `SELECT COALESCE(group_concat(idx || ':' || status || ':' || attempts, ','), '')
-  FROM (SELECT idx, status, attempts FROM tasks WHERE batch_id = ? AND status IN ('pending', 'processing') ORDER BY idx)`;
+/**
+ * The open tasks of a batch as `idx:status:attempts:chargeKey`, the shape a cancel planned on
+ * (the charge key its refund gives back to: the retry's, else the batch's).
+ */
+const OPEN_TASKS = `SELECT COALESCE(group_concat(idx || ':' || status || ':' || attempts || ':' || charge_key, ','), '')
+  FROM (SELECT idx, status, attempts, COALESCE(charge_key, (SELECT charge_key FROM batches WHERE batch_id = ?1), '') AS charge_key
+    FROM tasks WHERE batch_id = ?1 AND status IN ('pending', 'processing') ORDER BY idx)`;
 
-const shapeOf = (tasks: readonly TaskRow[]): string =>
+const shapeOf = (tasks: readonly TaskRow[], batch: BatchRow): string =>
   tasks
     .filter((t) => t.status === 'pending' || t.status === 'processing')
-    .map((t) => `${t.idx}:${t.status}:${t.attempts}`)
+    .map((t) => `${t.idx}:${t.status}:${t.attempts}:${taskChargeKey(t.charge_key, batch.charge_key) ?? ''}`)
     .join(',');
 
 /**
@@ -44,7 +48,10 @@ export function d1CancelTasks(db: D1Database): Pick<BatchStore, 'cancelTasks'> {
         const refunds = new Map<number, LedgerEntryInput>();
         for (const t of open) {
           const refund = t.status === 'pending' ? refundPending : refundProcessing;
-          if (refund && refund.amount > 0) refunds.set(t.idx, taskRefundEntry(refund, before.username, `${batchId}:${t.idx}`, t.attempts));
+          if (refund && refund.amount > 0) {
+            const chargeKey = taskChargeKey(t.charge_key, before.charge_key);
+            refunds.set(t.idx, taskRefundEntry(refund, before.username, `${batchId}:${t.idx}`, t.attempts, chargeKey));
+          }
         }
         const { state } = await readWith(db, before.username, [...refunds.values()]);
         const entries = new Map<number, LedgerEntry>();
@@ -55,7 +62,7 @@ export function d1CancelTasks(db: D1Database): Pick<BatchStore, 'cancelTasks'> {
         const cancels = open.map((t) => statement(db, SQL.cancelTask, { batch_id: batchId, idx: t.idx, now }));
         const counters = open.length > 0 ? [statement(db, SQL.cancelInBatch, { batch_id: batchId, cancelled: open.length, now })] : [];
         return {
-          guards: [guard(db, `(${OPEN_TASKS}) = ?`, [batchId, shapeOf(tasks)]), state.guard()],
+          guards: [guard(db, `(${OPEN_TASKS}) = ?2`, [batchId, shapeOf(tasks, before)]), state.guard()],
           writes: [...cancels, ...counters, ...state.writes, ...loadStatements(db, batchId), statement(db, SQL.account, [before.username])],
           finish: (results) => {
             const cancelled: CancelledTask[] = open.map((t, i) => ({

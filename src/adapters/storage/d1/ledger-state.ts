@@ -4,6 +4,7 @@ import type { LedgerEntryInput, LedgerWriteResult } from '../../../core/ports/st
 import type { CreditGrant, GrantKind } from '../../../core/schemas/grants.js';
 import {
   assertSameEntry,
+  drawsKeyOf,
   fingerprintOf,
   type GrantBook,
   type GrantPlan,
@@ -50,7 +51,7 @@ export function readLedger(
   inputs: readonly LedgerEntryInput[],
 ): { statements: D1PreparedStatement[]; parse: (results: D1Result[]) => LedgerState } {
   const keys = inputs.map((i) => i.idempotencyKey);
-  const drawKeys = inputs.filter((i) => i.kind === 'refund' && i.reference).map((i) => i.reference!);
+  const drawKeys = inputs.flatMap((i) => (i.kind === 'refund' ? (drawsKeyOf(i) ?? []) : []));
   return {
     statements: [
       statement(db, READ.account, [username]),
@@ -140,12 +141,13 @@ export class LedgerState {
       assertSameEntry(entry, existing.fingerprint, input);
       return { entry, balance: this.#tracked === 0 ? this.#balance : liveBalance(this.#book(0), now), replayed: true };
     }
-    const chargeKey = input.kind === 'refund' ? (input.reference ?? null) : null;
+    // A refund gives back to its charge's draws (`chargeKey`, else `reference`), as the SQLite adapter's `applyEntry`.
+    const chargeKey = input.kind === 'refund' ? drawsKeyOf(input) : null;
     if (chargeKey !== null && !this.drawsRead.has(chargeKey)) throw new Error(`imagegen-kit: D1 draws of ${chargeKey} were not read`);
     const draws = chargeKey === null ? null : (this.draws.get(chargeKey) ?? null);
     if (!isPlainEntry({ tracked: this.#tracked, nextExpiry: this.#nextExpiry }, input, draws !== null, now)) {
       const plan = planEntry(this.#book(), input, now, draws);
-      const rows = this.#persist(plan, now, input.amount < 0 ? input.idempotencyKey : chargeKey);
+      const rows = this.#persist(plan, now, drawsKeyOf(input));
       return { entry: entryOf(rows[plan.main]!), balance: plan.balance, replayed: false };
     }
     if (input.amount < 0 && this.#balance + input.amount < 0) throw new InsufficientCreditsError(-input.amount, this.#balance);

@@ -1,6 +1,6 @@
 import { isDefaultTerms } from '../../../core/policy/grants.js';
 import type { LedgerEntryInput, LedgerStore, LedgerWriteResult } from '../../../core/ports/storage-adapter.js';
-import { fingerprintOf, numericCursor, pageLimit } from '../../../core/storage-kit/index.js';
+import { drawsKeyOf, fingerprintOf, numericCursor, pageLimit } from '../../../core/storage-kit/index.js';
 import { entryOf, type LedgerRow } from '../sqlite/rows.js';
 import { SQL } from '../sqlite/statements.js';
 import type { D1Database, D1PreparedStatement, D1Result } from './d1-types.js';
@@ -20,8 +20,8 @@ const FAST = {
   open: 'INSERT INTO accounts (username, balance, last_seq) VALUES (@username, 0, 0) ON CONFLICT (username) DO NOTHING',
   condition: `SELECT balance + @amount >= 0 AND (@amount > 0 OR grant_remaining = 0) AND (next_expiry IS NULL OR next_expiry > @now)
       AND NOT EXISTS (SELECT 1 FROM ledger WHERE username = @username AND idempotency_key = @key)
-      AND (@kind <> 'refund' OR @reference IS NULL
-        OR NOT EXISTS (SELECT 1 FROM grant_draws WHERE username = @username AND charge_key = @reference))
+      AND (@kind <> 'refund' OR @draws_key IS NULL
+        OR NOT EXISTS (SELECT 1 FROM grant_draws WHERE username = @username AND charge_key = @draws_key))
     FROM accounts WHERE username = @username`,
   move: 'UPDATE accounts SET balance = balance + @amount, last_seq = last_seq + 1 WHERE username = @username',
   entry: `INSERT INTO ledger (username, seq, kind, amount, balance_after, idempotency_key, reference, reason, fingerprint, created_at)
@@ -46,6 +46,8 @@ export function fastEntry(db: D1Database, input: LedgerEntryInput, now: number):
     kind: input.kind,
     key: input.idempotencyKey,
     reference: input.reference ?? null,
+    // The charge whose draws a refund gives back to: stored draws make it the planner's.
+    draws_key: input.kind === 'refund' ? drawsKeyOf(input) : null,
     reason: input.reason ?? null,
     fingerprint: fingerprintOf(input),
     now,

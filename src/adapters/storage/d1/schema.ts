@@ -20,9 +20,10 @@ const statementsOf = (migration: string): string[] =>
 /**
  * Brings the database to the SQLite adapter's schema (the same tables, indexes and migrations):
  * each migration is one batch guarded by the version it starts from, so Workers starting at once
- * apply it once. Throws when the database was written by a newer version of this library.
+ * apply it once. Stops at `target` when given (for tests of an upgrade). Throws when the database
+ * was written by a newer version of this library.
  */
-export async function migrateD1(db: D1Database): Promise<number> {
+export async function migrateD1(db: D1Database, target: number = SCHEMA_VERSION): Promise<number> {
   await db.batch([
     db.prepare(VERSION_TABLE_SQL),
     db.prepare(GUARD_TABLE_SQL),
@@ -36,7 +37,7 @@ export async function migrateD1(db: D1Database): Promise<number> {
         `imagegen-kit: the D1 database has schema version ${current}, newer than this library's ${SCHEMA_VERSION}; upgrade imagegen-kit`,
       );
     }
-    if (current === SCHEMA_VERSION) return current;
+    if (current >= target) return current;
     // A concurrent migrator that got there first makes the guard fail; read the version again.
     await runGuarded(
       db,
