@@ -1,7 +1,7 @@
 import { createMemoryImageStore } from 'imagegen-kit/adapters/image-stores/memory';
 import { createOfflineProvider } from 'imagegen-kit/adapters/providers/offline';
 import { createEngine } from 'imagegen-kit';
-import type { StorageAdapter } from 'imagegen-kit';
+import type { EngineOptions, StorageAdapter } from 'imagegen-kit';
 import { runGeneration } from 'imagegen-kit/adapter-kit';
 import { timed } from './measure.js';
 import { BATCHES, BATCH_SIZE, CONCURRENCY, OFFLINE_OPTIONS, USERS, benchPrompt } from './shape.js';
@@ -11,7 +11,11 @@ import { BATCHES, BATCH_SIZE, CONCURRENCY, OFFLINE_OPTIONS, USERS, benchPrompt }
  * over USERS users, concurrency CONCURRENCY, timed from the first submit until every task ended.
  * Checks that every task completed with 4 progress events before it reports.
  */
-export async function runEngineOn(storage: StorageAdapter, userPrefix: string): Promise<{ seconds: number }> {
+export async function runEngineOn(
+  storage: StorageAdapter,
+  userPrefix: string,
+  extra: Partial<EngineOptions> = {},
+): Promise<{ seconds: number }> {
   const tasks = BATCHES * BATCH_SIZE;
   const engine = createEngine({
     storage,
@@ -22,6 +26,7 @@ export async function runEngineOn(storage: StorageAdapter, userPrefix: string): 
     // The bench queues far more tasks per user than the tasks-waiting ceiling allows, on purpose.
     maxTasksWaitingPerUser: Number.POSITIVE_INFINITY,
     logger: { warn() {}, error() {} },
+    ...extra,
   });
   let progressEvents = 0;
   let completed = 0;

@@ -2,6 +2,7 @@ import type { BenchCase } from '../case.js';
 import { clientBundleCase } from './client-bundle.js';
 import { eventStreamsCase } from './event-streams.js';
 import { memoryEngineCase } from './memory-engine.js';
+import { otelEngineCase } from './otel-engine.js';
 import { postgresEngineCase } from './postgres-engine.js';
 import { providerLatencyPollingCase, providerLatencyWebhooksCase } from './provider-latency.js';
 import { redisEngineCase } from './redis-engine.js';
@@ -16,6 +17,7 @@ export const cases: BenchCase[] = [
   sqliteEngineCase,
   redisEngineCase,
   postgresEngineCase,
+  otelEngineCase,
   providerLatencyPollingCase,
   providerLatencyWebhooksCase,
   scaleOutCase,
