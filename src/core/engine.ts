@@ -129,7 +129,13 @@ export function createEngine(options: EngineOptions): Engine {
   const leaseMs = options.leaseMs ?? 30_000;
   if (!Number.isSafeInteger(leaseMs) || leaseMs < 30) throw new RangeError('leaseMs must be a whole number of milliseconds, at least 30');
   const credits = new CreditLedger(options.storage, events, now);
-  const pipeline = new GenerationPipeline({ provider: options.provider, imageStore: options.imageStore, policy: pollPolicy, timeoutMs });
+  const pipeline = new GenerationPipeline({
+    provider: options.provider,
+    imageStore: options.imageStore,
+    policy: pollPolicy,
+    timeoutMs,
+    ...(options.timers ? { timers: options.timers } : {}),
+  });
 
   const worker = new TaskWorker({
     storage: options.storage,
@@ -142,6 +148,7 @@ export function createEngine(options: EngineOptions): Engine {
       : null,
     announce: (result) => credits.announce(result),
     now,
+    ...(options.timers ? { timers: options.timers } : {}),
   });
   const batches = new BatchService({
     storage: options.storage,
