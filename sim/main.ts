@@ -1,0 +1,76 @@
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { type RunResult, runSeed } from './run-seed.js';
+import { STORAGE_NAMES, type StorageName } from './storages.js';
+
+/**
+ * `npm run sim -- --seeds N [--seed S] [--storage memory|sqlite|redis|postgres] [--trace file]`:
+ * runs seeds S, S+1, … S+N-1 (S defaults to 1) and stops at the first that breaks an invariant,
+ * printing the command that replays it and the steps that led there.
+ */
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      seeds: { type: 'string' },
+      seed: { type: 'string' },
+      storage: { type: 'string', default: 'memory' },
+      trace: { type: 'string' },
+    },
+  });
+  const storage = values.storage as StorageName;
+  if (!STORAGE_NAMES.includes(storage)) throw new Error(`--storage must be one of ${STORAGE_NAMES.join(', ')}`);
+  const first = values.seed === undefined ? 1 : Number(values.seed);
+  const count = values.seeds === undefined ? (values.seed === undefined ? 100 : 1) : Number(values.seeds);
+  if (!Number.isSafeInteger(first) || !Number.isSafeInteger(count) || count < 1)
+    throw new Error('--seed and --seeds must be whole numbers');
+  const started = performance.now();
+  let windowSubmits = 0;
+  let idempotencyWindow = 0;
+  let crashes = 0;
+  let steps = 0;
+  for (let seed = first; seed < first + count; seed++) {
+    const result = await runSeed(seed, { storage });
+    windowSubmits += result.windowSubmits;
+    idempotencyWindow += result.idempotencyWindow;
+    crashes += result.crashes;
+    steps += result.steps;
+    if (values.trace && count === 1) writeFileSync(values.trace, `${result.trace.join('\n')}\n`);
+    if (result.violations.length) {
+      report(result, values.trace);
+      return 1;
+    }
+    if (count >= 20 && (seed - first + 1) % Math.ceil(count / 10) === 0) process.stdout.write(`  ${seed - first + 1}/${count} seeds\n`);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  console.log(
+    `${count} seeds passed on ${storage} in ${seconds.toFixed(1)} s (${(count / seconds).toFixed(1)} seeds/s, ${steps} steps, ${crashes} crashes, ` +
+      `${windowSubmits} provider requests submitted again in the crash window between the provider's answer and saving its id, ` +
+      `${idempotencyWindow} keyed generations made again after a crash between the record and the key's answer)`,
+  );
+  return 0;
+}
+
+/** The broken invariants, the command that replays the seed, and the trace of what led there. */
+export function report(result: RunResult, traceFile?: string): void {
+  console.log(`\nseed ${result.seed} on ${result.storage} broke ${result.violations.length} invariant check(s):`);
+  for (const v of result.violations.slice(0, 10)) console.log(`  ✗ ${v.invariant}: ${v.message}`);
+  console.log(`\nreplay: npm run sim -- --seed ${result.seed} --storage ${result.storage}${traceFile ? '' : ' --trace sim-trace.txt'}`);
+  const subject = result.violations[0]!.subject;
+  const prompts = new Set<string>();
+  const related = subject
+    ? result.trace.filter((line) => {
+        const hit =
+          line.includes(subject) || line.includes('CRASH') || line.includes('start engine') || [...prompts].some((p) => line.includes(p));
+        const accepted = / accepted (req-\d+)/.exec(line);
+        if (hit && accepted) prompts.add(`${accepted[1]}`);
+        return hit;
+      })
+    : [];
+  const lines = related.length ? related : result.trace.slice(-60);
+  console.log(
+    `\ntrace (${lines.length} of ${result.trace.length} steps${related.length ? `, those naming ${subject}, crashes and starts` : ', the last ones'}):`,
+  );
+  for (const line of lines.slice(-150)) console.log(`  ${line}`);
+}
+
+process.exitCode = await main();
