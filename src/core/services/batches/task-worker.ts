@@ -7,6 +7,7 @@ import { LeaseKeeper, LeaseLost } from './lease-keeper.js';
 import { TaskCancelled } from './task-cancelled.js';
 import { PROGRESS, runningProgress } from '../../policy/progress.js';
 import { ShutdownSignal, type GenerationPipeline } from '../generation-pipeline.js';
+import type { Timers } from '../../util/timers.js';
 
 /** A job that may also take over a task left `processing` by a dead worker. */
 export interface RecoveryJob extends TaskJob {
@@ -26,6 +27,8 @@ export interface TaskWorkerDeps {
   /** Emits `credits:changed` for a refund written with a failure. */
   announce: (result: LedgerWriteResult) => void;
   now: () => number;
+  /** What leases are renewed with. @default the runtime's timers */
+  timers?: Timers;
 }
 
 /**
@@ -35,7 +38,7 @@ export interface TaskWorkerDeps {
 export class TaskWorker {
   readonly #leases: LeaseKeeper;
   constructor(private readonly deps: TaskWorkerDeps) {
-    this.#leases = new LeaseKeeper(deps.storage, deps.leaseMs, deps.now);
+    this.#leases = new LeaseKeeper(deps.storage, deps.leaseMs, deps.now, deps.timers);
   }
 
   /**
