@@ -118,7 +118,10 @@ export class TaskWorker {
             now: at,
           });
         },
-        onProgress: (progress) => {
+        onProgress: (reported) => {
+          // A provider's hint may go back, and a resumed run counts from `submitted` again: the
+          // task never shows less than it has shown (its claim starts at the stored progress).
+          const progress = Math.max(reported, lastProgress);
           held.setProgress(progress);
           lastProgress = progress;
           events.emit('task:progress', { ...base, status: 'processing', progress });
