@@ -106,14 +106,21 @@ export async function runSingleGeneration(
   }
   if (idempotency) {
     // The generation is paid and recorded; failing to remember the key must not lose the result.
-    await deps.storage
-      .completeIdempotent(idempotency, result satisfies StoredResponse, now(), { retainMs: policy.retainMs })
-      .catch((error: unknown) => {
+    // Tried three times: a key left pending goes stale, and the same request would run (and be
+    // charged) again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await deps.storage.completeIdempotent(idempotency, result satisfies StoredResponse, now(), { retainMs: policy.retainMs });
+        break;
+      } catch (error) {
+        if (attempt < 3) continue;
         deps.logger.error('could not store an idempotent response', {
           key: idempotency,
           error: error instanceof Error ? error.message : String(error),
         });
-      });
+        break;
+      }
+    }
   }
   return { ...result, replayed: false };
 }
@@ -141,8 +148,9 @@ async function generate(
     try {
       balance = (await deps.ledger.charge(username, job.price, { idempotencyKey: chargeKey, reference: id, reason: job.type })).balance;
     } catch (error) {
-      // Not charged (e.g. too few credits): nothing to settle.
-      await clearMarkers(deps, markers);
+      // Refused (e.g. too few credits): nothing was charged, nothing to settle. Any other failure
+      // may have come after the charge committed: the marker stays for the sweep to settle.
+      if (isImageGenError(error)) await clearMarkers(deps, markers);
       throw error;
     }
   } else {
@@ -185,7 +193,13 @@ async function generate(
           outputFormat: input.outputFormat,
         };
         try {
-          await deps.storage.createRecord(record);
+          await deps.storage.createRecord(record).catch(async (error: unknown) => {
+            // The write may have committed before the failure: then the generation is done, and
+            // refunding it (and deleting its image) would leave a record with no image, paid by no one.
+            if (isImageGenError(error)) throw error;
+            const stored = await deps.storage.getRecord(recordId).catch(() => null);
+            if (stored?.imageUrl !== record.imageUrl) throw error;
+          });
           await clearMarkers(deps, markers);
           progress(PROGRESS.done);
           return { record, creditsRemaining: balance };
