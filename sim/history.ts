@@ -50,7 +50,7 @@ export class History {
   /** Single generations by actor id: the charge and record each one wrote. */
   readonly singles = new Map<
     string,
-    { username: string; key: string | null; chargeKeys: string[]; recordIds: string[]; answered?: boolean }
+    { username: string; key: string | null; chargeKeys: string[]; recordIds: string[]; answered?: boolean; settled?: boolean }
   >();
   /**
    * Keyed generations made again because the first one's process died between its record and

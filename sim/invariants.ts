@@ -167,7 +167,7 @@ export function idempotentRequestChargedOnce({ history, final, singlePrice }: Ch
     const seen = byKey.get(k) ?? { chargeKeys: [], unanswered: 0 };
     seen.chargeKeys.push(...s.chargeKeys);
     // Made its record, but its process died before the key remembered the answer.
-    if (!s.answered && s.recordIds.some((id) => recordIds.has(id))) seen.unanswered++;
+    if (!s.answered && !s.settled && s.recordIds.some((id) => recordIds.has(id))) seen.unanswered++;
     byKey.set(k, seen);
   }
   for (const [k, { chargeKeys, unanswered }] of byKey) {

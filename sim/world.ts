@@ -139,8 +139,12 @@ export class World {
     if (full.kind === 'single')
       this.history.singles.set(full.id, { username: actor.username!, key: actor.key ?? null, chargeKeys: [], recordIds: [] });
     this.sched.log(0, `${full.id} ${label}`);
+    const single = this.history.singles.get(full.id);
     try {
-      await this.actors.run(full, run);
+      await this.actors.run(full, run).finally(() => {
+        // The caller heard back: its process did not die mid-request.
+        if (single) single.settled = true;
+      });
       this.sched.log(0, `${full.id} ok`);
       return true;
     } catch (error) {
