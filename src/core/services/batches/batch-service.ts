@@ -103,7 +103,10 @@ export class BatchService {
         this.deps.now(),
       );
       this.deps.ledger.announce(result);
-      if (!result.replayed) await this.deps.dispatcher.enqueue(firstJobs(result.batch));
+      // A replay queues the tasks still pending too: the first submit may have committed and then
+      // failed before queuing them (queuing a queued task again is harmless).
+      const jobs = firstJobs(result.batch).filter((job) => !result.replayed || result.batch.tasks[job.index]!.status === 'pending');
+      if (jobs.length > 0) await this.deps.dispatcher.enqueue(jobs);
       return {
         batch: result.batch,
         creditsDeducted: -result.entry.amount,
@@ -168,7 +171,9 @@ export class BatchService {
       this.deps.now(),
     );
     this.deps.ledger.announce(result);
-    if (!result.replayed) await this.deps.dispatcher.enqueue([{ batchId, index, username, attempt: result.task.attempts }]);
+    if (!result.replayed || result.task.status === 'pending') {
+      await this.deps.dispatcher.enqueue([{ batchId, index, username, attempt: result.task.attempts }]);
+    }
     return {
       task: result.task,
       creditsDeducted: -result.entry.amount,
