@@ -27,12 +27,14 @@ async function main(): Promise<number> {
   const started = performance.now();
   let windowSubmits = 0;
   let idempotencyWindow = 0;
+  let stuck = 0;
   let crashes = 0;
   let steps = 0;
   for (let seed = first; seed < first + count; seed++) {
     const result = await runSeed(seed, { storage });
     windowSubmits += result.windowSubmits;
     idempotencyWindow += result.idempotencyWindow;
+    stuck += result.stuckUntilRestart;
     crashes += result.crashes;
     steps += result.steps;
     if (values.trace && count === 1) writeFileSync(values.trace, `${result.trace.join('\n')}\n`);
@@ -46,7 +48,8 @@ async function main(): Promise<number> {
   console.log(
     `${count} seeds passed on ${storage} in ${seconds.toFixed(1)} s (${(count / seconds).toFixed(1)} seeds/s, ${steps} steps, ${crashes} crashes, ` +
       `${windowSubmits} provider requests submitted again in the crash window between the provider's answer and saving its id, ` +
-      `${idempotencyWindow} keyed generations made again after a crash between the record and the key's answer)`,
+      `${idempotencyWindow} keyed generations made again after a crash between the record and the key's answer, ` +
+      `${stuck} tasks left open until the last restart)`,
   );
   return 0;
 }

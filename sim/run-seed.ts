@@ -29,6 +29,8 @@ export interface RunResult {
   windowSubmits: number;
   /** Keyed generations made twice because a crash came between the record and the key's answer. */
   idempotencyWindow: number;
+  /** Tasks still open once the workload settled, finished only by the last restart (their job was lost to a fault). */
+  stuckUntilRestart: number;
 }
 
 const DEFAULT_SIZE: WorkloadSize = { users: 2, actions: 8, spanMs: 20_000 };
@@ -66,6 +68,7 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
   const maxSteps = options.maxSteps ?? 60_000;
   const size = { ...DEFAULT_SIZE, ...options.size };
   const violations: Violation[] = [];
+  let stuck = 0;
   try {
     for (let i = 0; i < config.engines; i++) world.startEngine();
     scheduleWorkload(world, size);
@@ -77,6 +80,9 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
       return false;
     };
     let finished = await run();
+    // Open tasks no live engine will finish before a restart (their job was lost with a fault).
+    const before = await readFinal(storage, [...world.history.users], world.sched.now);
+    stuck = before.batches.flatMap((b) => b.tasks).filter((t) => t.status === 'pending' || t.status === 'processing').length;
     // The last phase: no more faults; time passes beyond every staleness window and a last
     // process starts (recovering what the others left), then the keyed generations are sent again.
     world.chaos = false;
@@ -105,6 +111,7 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
     crashes: world.crashes,
     windowSubmits: world.history.windowSubmits,
     idempotencyWindow: world.history.idempotencyWindow,
+    stuckUntilRestart: stuck,
   };
 }
 
