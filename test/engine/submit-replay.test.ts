@@ -3,15 +3,15 @@ import { createMemoryStorage } from '../../src/adapters/storage/memory/index.js'
 import type { StorageAdapter } from '../../src/core/ports/storage-adapter.js';
 import { testEngine } from './harness.js';
 
-/** A storage whose next call of `method` commits and then throws, as a lost connection does. */
-function failingAfterCommit(method: 'createBatch' | 'retryTask'): StorageAdapter & { armed: boolean } {
+/** A storage whose next call of `method` commits and then throws, as a lost connection does (twice with `times`). */
+function failingAfterCommit(method: 'createBatch' | 'retryTask', times = 1): StorageAdapter & { armed: number } {
   const storage = createMemoryStorage();
-  const wrapped = { ...storage, armed: true } as StorageAdapter & { armed: boolean };
+  const wrapped = { ...storage, armed: times } as StorageAdapter & { armed: number };
   const original = storage[method].bind(storage) as (...args: unknown[]) => Promise<unknown>;
   (wrapped as unknown as Record<string, unknown>)[method] = async (...args: unknown[]) => {
     const result = await original(...args);
-    if (wrapped.armed) {
-      wrapped.armed = false;
+    if (wrapped.armed > 0) {
+      wrapped.armed--;
       throw new Error('connection lost after commit');
     }
     return result;
@@ -21,8 +21,20 @@ function failingAfterCommit(method: 'createBatch' | 'retryTask'): StorageAdapter
 
 /** Found by the simulator: a replayed submit or retry never queued what the first one had committed. */
 describe('a request replayed after a failure that came after its commit', () => {
+  it('creates and runs the batch once when the write committed and then failed', async () => {
+    const engine = testEngine({}, { storage: failingAfterCommit('createBatch') });
+    await engine.start();
+    await engine.credits.grant('ann', 5, { idempotencyKey: 'welcome' });
+    const submitted = await engine.batches.submit('ann', { prompt: 'a fox', count: 2 });
+    expect(submitted).toMatchObject({ replayed: false, creditsDeducted: 2, creditsRemaining: 3 });
+    const done = await engine.batches.waitFor('ann', submitted.batch.batchId, { recheckMs: 20, signal: AbortSignal.timeout(3_000) });
+    expect(done.completedTasks).toBe(2);
+    expect((await engine.batches.list('ann')).items).toHaveLength(1);
+    await engine.stop();
+  });
+
   it('queues the batch the first submit created but never queued', async () => {
-    const storage = failingAfterCommit('createBatch');
+    const storage = failingAfterCommit('createBatch', 2);
     const engine = testEngine({}, { storage });
     await engine.start();
     await engine.credits.grant('ann', 5, { idempotencyKey: 'welcome' });

@@ -1,5 +1,6 @@
 import { PROGRESS } from '../../policy/progress.js';
 import { NotFoundError } from '../../errors/not-found-error.js';
+import { isImageGenError } from '../../errors/image-gen-error.js';
 import type { EngineEventBus } from '../../events.js';
 import { assertUsername, batchId as makeBatchId, chargeKeyFor, taskId as makeTaskId, type IdClock } from '../../ids.js';
 import type { Dispatcher, TaskRunOutcome } from '../../ports/dispatcher.js';
@@ -89,19 +90,22 @@ export class BatchService {
     return withFreshId(this.deps.clock, async (timestamp) => {
       const id = makeBatchId(username, timestamp);
       const record = newBatchRecord(id, username, prompts, params, timestamp);
-      const result = await this.deps.storage.createBatch(
-        record,
-        {
-          username,
-          kind: 'charge',
-          amount: cost === 0 ? 0 : -cost,
-          idempotencyKey: options.idempotencyKey ?? chargeKeyFor(id),
-          reference: id,
-          reason: `batch of ${prompts.length}`,
-          fingerprint: options.fingerprint ?? null,
-        },
-        this.deps.now(),
-      );
+      const charge = {
+        username,
+        kind: 'charge' as const,
+        amount: cost === 0 ? 0 : -cost,
+        idempotencyKey: options.idempotencyKey ?? chargeKeyFor(id),
+        reference: id,
+        reason: `batch of ${prompts.length}`,
+        fingerprint: options.fingerprint ?? null,
+      };
+      const result = await this.deps.storage.createBatch(record, charge, this.deps.now()).catch(async (error: unknown) => {
+        if (isImageGenError(error)) throw error;
+        // The write may have committed before the failure (the user is charged, the batch exists):
+        // the same write again replays it, or makes it now. Either way this call created it.
+        const again = await this.deps.storage.createBatch(record, charge, this.deps.now());
+        return { ...again, replayed: false };
+      });
       this.deps.ledger.announce(result);
       // A replay queues the tasks still pending too: the first submit may have committed and then
       // failed before queuing them (queuing a queued task again is harmless).
