@@ -159,6 +159,8 @@ async function generate(
 
   const progress = (value: number) => deps.events.emit('generation:progress', { username, operationId: chargeKey, progress: value });
   let storedKey: string | null = null;
+  /** Set when the record may have been written: then nothing is undone here. */
+  let unsettled = false;
   try {
     progress(PROGRESS.received);
     const generated = await deps.pipeline.generate({
@@ -197,7 +199,12 @@ async function generate(
             // The write may have committed before the failure: then the generation is done, and
             // refunding it (and deleting its image) would leave a record with no image, paid by no one.
             if (isImageGenError(error)) throw error;
-            const stored = await deps.storage.getRecord(recordId).catch(() => null);
+            const stored = await deps.storage.getRecord(recordId).catch(() => {
+              // Whether it is there cannot be told now: the marker stays, and the sweep keeps the
+              // record (and the charge) if it is, or refunds the charge if it is not.
+              unsettled = true;
+              return null;
+            });
             if (stored?.imageUrl !== record.imageUrl) throw error;
           });
           await clearMarkers(deps, markers);
@@ -216,6 +223,7 @@ async function generate(
       timestamp,
     );
   } catch (error) {
+    if (unsettled) throw error;
     if (storedKey) await deps.imageStore.delete(storedKey).catch(() => {});
     // A refund that could not be written keeps the markers, so the sweep gives it back later.
     if (job.price > 0 && (await refundOnce(deps, job, chargeKey, error))) await clearMarkers(deps, markers);
