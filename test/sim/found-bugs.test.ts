@@ -15,6 +15,9 @@ describe('bugs found by the simulator stay fixed', () => {
     { seed: 7, invariant: 'idempotentRequestChargedOnce' },
     // A record that committed and then failed was refunded (and its image deleted).
     { seed: 44, invariant: 'chargeEndsInRecordOrRefund' },
+    // start()'s recovery took over a task this same engine had just claimed for a submit made
+    // while it started: two runs, the provider paid twice for one paid run.
+    { seed: 101373, invariant: 'providerRequestSubmittedOnce' },
     // The same, when reading the record back failed too: it was refunded though it existed.
     { seed: 21497, invariant: 'chargeEndsInRecordOrRefund', storage: 'sqlite' as const },
   ])('seed $seed: $invariant', async ({ seed, invariant, storage }) => {

@@ -76,6 +76,12 @@ export class LeaseKeeper {
     run.abort?.(task?.status === 'cancelled' && task.attempts === run.attempt ? new TaskCancelled() : new LeaseLost());
   }
 
+  /** True while this process runs the task (its lease is held here). */
+  holds(batchId: string, index: number): boolean {
+    for (const run of this.#runs) if (run.batchId === batchId && run.index === index) return true;
+    return false;
+  }
+
   /** Aborts this process's run of a task that was just cancelled, without waiting for the next renewal. */
   cancel(batchId: string, index: number): void {
     for (const run of this.#runs) if (run.batchId === batchId && run.index === index) run.abort?.(new TaskCancelled());
