@@ -20,6 +20,8 @@ describe('bugs found by the simulator stay fixed', () => {
     { seed: 101373, invariant: 'providerRequestSubmittedOnce' },
     // The same, when reading the record back failed too: it was refunded though it existed.
     { seed: 21497, invariant: 'chargeEndsInRecordOrRefund', storage: 'sqlite' as const },
+    // And its idempotency key was given up: the repeat made and charged a second record.
+    { seed: 106444, invariant: 'idempotentRequestChargedOnce' },
   ])('seed $seed: $invariant', async ({ seed, invariant, storage }) => {
     const result = await runSeed(seed, { storage: storage ?? 'memory' });
     expect(result.violations.filter((v) => v.invariant === invariant)).toEqual([]);

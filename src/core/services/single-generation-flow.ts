@@ -99,7 +99,9 @@ export async function runSingleGeneration(
     result = await generate(deps, job, signal, await job.prepare(signal));
   } catch (error) {
     // Refused before the charge, or refunded after it: the key may be used again.
-    if (idempotency) await deps.storage.abandonIdempotent(idempotency).catch(() => {});
+    if (idempotency && !(error instanceof Error && RECORD_MAY_EXIST.has(error))) {
+      await deps.storage.abandonIdempotent(idempotency).catch(() => {});
+    }
     throw error;
   } finally {
     release();
@@ -199,12 +201,10 @@ async function generate(
             // The write may have committed before the failure: then the generation is done, and
             // refunding it (and deleting its image) would leave a record with no image, paid by no one.
             if (isImageGenError(error)) throw error;
-            const stored = await deps.storage.getRecord(recordId).catch(() => {
-              // Whether it is there cannot be told now: the marker stays, and the sweep keeps the
-              // record (and the charge) if it is, or refunds the charge if it is not.
-              unsettled = true;
-              return null;
-            });
+            const stored = await readRecord(deps, recordId);
+            // Whether it is there cannot be told now: the marker stays, and the sweep keeps the
+            // record (and the charge) if it is, or refunds the charge if it is not.
+            if (stored === undefined) unsettled = true;
             if (stored?.imageUrl !== record.imageUrl) throw error;
           });
           await clearMarkers(deps, markers);
@@ -223,12 +223,31 @@ async function generate(
       timestamp,
     );
   } catch (error) {
-    if (unsettled) throw error;
+    if (unsettled) {
+      // Nor is the idempotency key given up: a repeat must not make (and charge) a second record.
+      if (error instanceof Error) RECORD_MAY_EXIST.add(error);
+      throw error;
+    }
     if (storedKey) await deps.imageStore.delete(storedKey).catch(() => {});
     // A refund that could not be written keeps the markers, so the sweep gives it back later.
     if (job.price > 0 && (await refundOnce(deps, job, chargeKey, error))) await clearMarkers(deps, markers);
     throw error;
   }
+}
+
+/** Errors of generations whose record may have been written (it could not be read back). */
+const RECORD_MAY_EXIST = new WeakSet<Error>();
+
+/** The record, null when it is not there, undefined when three reads failed. */
+async function readRecord(deps: SingleGenerationDeps, recordId: string): Promise<GenerationRecord | null | undefined> {
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    try {
+      return await deps.storage.getRecord(recordId);
+    } catch {
+      // tried again below
+    }
+  }
+  return undefined;
 }
 
 /**
