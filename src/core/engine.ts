@@ -118,7 +118,9 @@ export function createEngine(options: EngineOptions): Engine {
   }
   const events = new EngineEventBus();
   const logger = options.logger ?? defaultLogger;
-  const dispatcher: Dispatcher = options.dispatcher ?? new InProcessDispatcher({ concurrency: options.concurrency ?? 8 });
+  const dispatcher: Dispatcher =
+    options.dispatcher ??
+    new InProcessDispatcher({ concurrency: options.concurrency ?? 8, now, ...(options.timers ? { timers: options.timers } : {}) });
   const role: EngineRole = options.role ?? 'both';
   if (!['api', 'worker', 'both'].includes(role)) throw new RangeError(`role must be 'api', 'worker' or 'both', not ${String(role)}`);
   if (role === 'api' && !dispatcher.distributed) {

@@ -1,10 +1,19 @@
-import type { Dispatcher, TaskJob, TaskRunner } from '../ports/dispatcher.js';
+import type { Dispatcher, TaskJob, TaskRunOutcome, TaskRunner } from '../ports/dispatcher.js';
+import { realTimers, type Timers } from '../util/timers.js';
 import { FairQueue } from './fair-queue.js';
 
 export interface InProcessDispatcherOptions {
   /** How many tasks run at once in this process. @default 8 */
   concurrency?: number;
+  /** What a job is queued again with. @default the runtime's timers */
+  timers?: Timers;
+  /** @default Date.now */
+  now?: () => number;
 }
+
+/** A job whose run threw (a storage call failed) is queued again this much later, at most this many times. */
+const RETRY_MS = 1_000;
+const MAX_RETRIES = 5;
 
 /**
  * Runs jobs in this process, at most `concurrency` at a time, fair across users and batches.
@@ -18,11 +27,18 @@ export class InProcessDispatcher implements Dispatcher {
   #stopped = false;
   #idleWaiters: Array<() => void> = [];
   #drainWaiters: Array<() => void> = [];
+  readonly #timers: Timers;
+  readonly #now: () => number;
+  /** Jobs waiting to be queued again, by timer. */
+  readonly #later = new Set<unknown>();
+  readonly #failures = new Map<string, number>();
 
   constructor(options: InProcessDispatcherOptions = {}) {
     const concurrency = options.concurrency ?? 8;
     if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError('concurrency must be a whole number of at least 1');
     this.concurrency = concurrency;
+    this.#timers = options.timers ?? realTimers;
+    this.#now = options.now ?? Date.now;
   }
 
   start(runner: TaskRunner): void {
@@ -38,6 +54,8 @@ export class InProcessDispatcher implements Dispatcher {
 
   async stop(options: { graceMs?: number } = {}): Promise<void> {
     this.#stopped = true;
+    for (const handle of this.#later) this.#timers.clearTimeout(handle);
+    this.#later.clear();
     if (this.#running === 0) return;
     const drained = new Promise<void>((resolve) => this.#drainWaiters.push(resolve));
     const grace = options.graceMs ?? 30_000;
@@ -63,15 +81,44 @@ export class InProcessDispatcher implements Dispatcher {
       const job = this.#queue.shift();
       if (!job) break;
       this.#running++;
-      runner(job).then(this.#done, this.#done);
+      runner(job).then(
+        (outcome) => this.#ran(job, outcome),
+        () => this.#ran(job, null),
+      );
     }
     this.#settle();
   }
 
-  readonly #done = (): void => {
+  /**
+   * A task held under another worker's lease is looked at again when the lease runs out (its holder
+   * may have died); a run that threw (a storage call failed, maybe after its claim committed) is
+   * queued again a little later, a few times. Otherwise the task would wait for the next start.
+   */
+  #ran(job: TaskJob, outcome: TaskRunOutcome | void | null): void {
     this.#running--;
+    const key = `${job.batchId}\u0000${job.index}`;
+    if (outcome === null) {
+      const failures = (this.#failures.get(key) ?? 0) + 1;
+      this.#failures.set(key, failures);
+      if (failures <= MAX_RETRIES) this.#again(job, RETRY_MS);
+      else this.#failures.delete(key);
+    } else {
+      this.#failures.delete(key);
+      if (outcome?.state === 'busy') this.#again(job, Math.max(0, outcome.retryAt - this.#now()));
+    }
     this.#pump();
-  };
+  }
+
+  #again(job: TaskJob, ms: number): void {
+    if (this.#stopped) return;
+    const handle = this.#timers.setTimeout(() => {
+      this.#later.delete(handle);
+      if (!this.#stopped) void this.enqueue([job]);
+    }, ms);
+    // A job looked at again later must not keep the process alive by itself.
+    (handle as { unref?: () => void } | null)?.unref?.();
+    this.#later.add(handle);
+  }
 
   #settle(): void {
     if (this.#running > 0) return;
