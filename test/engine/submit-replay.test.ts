@@ -48,8 +48,22 @@ describe('a request replayed after a failure that came after its commit', () => 
     await engine.stop();
   });
 
+  it('charges and runs a retry once when its write committed and then failed', async () => {
+    const engine = testEngine({ failureRate: 1 }, { storage: failingAfterCommit('retryTask') });
+    await engine.start();
+    await engine.credits.grant('ann', 5, { idempotencyKey: 'welcome' });
+    const { batch } = await engine.batches.submit('ann', { prompt: 'a fox', count: 1 });
+    await engine.batches.waitFor('ann', batch.batchId, { recheckMs: 20, signal: AbortSignal.timeout(3_000) });
+    const retried = await engine.batches.retry('ann', batch.batchId, 0);
+    expect(retried).toMatchObject({ replayed: false, creditsDeducted: 1, creditsRemaining: 3 });
+    await engine.onIdle();
+    const after = await engine.batches.waitFor('ann', batch.batchId, { recheckMs: 20, signal: AbortSignal.timeout(3_000) });
+    expect(after.tasks[0]!.attempts).toBe(2);
+    await engine.stop();
+  });
+
   it('queues the task a retry reset to pending but never queued', async () => {
-    const storage = failingAfterCommit('retryTask');
+    const storage = failingAfterCommit('retryTask', 2);
     const engine = testEngine({ failureRate: 1 }, { storage });
     await engine.start();
     await engine.credits.grant('ann', 5, { idempotencyKey: 'welcome' });

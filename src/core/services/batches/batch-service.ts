@@ -157,23 +157,26 @@ export class BatchService {
     const task = batch.tasks[index];
     if (!task) throw new NotFoundError('Task', makeTaskId(batchId, index));
     await this.#checkRate(username);
-    const result: LedgerWriteResult & { task: BatchTask } = await this.deps.storage.retryTask(
-      batchId,
-      index,
-      {
-        charge: {
-          username,
-          kind: 'charge',
-          amount: price === 0 ? 0 : -price,
-          idempotencyKey: options.idempotencyKey ?? `retry:${task.taskId}:${task.attempts}`,
-          reference: task.taskId,
-          reason: options.reason ?? 'retry of a failed task',
-          fingerprint: options.fingerprint ?? null,
-        },
-        progress: PROGRESS.queued,
+    const retry = {
+      charge: {
+        username,
+        kind: 'charge' as const,
+        amount: price === 0 ? 0 : -price,
+        idempotencyKey: options.idempotencyKey ?? `retry:${task.taskId}:${task.attempts}`,
+        reference: task.taskId,
+        reason: options.reason ?? 'retry of a failed task',
+        fingerprint: options.fingerprint ?? null,
       },
-      this.deps.now(),
-    );
+      progress: PROGRESS.queued,
+    };
+    const result: LedgerWriteResult & { task: BatchTask } = await this.deps.storage
+      .retryTask(batchId, index, retry, this.deps.now())
+      .catch(async (error: unknown) => {
+        if (isImageGenError(error)) throw error;
+        // As for a submit: the retry may have committed (charged, task pending); the same write replays it.
+        const again = await this.deps.storage.retryTask(batchId, index, retry, this.deps.now());
+        return { ...again, replayed: false };
+      });
     this.deps.ledger.announce(result);
     if (!result.replayed || result.task.status === 'pending') {
       await this.deps.dispatcher.enqueue([{ batchId, index, username, attempt: result.task.attempts }]);
