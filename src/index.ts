@@ -10,6 +10,7 @@
 // ---- the engine ----
 export { createEngine, type Engine } from './core/engine.js';
 export type { EngineOptions, EngineRole, IdempotencyPolicy, Logger, Prices, PromptModerator } from './core/options.js';
+export type { Timers } from './core/util/timers.js';
 export { parseEngineRole } from './core/role.js';
 export type { CreditLedger, GrantOptions, LedgerCallOptions } from './core/services/credit-ledger.js';
 export type { GrantTerms } from './core/policy/grants.js';

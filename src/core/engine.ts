@@ -134,7 +134,9 @@ export function createEngine(options: EngineOptions): Engine {
   }
   const events = new EngineEventBus();
   const logger = options.logger ?? defaultLogger;
-  const dispatcher: Dispatcher = options.dispatcher ?? new InProcessDispatcher({ concurrency: options.concurrency ?? 8 });
+  const dispatcher: Dispatcher =
+    options.dispatcher ??
+    new InProcessDispatcher({ concurrency: options.concurrency ?? 8, now, ...(options.timers ? { timers: options.timers } : {}) });
   const { telemetry } = options;
   // With telemetry the services see instrumented ports; the engine still exposes the host's own.
   const traced = telemetry
@@ -158,7 +160,13 @@ export function createEngine(options: EngineOptions): Engine {
     throw new RangeError('maxTasksWaitingPerUser must be a whole number of 1 or more, or Infinity');
   }
   const credits = new CreditLedger(options.storage, events, now);
-  const pipeline = new GenerationPipeline({ provider: traced.provider, imageStore: traced.imageStore, policy: pollPolicy, timeoutMs });
+  const pipeline = new GenerationPipeline({
+    provider: traced.provider,
+    imageStore: traced.imageStore,
+    policy: pollPolicy,
+    timeoutMs,
+    ...(options.timers ? { timers: options.timers } : {}),
+  });
 
   const worker = new TaskWorker({
     storage: options.storage,
@@ -171,6 +179,7 @@ export function createEngine(options: EngineOptions): Engine {
       : null,
     announce: (result) => credits.announce(result),
     now,
+    ...(options.timers ? { timers: options.timers } : {}),
   });
   const batches = new BatchService({
     storage: options.storage,

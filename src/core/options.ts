@@ -7,6 +7,7 @@ import type { StorageAdapter } from './ports/storage-adapter.js';
 import type { ImageLimits } from './image-input/limits.js';
 import type { InputImageFetcher } from './ports/single-generation.js';
 import type { Telemetry } from './ports/telemetry.js';
+import type { Timers } from './util/timers.js';
 
 /** Credits each operation costs. */
 export interface Prices {
@@ -132,6 +133,11 @@ export interface EngineOptions {
   imageLimits?: Partial<ImageLimits>;
   /** @default Date.now */
   now?: () => number;
+  /**
+   * The timers of generation timeouts, poll intervals and lease renewals. With `now`, this lets a
+   * deterministic simulator run the engine on virtual time. @default the runtime's timers
+   */
+  timers?: Timers;
   /** @default console */
   logger?: Logger;
   /**

@@ -1,4 +1,5 @@
-import type { Dispatcher, TaskJob, TaskRunner } from '../ports/dispatcher.js';
+import type { Dispatcher, TaskJob, TaskRunOutcome, TaskRunner } from '../ports/dispatcher.js';
+import { realTimers, type Timers } from '../util/timers.js';
 import { FairQueue } from './fair-queue.js';
 
 export interface InProcessDispatcherOptions {
@@ -7,7 +8,15 @@ export interface InProcessDispatcherOptions {
    * write that ends a task does not hold a slot). @default 8
    */
   concurrency?: number;
+  /** What a job is queued again with. @default the runtime's timers */
+  timers?: Timers;
+  /** @default Date.now */
+  now?: () => number;
 }
+
+/** A job whose run threw (a storage call failed) is queued again this much later, at most this many times. */
+const RETRY_MS = 1_000;
+const MAX_RETRIES = 5;
 
 /**
  * Runs jobs in this process, at most `concurrency` at a time, fair across users and batches.
@@ -22,15 +31,20 @@ export class InProcessDispatcher implements Dispatcher {
   /** Runs holding a concurrency slot. */
   #holding = 0;
   #stopped = false;
-  /** Jobs answered `busy`, each waiting for its lease to end before it is queued again. */
-  readonly #retries = new Set<ReturnType<typeof setTimeout>>();
   #idleWaiters: Array<() => void> = [];
   #drainWaiters: Array<() => void> = [];
+  readonly #timers: Timers;
+  readonly #now: () => number;
+  /** Jobs waiting to be queued again, by timer. */
+  readonly #later = new Set<unknown>();
+  readonly #failures = new Map<string, number>();
 
   constructor(options: InProcessDispatcherOptions = {}) {
     const concurrency = options.concurrency ?? 8;
     if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError('concurrency must be a whole number of at least 1');
     this.concurrency = concurrency;
+    this.#timers = options.timers ?? realTimers;
+    this.#now = options.now ?? Date.now;
   }
 
   start(runner: TaskRunner): void {
@@ -46,8 +60,8 @@ export class InProcessDispatcher implements Dispatcher {
 
   async stop(options: { graceMs?: number } = {}): Promise<void> {
     this.#stopped = true;
-    for (const timer of this.#retries) clearTimeout(timer);
-    this.#retries.clear();
+    for (const handle of this.#later) this.#timers.clearTimeout(handle);
+    this.#later.clear();
     if (this.#running === 0) return;
     const drained = new Promise<void>((resolve) => this.#drainWaiters.push(resolve));
     const grace = options.graceMs ?? 30_000;
@@ -59,10 +73,6 @@ export class InProcessDispatcher implements Dispatcher {
   onIdle(): Promise<void> {
     if (this.#running === 0 && (this.#queue.size === 0 || this.#runner === null)) return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
-  }
-
-  async counts(): Promise<{ waiting: number; running: number }> {
-    return { waiting: this.#queue.size, running: this.#running };
   }
 
   /** Jobs waiting and running, for dashboards and tests. */
@@ -79,39 +89,59 @@ export class InProcessDispatcher implements Dispatcher {
       this.#running++;
       this.#holding++;
       let holds = true;
-      const releaseSlot = (): void => {
+      const free = (): void => {
         if (!holds) return;
         holds = false;
         this.#holding--;
+      };
+      const releaseSlot = (): void => {
+        if (!holds) return;
+        free();
         this.#pump();
       };
-      const done = (): void => {
-        this.#running--;
-        if (holds) releaseSlot();
-        else this.#pump();
-      };
-      runner(job, { releaseSlot }).then((outcome) => {
-        if (outcome && outcome.state === 'busy') this.#retryAt(job, outcome.retryAt);
-        done();
-      }, done);
+      runner(job, { releaseSlot }).then(
+        (outcome) => {
+          free();
+          this.#ran(job, outcome);
+        },
+        () => {
+          free();
+          this.#ran(job, null);
+        },
+      );
     }
     this.#settle();
   }
 
-  /** Queues a job again once the lease that made it `busy` has run out (another worker may renew it: then it is busy again). */
-  #retryAt(job: TaskJob, retryAt: number): void {
+  /**
+   * A task held under another worker's lease is looked at again when the lease runs out (its holder
+   * may have died); a run that threw (a storage call failed, maybe after its claim committed) is
+   * queued again a little later, a few times. Otherwise the task would wait for the next start.
+   */
+  #ran(job: TaskJob, outcome: TaskRunOutcome | void | null): void {
+    this.#running--;
+    const key = `${job.batchId}\u0000${job.index}`;
+    if (outcome === null) {
+      const failures = (this.#failures.get(key) ?? 0) + 1;
+      this.#failures.set(key, failures);
+      if (failures <= MAX_RETRIES) this.#again(job, RETRY_MS);
+      else this.#failures.delete(key);
+    } else {
+      this.#failures.delete(key);
+      if (outcome?.state === 'busy') this.#again(job, Math.max(0, outcome.retryAt - this.#now()));
+    }
+    this.#pump();
+  }
+
+  #again(job: TaskJob, ms: number): void {
     if (this.#stopped) return;
-    const timer = setTimeout(
-      () => {
-        this.#retries.delete(timer);
-        if (this.#stopped) return;
-        this.#queue.push(job);
-        this.#pump();
-      },
-      Math.max(0, retryAt - Date.now()) + 1,
-    );
-    timer.unref?.();
-    this.#retries.add(timer);
+    const handle = this.#timers.setTimeout(() => {
+      this.#later.delete(handle);
+      if (!this.#stopped) void this.enqueue([job]);
+    }, ms);
+    // A job looked at again later must not keep the process alive by itself.
+    (handle as { unref?: () => void } | null)?.unref?.();
+    this.#later.add(handle);
   }
 
   #settle(): void {

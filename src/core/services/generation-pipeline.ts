@@ -4,6 +4,7 @@ import { TimeoutError } from '../errors/timeout-error.js';
 import type { ImageStore, StoredImage } from '../ports/image-store.js';
 import type { GenerationInput, PollPolicy, ProviderAdapter } from '../ports/provider-adapter.js';
 import { runGeneration } from './generation-runner.js';
+import { realTimers, type Timers } from '../util/timers.js';
 
 export { ShutdownSignal } from '../util/shutdown-signal.js';
 
@@ -45,6 +46,8 @@ export class GenerationPipeline {
       imageStore: ImageStore;
       policy: PollPolicy;
       timeoutMs: number;
+      /** @default the runtime's timers */
+      timers?: Timers;
     },
   ) {}
 
@@ -64,10 +67,10 @@ export class GenerationPipeline {
   }
 
   async generate(request: PipelineRequest): Promise<PipelineResult> {
-    const { timeoutMs } = this.deps;
+    const { timeoutMs, timers = realTimers } = this.deps;
     if (this.#stopped) throw this.#stopped;
     const controller = new AbortController();
-    const timer = setTimeout(
+    const timer = timers.setTimeout(
       () => controller.abort(new TimeoutError(`The generation took longer than ${Math.round(timeoutMs / 1000)} s`)),
       timeoutMs,
     );
@@ -85,6 +88,7 @@ export class GenerationPipeline {
         ...(request.resumeRequestId ? { resumeRequestId: request.resumeRequestId } : {}),
         ...(request.onRequestId ? { onRequestId: request.onRequestId } : {}),
         ...(request.onProgress ? { onProgress: request.onProgress } : {}),
+        timers,
       });
       const ext = EXTENSIONS[image.contentType] ?? 'bin';
       let stored: StoredImage;
@@ -105,7 +109,7 @@ export class GenerationPipeline {
       }
       return { requestId, url: stored.url, image: stored };
     } finally {
-      clearTimeout(timer);
+      timers.clearTimeout(timer);
       this.#running.delete(controller);
       request.signal?.removeEventListener('abort', onCallerAbort);
     }

@@ -4,6 +4,7 @@ import { TimeoutError } from '../errors/timeout-error.js';
 import type { GenerationInput, ImageBytes, PollPolicy, ProviderAdapter, ProviderStatus } from '../ports/provider-adapter.js';
 import { ShutdownSignal } from '../util/shutdown-signal.js';
 import { sleep } from '../util/sleep.js';
+import type { Timers } from '../util/timers.js';
 import { PROGRESS, pollProgress } from '../policy/progress.js';
 
 /** The contract's default: 40 polls, 0.8 s apart. */
@@ -21,6 +22,8 @@ export interface GenerationRun {
   onRequestId?: (requestId: string) => Promise<void>;
   /** Called with 30–90 while waiting. */
   onProgress?: (progress: number) => void;
+  /** What the poll interval is waited with. @default the runtime's timers */
+  timers?: Timers;
 }
 
 /** Submits (or resumes) a generation and polls it to an image, mapping every failure to an error class. */
@@ -43,7 +46,7 @@ export async function runGeneration(run: GenerationRun): Promise<{ requestId: st
           { request_id: requestId },
         );
       }
-      const pushed = await waitBeforePoll(provider, requestId, policy.pollIntervalMs, signal);
+      const pushed = await waitBeforePoll(provider, requestId, policy.pollIntervalMs, signal, run.timers);
       status = pushed && isFinal(pushed) ? pushed : await provider.poll(requestId, { signal });
       if (!isFinal(status)) run.onProgress?.(pollProgress(poll, policy.maxPolls, status.state === 'running' ? status.progress : undefined));
     }
@@ -73,9 +76,10 @@ async function waitBeforePoll(
   requestId: string,
   ms: number,
   signal: AbortSignal,
+  timers?: Timers,
 ): Promise<ProviderStatus | null> {
   if (provider.waitForStatus) return provider.waitForStatus(requestId, ms, { signal });
-  if (ms > 0) await sleep(ms, signal);
+  if (ms > 0) await sleep(ms, signal, timers);
   return null;
 }
 

@@ -99,21 +99,30 @@ export async function runSingleGeneration(
     result = await generate(deps, job, signal, await job.prepare(signal));
   } catch (error) {
     // Refused before the charge, or refunded after it: the key may be used again.
-    if (idempotency) await deps.storage.abandonIdempotent(idempotency).catch(() => {});
+    if (idempotency && !(error instanceof Error && RECORD_MAY_EXIST.has(error))) {
+      await deps.storage.abandonIdempotent(idempotency).catch(() => {});
+    }
     throw error;
   } finally {
     release();
   }
   if (idempotency) {
     // The generation is paid and recorded; failing to remember the key must not lose the result.
-    await deps.storage
-      .completeIdempotent(idempotency, result satisfies StoredResponse, now(), { retainMs: policy.retainMs })
-      .catch((error: unknown) => {
+    // Tried three times: a key left pending goes stale, and the same request would run (and be
+    // charged) again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await deps.storage.completeIdempotent(idempotency, result satisfies StoredResponse, now(), { retainMs: policy.retainMs });
+        break;
+      } catch (error) {
+        if (attempt < 3) continue;
         deps.logger.error('could not store an idempotent response', {
           key: idempotency,
           error: error instanceof Error ? error.message : String(error),
         });
-      });
+        break;
+      }
+    }
   }
   return { ...result, replayed: false };
 }
@@ -141,8 +150,9 @@ async function generate(
     try {
       balance = (await deps.ledger.charge(username, job.price, { idempotencyKey: chargeKey, reference: id, reason: job.type })).balance;
     } catch (error) {
-      // Not charged (e.g. too few credits): nothing to settle.
-      await clearMarkers(deps, markers);
+      // Refused (e.g. too few credits): nothing was charged, nothing to settle. Any other failure
+      // may have come after the charge committed: the marker stays for the sweep to settle.
+      if (isImageGenError(error)) await clearMarkers(deps, markers);
       throw error;
     }
   } else {
@@ -151,6 +161,8 @@ async function generate(
 
   const progress = (value: number) => deps.events.emit('generation:progress', { username, operationId: chargeKey, progress: value });
   let storedKey: string | null = null;
+  /** Set when the record may have been written: then nothing is undone here. */
+  let unsettled = false;
   try {
     progress(PROGRESS.received);
     const generated = await deps.pipeline.generate({
@@ -185,7 +197,16 @@ async function generate(
           outputFormat: input.outputFormat,
         };
         try {
-          await deps.storage.createRecord(record);
+          await deps.storage.createRecord(record).catch(async (error: unknown) => {
+            // The write may have committed before the failure: then the generation is done, and
+            // refunding it (and deleting its image) would leave a record with no image, paid by no one.
+            if (isImageGenError(error)) throw error;
+            const stored = await readRecord(deps, recordId);
+            // Whether it is there cannot be told now: the marker stays, and the sweep keeps the
+            // record (and the charge) if it is, or refunds the charge if it is not.
+            if (stored === undefined) unsettled = true;
+            if (stored?.imageUrl !== record.imageUrl) throw error;
+          });
           await clearMarkers(deps, markers);
           progress(PROGRESS.done);
           return { record, creditsRemaining: balance };
@@ -202,11 +223,31 @@ async function generate(
       timestamp,
     );
   } catch (error) {
+    if (unsettled) {
+      // Nor is the idempotency key given up: a repeat must not make (and charge) a second record.
+      if (error instanceof Error) RECORD_MAY_EXIST.add(error);
+      throw error;
+    }
     if (storedKey) await deps.imageStore.delete(storedKey).catch(() => {});
     // A refund that could not be written keeps the markers, so the sweep gives it back later.
     if (job.price > 0 && (await refundOnce(deps, job, chargeKey, error))) await clearMarkers(deps, markers);
     throw error;
   }
+}
+
+/** Errors of generations whose record may have been written (it could not be read back). */
+const RECORD_MAY_EXIST = new WeakSet<Error>();
+
+/** The record, null when it is not there, undefined when three reads failed. */
+async function readRecord(deps: SingleGenerationDeps, recordId: string): Promise<GenerationRecord | null | undefined> {
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    try {
+      return await deps.storage.getRecord(recordId);
+    } catch {
+      // tried again below
+    }
+  }
+  return undefined;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { PROGRESS } from '../../policy/progress.js';
 import { NotFoundError } from '../../errors/not-found-error.js';
+import { isImageGenError } from '../../errors/image-gen-error.js';
 import type { EngineEventBus } from '../../events.js';
 import { assertUsername, batchId as makeBatchId, chargeKeyFor, taskId as makeTaskId, type IdClock } from '../../ids.js';
 import type { Dispatcher, TaskRunOutcome } from '../../ports/dispatcher.js';
@@ -92,22 +93,28 @@ export class BatchService {
     return withFreshId(this.deps.clock, async (timestamp) => {
       const id = makeBatchId(username, timestamp);
       const record = newBatchRecord(id, username, prompts, params, timestamp);
-      const result = await this.deps.storage.createBatch(
-        record,
-        {
-          username,
-          kind: 'charge',
-          amount: cost === 0 ? 0 : -cost,
-          idempotencyKey: options.idempotencyKey ?? chargeKeyFor(id),
-          reference: id,
-          reason: `batch of ${prompts.length}`,
-          fingerprint: options.fingerprint ?? null,
-        },
-        this.deps.now(),
-        this.deps.maxTasksWaiting === undefined ? {} : { maxTasksWaiting: this.deps.maxTasksWaiting },
-      );
+      const charge = {
+        username,
+        kind: 'charge' as const,
+        amount: cost === 0 ? 0 : -cost,
+        idempotencyKey: options.idempotencyKey ?? chargeKeyFor(id),
+        reference: id,
+        reason: `batch of ${prompts.length}`,
+        fingerprint: options.fingerprint ?? null,
+      };
+      const limits = this.deps.maxTasksWaiting === undefined ? {} : { maxTasksWaiting: this.deps.maxTasksWaiting };
+      const result = await this.deps.storage.createBatch(record, charge, this.deps.now(), limits).catch(async (error: unknown) => {
+        if (isImageGenError(error)) throw error;
+        // The write may have committed before the failure (the user is charged, the batch exists):
+        // the same write again replays it, or makes it now. Either way this call created it.
+        const again = await this.deps.storage.createBatch(record, charge, this.deps.now(), limits);
+        return { ...again, replayed: false };
+      });
       this.deps.ledger.announce(result);
-      if (!result.replayed) await this.deps.dispatcher.enqueue(firstJobs(result.batch));
+      // A replay queues the tasks still pending too: the first submit may have committed and then
+      // failed before queuing them (queuing a queued task again is harmless).
+      const jobs = firstJobs(result.batch).filter((job) => !result.replayed || result.batch.tasks[job.index]!.status === 'pending');
+      if (jobs.length > 0) await this.deps.dispatcher.enqueue(jobs);
       this.deps.logger.info?.(result.replayed ? 'batch submit replayed' : 'batch submitted', {
         batchId: result.batch.batchId,
         username,
@@ -160,25 +167,30 @@ export class BatchService {
     const task = batch.tasks[index];
     if (!task) throw new NotFoundError('Task', makeTaskId(batchId, index));
     await this.#checkRate(username);
-    const result: LedgerWriteResult & { task: BatchTask } = await this.deps.storage.retryTask(
-      batchId,
-      index,
-      {
-        charge: {
-          username,
-          kind: 'charge',
-          amount: price === 0 ? 0 : -price,
-          idempotencyKey: options.idempotencyKey ?? `retry:${task.taskId}:${task.attempts}`,
-          reference: task.taskId,
-          reason: options.reason ?? 'retry of a failed task',
-          fingerprint: options.fingerprint ?? null,
-        },
-        progress: PROGRESS.queued,
+    const retry = {
+      charge: {
+        username,
+        kind: 'charge' as const,
+        amount: price === 0 ? 0 : -price,
+        idempotencyKey: options.idempotencyKey ?? `retry:${task.taskId}:${task.attempts}`,
+        reference: task.taskId,
+        reason: options.reason ?? 'retry of a failed task',
+        fingerprint: options.fingerprint ?? null,
       },
-      this.deps.now(),
-    );
+      progress: PROGRESS.queued,
+    };
+    const result: LedgerWriteResult & { task: BatchTask } = await this.deps.storage
+      .retryTask(batchId, index, retry, this.deps.now())
+      .catch(async (error: unknown) => {
+        if (isImageGenError(error)) throw error;
+        // As for a submit: the retry may have committed (charged, task pending); the same write replays it.
+        const again = await this.deps.storage.retryTask(batchId, index, retry, this.deps.now());
+        return { ...again, replayed: false };
+      });
     this.deps.ledger.announce(result);
-    if (!result.replayed) await this.deps.dispatcher.enqueue([{ batchId, index, username, attempt: result.task.attempts }]);
+    if (!result.replayed || result.task.status === 'pending') {
+      await this.deps.dispatcher.enqueue([{ batchId, index, username, attempt: result.task.attempts }]);
+    }
     return {
       task: result.task,
       creditsDeducted: -result.entry.amount,

@@ -2,6 +2,7 @@ import { runningProgress } from '../../policy/progress.js';
 import type { StorageAdapter } from '../../ports/storage-adapter.js';
 import { ShutdownSignal } from '../generation-pipeline.js';
 import { TaskCancelled } from './task-cancelled.js';
+import { realTimers, type Timers } from '../../util/timers.js';
 
 /**
  * Aborts a run whose claim another worker took over: it must not write anything more. A kind of
@@ -34,12 +35,13 @@ interface HeldRun {
  */
 export class LeaseKeeper {
   readonly #runs = new Set<HeldRun>();
-  #timer: ReturnType<typeof setInterval> | undefined;
+  #timer: unknown;
 
   constructor(
     private readonly storage: StorageAdapter,
     private readonly leaseMs: number,
     private readonly now: () => number,
+    private readonly timers: Timers = realTimers,
   ) {}
 
   /**
@@ -50,7 +52,7 @@ export class LeaseKeeper {
   hold(batchId: string, index: number, attempt: number, progress: number) {
     const run: HeldRun = { batchId, index, attempt, progress };
     this.#runs.add(run);
-    this.#timer ??= setInterval(() => this.#renewAll(), Math.max(10, Math.floor(this.leaseMs / 3)));
+    this.#timer ??= this.timers.setInterval(() => this.#renewAll(), Math.max(10, Math.floor(this.leaseMs / 3)));
     return {
       setProgress: (value: number) => {
         run.progress = value;
@@ -60,8 +62,8 @@ export class LeaseKeeper {
       },
       release: () => {
         this.#runs.delete(run);
-        if (this.#runs.size === 0 && this.#timer) {
-          clearInterval(this.#timer);
+        if (this.#runs.size === 0 && this.#timer !== undefined) {
+          this.timers.clearInterval(this.#timer);
           this.#timer = undefined;
         }
       },
@@ -72,6 +74,12 @@ export class LeaseKeeper {
   async #lost(run: HeldRun): Promise<void> {
     const task = await this.storage.getTask(run.batchId, run.index).catch(() => null);
     run.abort?.(task?.status === 'cancelled' && task.attempts === run.attempt ? new TaskCancelled() : new LeaseLost());
+  }
+
+  /** True while this process runs the task (its lease is held here). */
+  holds(batchId: string, index: number): boolean {
+    for (const run of this.#runs) if (run.batchId === batchId && run.index === index) return true;
+    return false;
   }
 
   /** Aborts this process's run of a task that was just cancelled, without waiting for the next renewal. */

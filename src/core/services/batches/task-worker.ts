@@ -7,6 +7,7 @@ import { LeaseKeeper, LeaseLost } from './lease-keeper.js';
 import { TaskCancelled } from './task-cancelled.js';
 import { PROGRESS, runningProgress } from '../../policy/progress.js';
 import { ShutdownSignal, type GenerationPipeline } from '../generation-pipeline.js';
+import type { Timers } from '../../util/timers.js';
 
 /** A job that may also take over a task left `processing` by a dead worker. */
 export interface RecoveryJob extends TaskJob {
@@ -26,6 +27,8 @@ export interface TaskWorkerDeps {
   /** Emits `credits:changed` for a refund written with a failure. */
   announce: (result: LedgerWriteResult) => void;
   now: () => number;
+  /** What leases are renewed with. @default the runtime's timers */
+  timers?: Timers;
 }
 
 /**
@@ -35,7 +38,7 @@ export interface TaskWorkerDeps {
 export class TaskWorker {
   readonly #leases: LeaseKeeper;
   constructor(private readonly deps: TaskWorkerDeps) {
-    this.#leases = new LeaseKeeper(deps.storage, deps.leaseMs, deps.now);
+    this.#leases = new LeaseKeeper(deps.storage, deps.leaseMs, deps.now, deps.timers);
   }
 
   /**
@@ -69,7 +72,8 @@ export class TaskWorker {
   async #takeOver(job: RecoveryJob): Promise<BatchTask | { retryAt: number } | null> {
     const task = await this.deps.storage.getTask(job.batchId, job.index);
     const at = this.deps.now();
-    if (task?.status !== 'processing') return null;
+    // A run of it in this very process (claimed after the recovery listed it): not a dead worker's.
+    if (task?.status !== 'processing' || this.#leases.holds(job.batchId, job.index)) return null;
     const expired = task.leaseExpiresAt !== null && task.leaseExpiresAt <= at;
     if (job.takeOverAttempts !== task.attempts && !expired) return { retryAt: task.leaseExpiresAt ?? at + this.deps.leaseMs };
     return this.deps.storage.claimTask(job.batchId, job.index, {
@@ -147,7 +151,10 @@ export class TaskWorker {
           });
           return Promise.resolve();
         },
-        onProgress: (progress) => {
+        onProgress: (reported) => {
+          // A provider's hint may go back, and a resumed run counts from `submitted` again: the
+          // task never shows less than it has shown (its claim starts at the stored progress).
+          const progress = Math.max(reported, lastProgress);
           held.setProgress(progress);
           lastProgress = progress;
           emitProgress(progress);
