@@ -91,7 +91,7 @@ for major in $versions; do
   # One && chain: errexit does not apply inside an `if` condition.
   if (
     cd "$work" &&
-      export PATH="$dir/bin:$PATH" npm_config_nodedir="$dir" &&
+      export PATH="$dir/bin:$PATH" npm_config_nodedir="$dir" IMAGEGEN_SIM_SEEDS="${IMAGEGEN_SIM_SEEDS:-200}" &&
       [ "$(node -p process.versions.node)" = "$version" ] &&
       install_for "$dir" "$version" "$work" &&
       echo "== Node $version: installed in $(($(date +%s) - started)) s ==" &&
