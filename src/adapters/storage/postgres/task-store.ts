@@ -16,7 +16,7 @@ import { summaryOfRow, TASK_COLUMNS, taskOf, type TaskRow } from './rows.js';
 import { createTaskWrites, type EndedRow, type TaskWrite } from './task-writes.js';
 
 /** Groups of task writes in flight at once, each on its own connection. */
-const GROUPS_IN_FLIGHT = 4;
+const GROUPS_IN_FLIGHT = 2;
 
 /**
  * Task transitions. Claims, progress writes and ends are compare-and-set writes on the task row
