@@ -75,6 +75,11 @@ export class InProcessDispatcher implements Dispatcher {
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
+  /** Tasks queued here and running here (the operator page and the tasks gauges read it). */
+  async counts(): Promise<{ waiting: number; running: number }> {
+    return { waiting: this.#queue.size, running: this.#running };
+  }
+
   /** Jobs waiting and running, for dashboards and tests. */
   get stats(): { queued: number; running: number } {
     return { queued: this.#queue.size, running: this.#running };

@@ -72,8 +72,10 @@ export class TaskWorker {
   async #takeOver(job: RecoveryJob): Promise<BatchTask | { retryAt: number } | null> {
     const task = await this.deps.storage.getTask(job.batchId, job.index);
     const at = this.deps.now();
-    // A run of it in this very process (claimed after the recovery listed it): not a dead worker's.
-    if (task?.status !== 'processing' || this.#leases.holds(job.batchId, job.index)) return null;
+    if (task?.status !== 'processing') return null;
+    // A run of it in this very process (claimed after the recovery listed it): not a dead worker's,
+    // never taken over, whatever its lease says; busy like any task under a live lease.
+    if (this.#leases.holds(job.batchId, job.index)) return { retryAt: task.leaseExpiresAt ?? at + this.deps.leaseMs };
     const expired = task.leaseExpiresAt !== null && task.leaseExpiresAt <= at;
     if (job.takeOverAttempts !== task.attempts && !expired) return { retryAt: task.leaseExpiresAt ?? at + this.deps.leaseMs };
     return this.deps.storage.claimTask(job.batchId, job.index, {
