@@ -24,8 +24,7 @@ import { TextToImage } from './services/text-to-image.js';
 import { createUserSlots } from './util/user-slots.js';
 import { checkReadiness, type ReadinessReport } from './services/readiness.js';
 import type { Telemetry } from './ports/telemetry.js';
-import { instrumentDispatcher } from './telemetry/instrument-dispatcher.js';
-import { instrumentImageStore, instrumentProvider } from './telemetry/instrument-provider.js';
+import { instrumentPorts } from './telemetry/instrument-ports.js';
 import { instrumentServices } from './telemetry/instrument-services.js';
 import { debugRuns, logTaskEnds } from './util/log-task-ends.js';
 
@@ -138,14 +137,8 @@ export function createEngine(options: EngineOptions): Engine {
     options.dispatcher ??
     new InProcessDispatcher({ concurrency: options.concurrency ?? 8, now, ...(options.timers ? { timers: options.timers } : {}) });
   const { telemetry } = options;
-  // With telemetry the services see instrumented ports; the engine still exposes the host's own.
-  const traced = telemetry
-    ? {
-        dispatcher: instrumentDispatcher(dispatcher, telemetry, options.provider),
-        provider: instrumentProvider(options.provider, telemetry),
-        imageStore: instrumentImageStore(options.imageStore, telemetry),
-      }
-    : { dispatcher, provider: options.provider, imageStore: options.imageStore };
+  // The services see instrumented ports; the engine still exposes the host's own.
+  const traced = instrumentPorts({ dispatcher, provider: options.provider, imageStore: options.imageStore }, telemetry);
   const role: EngineRole = options.role ?? 'both';
   if (!['api', 'worker', 'both'].includes(role)) throw new RangeError(`role must be 'api', 'worker' or 'both', not ${String(role)}`);
   if (role === 'api' && !dispatcher.distributed) {
