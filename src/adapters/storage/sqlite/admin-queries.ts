@@ -3,7 +3,7 @@ import type { AdminQueryStore, FailedTaskRef } from '../../../core/ports/storage
 import { failedTaskCursor, pageLimit, parseFailedTaskCursor } from '../../../core/storage-kit/index.js';
 import type { SqliteContext } from './connection.js';
 
-interface FailedRow {
+export interface FailedRow {
   batch_id: string;
   username: string;
   idx: number;
@@ -16,6 +16,23 @@ interface FailedRow {
 export const FAILED_SELECT = `SELECT t.batch_id, b.username, t.idx, t.attempts, t.error, t.completed_at
   FROM tasks t JOIN batches b ON b.batch_id = t.batch_id`;
 export const FAILED_ORDER = 'ORDER BY t.completed_at DESC, t.batch_id DESC, t.idx DESC LIMIT ?';
+export const FAILED_FIRST = `${FAILED_SELECT} WHERE t.status = 'failed' ${FAILED_ORDER}`;
+export const FAILED_AFTER = `${FAILED_SELECT} WHERE t.status = 'failed' AND (t.completed_at, t.batch_id, t.idx) < (?, ?, ?) ${FAILED_ORDER}`;
+
+/** A page of failed tasks from up to `limit + 1` rows of the query above (the extra row says there is more). */
+export function failedTaskPage(rows: FailedRow[], limit: number): { items: FailedTaskRef[]; nextCursor: string | null } {
+  const items = rows.slice(0, limit).map(
+    (r): FailedTaskRef => ({
+      batchId: r.batch_id,
+      username: r.username,
+      index: r.idx,
+      attempts: r.attempts,
+      error: r.error,
+      failedAt: r.completed_at,
+    }),
+  );
+  return { items, nextCursor: rows.length > limit ? failedTaskCursor(items.at(-1)!) : null };
+}
 
 /**
  * Operator queries. The failed-task list walks the partial index `tasks_failed` (failed tasks
@@ -23,10 +40,8 @@ export const FAILED_ORDER = 'ORDER BY t.completed_at DESC, t.batch_id DESC, t.id
  * rows, however many tasks there are.
  */
 export function sqliteAdminQueries(db: Database, { run }: Pick<SqliteContext, 'run'>): AdminQueryStore {
-  const first = db.prepare(`${FAILED_SELECT} WHERE t.status = 'failed' ${FAILED_ORDER}`);
-  const after = db.prepare(
-    `${FAILED_SELECT} WHERE t.status = 'failed' AND (t.completed_at, t.batch_id, t.idx) < (?, ?, ?) ${FAILED_ORDER}`,
-  );
+  const first = db.prepare(FAILED_FIRST);
+  const after = db.prepare(FAILED_AFTER);
   return {
     async listFailedTasks(page) {
       const limit = pageLimit(page.limit);
@@ -34,17 +49,7 @@ export function sqliteAdminQueries(db: Database, { run }: Pick<SqliteContext, 'r
       const rows = await run(
         () => (from ? after.all(from.failedAt, from.batchId, from.index, limit + 1) : first.all(limit + 1)) as FailedRow[],
       );
-      const items = rows.slice(0, limit).map(
-        (r): FailedTaskRef => ({
-          batchId: r.batch_id,
-          username: r.username,
-          index: r.idx,
-          attempts: r.attempts,
-          error: r.error,
-          failedAt: r.completed_at,
-        }),
-      );
-      return { items, nextCursor: rows.length > limit ? failedTaskCursor(items.at(-1)!) : null };
+      return failedTaskPage(rows, limit);
     },
   };
 }
