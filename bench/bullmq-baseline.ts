@@ -1,9 +1,9 @@
 import { Queue, Worker } from 'bullmq';
 import { createMemoryImageStore } from 'imagegen-kit/adapters/image-stores/memory';
-import { createOfflineProvider } from 'imagegen-kit/adapters/providers/offline';
+import { benchProvider } from './zero-cost-provider.js';
 import { runGeneration } from 'imagegen-kit/adapter-kit';
 import { timed } from './measure.js';
-import { BATCHES, BATCH_SIZE, CONCURRENCY, OFFLINE_OPTIONS, USERS, benchPrompt } from './shape.js';
+import { BATCHES, BATCH_SIZE, CONCURRENCY, USERS, benchPrompt } from './shape.js';
 
 export const REDIS = { host: '127.0.0.1', port: 6379 };
 
@@ -18,7 +18,7 @@ export async function runBullmqBaseline(prefix: string): Promise<{ seconds: numb
   const tasks = BATCHES * BATCH_SIZE;
   const connection = { ...REDIS, maxRetriesPerRequest: null };
   const queue = new Queue('bench', { connection, prefix });
-  const provider = createOfflineProvider(OFFLINE_OPTIONS);
+  const provider = benchProvider();
   const imageStore = createMemoryImageStore();
   const memoryBefore = await usedMemory(queue);
   let done = 0;

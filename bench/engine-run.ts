@@ -1,10 +1,10 @@
 import { createMemoryImageStore } from 'imagegen-kit/adapters/image-stores/memory';
-import { createOfflineProvider } from 'imagegen-kit/adapters/providers/offline';
+import { benchProvider } from './zero-cost-provider.js';
 import { createEngine } from 'imagegen-kit';
 import type { EngineOptions, StorageAdapter } from 'imagegen-kit';
 import { runGeneration } from 'imagegen-kit/adapter-kit';
 import { timed } from './measure.js';
-import { BATCHES, BATCH_SIZE, CONCURRENCY, OFFLINE_OPTIONS, USERS, benchPrompt } from './shape.js';
+import { BATCHES, BATCH_SIZE, CONCURRENCY, USERS, benchPrompt } from './shape.js';
 
 /**
  * The engine on `storage`, running the shared task shape: BATCHES submits of BATCH_SIZE prompts
@@ -19,7 +19,7 @@ export async function runEngineOn(
   const tasks = BATCHES * BATCH_SIZE;
   const engine = createEngine({
     storage,
-    provider: createOfflineProvider(OFFLINE_OPTIONS),
+    provider: benchProvider(),
     imageStore: createMemoryImageStore(),
     concurrency: CONCURRENCY,
     pollPolicy: { pollIntervalMs: 0 },
@@ -57,9 +57,9 @@ export async function runEngineOn(
   return run;
 }
 
-/** Loads sharp and compiles the render path before anything is timed. */
+/** Compiles the provider path (and loads sharp with `BENCH_PROVIDER=offline`) before anything is timed. */
 export async function warmUp(): Promise<void> {
-  const provider = createOfflineProvider(OFFLINE_OPTIONS);
+  const provider = benchProvider();
   const signal = new AbortController().signal;
   await Promise.all(
     Array.from({ length: 500 }, (_, i) =>

@@ -1,12 +1,12 @@
 import { createMemoryImageStore } from 'imagegen-kit/adapters/image-stores/memory';
-import { createOfflineProvider } from 'imagegen-kit/adapters/providers/offline';
+import { benchProvider } from '../zero-cost-provider.js';
 import { createMemoryStorage } from 'imagegen-kit/adapters/storage/memory';
 import { createRequestHandler } from 'imagegen-kit/adapters/http';
 import { createEngine } from 'imagegen-kit';
 import type { BenchCase, BenchResult } from '../case.js';
 import { warmUp } from '../engine-run.js';
 import { timed } from '../measure.js';
-import { BATCH_SIZE, CONCURRENCY, OFFLINE_OPTIONS, USERS, benchPrompt } from '../shape.js';
+import { BATCH_SIZE, CONCURRENCY, USERS, benchPrompt } from '../shape.js';
 
 const STREAM_COUNTS = (process.env.BENCH_STREAMS ?? '0,1000,5000').split(',').map(Number);
 /** Tasks run while the streams are open (500 batches of 10). */
@@ -61,7 +61,7 @@ export const eventStreamsCase: BenchCase = {
 async function runWithStreams(count: number): Promise<{ seconds: number; cpuMsPerTask: number }> {
   const storage = createMemoryStorage();
   const imageStore = createMemoryImageStore();
-  const provider = createOfflineProvider(OFFLINE_OPTIONS);
+  const provider = benchProvider();
   const logger = { warn() {}, error() {} };
   const engine = createEngine({ storage, provider, imageStore, concurrency: CONCURRENCY, pollPolicy: { pollIntervalMs: 0 }, logger });
   // Never started: its batches stay pending in the shared storage, so their streams stay idle.

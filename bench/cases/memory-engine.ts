@@ -1,11 +1,11 @@
 import PQueue from 'p-queue';
-import { createOfflineProvider } from 'imagegen-kit/adapters/providers/offline';
+import { benchProvider } from '../zero-cost-provider.js';
 import { createMemoryStorage } from 'imagegen-kit/adapters/storage/memory';
 import { runGeneration } from 'imagegen-kit/adapter-kit';
 import type { BenchCase } from '../case.js';
 import { runEngineOn, warmUp } from '../engine-run.js';
 import { heapUsedAfterGc, ratio, timed } from '../measure.js';
-import { BATCHES, BATCH_SIZE, CONCURRENCY, OFFLINE_OPTIONS, USERS, benchPrompt } from '../shape.js';
+import { BATCHES, BATCH_SIZE, CONCURRENCY, USERS, benchPrompt } from '../shape.js';
 
 /** The engine on memory storage against p-queue running the same task shape. */
 /** Rounds of each side, alternating which goes first; the medians are reported. */
@@ -70,7 +70,7 @@ function median(values: number[]): number {
 
 /** p-queue with the same provider calls, 4 progress events and the result kept in a Map. */
 async function runPQueueBaseline(): Promise<void> {
-  const provider = createOfflineProvider(OFFLINE_OPTIONS);
+  const provider = benchProvider();
   const queue = new PQueue({ concurrency: CONCURRENCY });
   const results = new Map<string, { bytes: Uint8Array; requestId: string }>();
   const progress = new Map<string, number>();

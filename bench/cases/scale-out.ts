@@ -3,13 +3,13 @@ import { Redis } from 'ioredis';
 import { createBullMQDispatcher } from 'imagegen-kit/adapters/dispatch/bullmq';
 import { createRedisEventRelay } from 'imagegen-kit/adapters/events/redis';
 import { createMemoryImageStore } from 'imagegen-kit/adapters/image-stores/memory';
-import { createOfflineProvider } from 'imagegen-kit/adapters/providers/offline';
+import { benchProvider } from '../zero-cost-provider.js';
 import { createRedisStorage } from 'imagegen-kit/adapters/storage/redis';
 import { createEngine } from 'imagegen-kit';
 import type { BenchCase, BenchResult } from '../case.js';
 import { ratio, startProcesses, timed, until } from '../measure.js';
 import { BULL_CONNECTION, scaleNames } from '../scale-out-names.js';
-import { BATCH_SIZE, CONCURRENCY, OFFLINE_OPTIONS, USERS, benchPrompt } from '../shape.js';
+import { BATCH_SIZE, CONCURRENCY, USERS, benchPrompt } from '../shape.js';
 import { deleteKeys } from '../../test/storage/redis-server.js';
 
 /** Batches per run of the cpu regime (the io regime runs a quarter as many). */
@@ -89,7 +89,7 @@ async function runEngine(processes: number, regime: Regime): Promise<number> {
   const dispatcher = createBullMQDispatcher({ connection: BULL_CONNECTION, prefix: names.bull, queueName: 'engine' });
   const engine = createEngine({
     storage: createRedisStorage({ client: redis }, { prefix: names.storage }),
-    provider: createOfflineProvider(OFFLINE_OPTIONS),
+    provider: benchProvider(),
     imageStore: createMemoryImageStore(),
     dispatcher,
     eventRelay: createRedisEventRelay({ connection: redis, channel: names.channel }),

@@ -11,11 +11,10 @@ import { Redis } from 'ioredis';
 import { createBullMQDispatcher } from 'imagegen-kit/adapters/dispatch/bullmq';
 import { createRedisEventRelay } from 'imagegen-kit/adapters/events/redis';
 import { createMemoryImageStore } from 'imagegen-kit/adapters/image-stores/memory';
-import { createOfflineProvider } from 'imagegen-kit/adapters/providers/offline';
+import { benchProvider } from '../zero-cost-provider.js';
 import { createRedisStorage } from 'imagegen-kit/adapters/storage/redis';
 import { createEngine } from 'imagegen-kit';
 import { runGeneration } from 'imagegen-kit/adapter-kit';
-import { OFFLINE_OPTIONS } from '../shape.js';
 import { BULL_CONNECTION, scaleNames } from '../scale-out-names.js';
 
 const [mode, prefix, concurrencyText, latencyText, pollText] = process.argv.slice(2) as [
@@ -27,12 +26,12 @@ const [mode, prefix, concurrencyText, latencyText, pollText] = process.argv.slic
 ];
 const concurrency = Number(concurrencyText);
 const names = scaleNames(prefix);
-const provider = createOfflineProvider({ ...OFFLINE_OPTIONS, latencyMs: Number(latencyText) });
+const provider = benchProvider({ latencyMs: Number(latencyText) });
 const imageStore = createMemoryImageStore();
 const policy = { maxPolls: 40, pollIntervalMs: Number(pollText) };
 
 const signal = new AbortController().signal;
-const warm = createOfflineProvider(OFFLINE_OPTIONS);
+const warm = benchProvider();
 await Promise.all(
   Array.from({ length: 100 }, (_, i) =>
     runGeneration({
