@@ -73,7 +73,8 @@ export class EngineEventBus extends EventEmitter<EngineEvents> {
     ...args: EventEmitter.ArgumentMap<EngineEvents>[Extract<E, keyof EngineEvents>]
   ): boolean {
     try {
-      return super.emit(event, ...args);
+      // Every engine event has one payload: passed on as one argument, not spread again.
+      return args.length === 1 ? super.emit(event, args[0]) : super.emit(event, ...args);
     } catch (error) {
       console.error(`[imagegen-kit] a listener of "${String(event)}" threw`, error);
       return true;

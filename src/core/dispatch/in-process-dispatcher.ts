@@ -17,6 +17,7 @@ export interface InProcessDispatcherOptions {
 /** A job whose run threw (a storage call failed) is queued again this much later, at most this many times. */
 const RETRY_MS = 1_000;
 const MAX_RETRIES = 5;
+const failureKey = (job: TaskJob): string => `${job.batchId}\u0000${job.index}`;
 
 /**
  * Runs jobs in this process, at most `concurrency` at a time, fair across users and batches.
@@ -125,14 +126,15 @@ export class InProcessDispatcher implements Dispatcher {
    */
   #ran(job: TaskJob, outcome: TaskRunOutcome | void | null): void {
     this.#running--;
-    const key = `${job.batchId}\u0000${job.index}`;
     if (outcome === null) {
+      const key = failureKey(job);
       const failures = (this.#failures.get(key) ?? 0) + 1;
       this.#failures.set(key, failures);
       if (failures <= MAX_RETRIES) this.#again(job, RETRY_MS);
       else this.#failures.delete(key);
     } else {
-      this.#failures.delete(key);
+      // The key is only built while some job has failed (the common case has none).
+      if (this.#failures.size > 0) this.#failures.delete(failureKey(job));
       if (outcome?.state === 'busy') this.#again(job, Math.max(0, outcome.retryAt - this.#now()));
     }
     this.#pump();

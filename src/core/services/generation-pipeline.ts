@@ -80,14 +80,15 @@ export class GenerationPipeline {
     if (request.signal?.aborted) onCallerAbort();
     request.signal?.addEventListener('abort', onCallerAbort, { once: true });
     try {
+      // Optional fields passed as they are (undefined when absent): no spread per run.
       const { requestId, image } = await runGeneration({
         provider: this.deps.provider,
         input: request.input,
         policy: this.deps.policy,
         signal: controller.signal,
-        ...(request.resumeRequestId ? { resumeRequestId: request.resumeRequestId } : {}),
-        ...(request.onRequestId ? { onRequestId: request.onRequestId } : {}),
-        ...(request.onProgress ? { onProgress: request.onProgress } : {}),
+        resumeRequestId: request.resumeRequestId,
+        onRequestId: request.onRequestId,
+        onProgress: request.onProgress,
         timers,
       });
       const ext = EXTENSIONS[image.contentType] ?? 'bin';

@@ -1,5 +1,5 @@
 import { isImageGenError } from '../../errors/image-gen-error.js';
-import type { EngineEventBus } from '../../events.js';
+import type { EngineEventBus, TaskProgressEvent } from '../../events.js';
 import type { TaskJob, TaskRunHooks, TaskRunOutcome, TaskRunReport } from '../../ports/dispatcher.js';
 import type { LedgerWriteResult, StorageAdapter, TaskRefund } from '../../ports/storage-adapter.js';
 import type { BatchSummary, BatchTask } from '../../schemas/records.js';
@@ -89,19 +89,32 @@ export class TaskWorker {
   async #execute(task: BatchTask, batchId: string, index: number, username: string, releaseSlot?: () => void): Promise<TaskRunOutcome> {
     const { storage, events, now } = this.deps;
     const attempt = task.attempts;
-    const base = { batchId, taskId: task.taskId, index, username, attempt };
-    events.emit('task:progress', { ...base, status: 'processing', progress: task.progress });
+    const taskId = task.taskId;
+    // Payloads are built field by field (not spread from a shared base): a few of them per task.
+    const progressEvent = (status: TaskProgressEvent['status'], progress: number): TaskProgressEvent => ({
+      batchId,
+      taskId,
+      index,
+      username,
+      attempt,
+      status,
+      progress,
+    });
+    events.emit('task:progress', progressEvent('processing', task.progress));
     let lastWrite = now();
     let lastProgress = task.progress;
-    let pendingWrite: Promise<unknown> = Promise.resolve();
+    /** Progress writes not yet settled (each swallows its own failure). */
+    let pendingWrite: Promise<unknown> | null = null;
     let writeFailure: unknown = null;
     // Progress events wait behind the request id's write while it is in flight, so that progress
     // 30 still means "the provider's request id is saved" and events keep their order.
     let eventsAfter: Promise<void> | null = null;
     const emitProgress = (progress: number): void => {
-      const emit = () => void events.emit('task:progress', { ...base, status: 'processing', progress });
-      if (eventsAfter === null) emit();
-      else eventsAfter = eventsAfter.then(emit);
+      if (eventsAfter === null) events.emit('task:progress', progressEvent('processing', progress));
+      else eventsAfter = eventsAfter.then(() => void events.emit('task:progress', progressEvent('processing', progress)));
+    };
+    const track = (write: Promise<unknown>): void => {
+      pendingWrite = pendingWrite === null ? write : Promise.all([pendingWrite, write]);
     };
     const lease = () => now() + this.deps.leaseMs;
     // The lease is the proof of life other workers go by: renewed while the run lasts; the run
@@ -122,7 +135,7 @@ export class TaskWorker {
           outputFormat: task.params.output_format,
         },
         owner: username,
-        imageKey: `${task.taskId.replaceAll(':', '_')}-${attempt}`,
+        imageKey: `${taskId.replaceAll(':', '_')}-${attempt}`,
         resumeRequestId: task.providerRequestId,
         onStart: held.stopsWith,
         // Saved while the polls go on rather than before them: the end of the run waits for it, so a
@@ -145,13 +158,13 @@ export class TaskWorker {
                 writeFailure ??= error;
               },
             );
-          const queued = (eventsAfter ?? Promise.resolve()).then(() => saved);
+          const queued = eventsAfter === null ? saved : eventsAfter.then(() => saved);
           eventsAfter = queued;
-          pendingWrite = Promise.all([pendingWrite, saved]);
+          track(saved);
           void queued.then(() => {
             if (eventsAfter === queued) eventsAfter = null;
           });
-          return Promise.resolve();
+          return RESOLVED;
         },
         onProgress: (reported) => {
           // A provider's hint may go back, and a resumed run counts from `submitted` again: the
@@ -163,14 +176,15 @@ export class TaskWorker {
           const at = now();
           if (at - lastWrite < this.deps.progressWriteIntervalMs) return;
           lastWrite = at;
-          const written = storage
-            .updateTaskProgress(batchId, index, attempt, { progress: runningProgress(progress), leaseExpiresAt: lease(), now: at })
-            .catch(() => {});
-          pendingWrite = Promise.all([pendingWrite, written]);
+          track(
+            storage
+              .updateTaskProgress(batchId, index, attempt, { progress: runningProgress(progress), leaseExpiresAt: lease(), now: at })
+              .catch(() => {}),
+          );
         },
       });
-      await pendingWrite;
-      await eventsAfter;
+      if (pendingWrite !== null) await pendingWrite;
+      if (eventsAfter !== null) await eventsAfter;
       if (writeFailure !== null) throw writeFailure;
       held.release();
       releaseSlot?.();
@@ -182,14 +196,14 @@ export class TaskWorker {
         now(),
       );
       if (!ended) return ran('lost');
-      events.emit('task:progress', { ...base, status: 'completed', progress: PROGRESS.done });
-      events.emit('task:completed', { ...base, result: ended.task.result! });
+      events.emit('task:progress', progressEvent('completed', PROGRESS.done));
+      events.emit('task:completed', { batchId, taskId, index, username, attempt, result: ended.task.result! });
       this.#announceBatch(ended.batch, username, ended.batchCompleted);
       return ran('completed');
     } catch (error) {
       held.release();
-      await pendingWrite;
-      await eventsAfter;
+      if (pendingWrite !== null) await pendingWrite;
+      if (eventsAfter !== null) await eventsAfter;
       // Cancelled: the cancel wrote the final state (and its refund); a lost claim is another worker's.
       if (error instanceof LeaseLost) return ran('lost');
       if (error instanceof TaskCancelled) return ran('cancelled');
@@ -205,7 +219,7 @@ export class TaskWorker {
       const ended = await storage.failTask(batchId, index, attempt, message, now(), this.deps.refundFailed);
       if (!ended) return ran('lost');
       if (ended.refund) this.deps.announce(ended.refund);
-      events.emit('task:failed', { ...base, error: message, progress: ended.task.progress });
+      events.emit('task:failed', { batchId, taskId, index, username, attempt, error: message, progress: ended.task.progress });
       this.#announceBatch(ended.batch, username, ended.batchCompleted);
       return ran('failed');
     }
@@ -225,6 +239,7 @@ export class TaskWorker {
 }
 
 const DONE: TaskRunOutcome = { state: 'done' };
+const RESOLVED: Promise<void> = Promise.resolve();
 
 /** The key prefix of failed-attempt refunds (`refundFailedBatchTasks`); the storage appends `{taskId}:{attempts}`. */
 export const FAILED_REFUND_PREFIX = 'refund:failed:';
