@@ -15,12 +15,39 @@ export function summaryOf(batch: BatchRecord): BatchSummary {
   };
 }
 
+/** A deep copy of a task. Field by field (every field is required, so the compiler names a new one): several per task run. */
 export function copyTask(task: BatchTask): BatchTask {
-  return { ...task, params: { ...task.params }, result: task.result ? { ...task.result } : null };
+  const { params, result } = task;
+  return {
+    taskId: task.taskId,
+    prompt: task.prompt,
+    params: { aspect_ratio: params.aspect_ratio, seed: params.seed, output_format: params.output_format },
+    status: task.status,
+    progress: task.progress,
+    result: result ? { imageUrl: result.imageUrl, requestId: result.requestId } : null,
+    error: task.error,
+    createdAt: task.createdAt,
+    attempts: task.attempts,
+    startedAt: task.startedAt,
+    completedAt: task.completedAt,
+    providerRequestId: task.providerRequestId,
+    leaseExpiresAt: task.leaseExpiresAt,
+  };
 }
 
 export function copyBatch(batch: BatchRecord): BatchRecord {
-  return { ...batch, tasks: batch.tasks.map(copyTask) };
+  return {
+    batchId: batch.batchId,
+    username: batch.username,
+    tasks: batch.tasks.map(copyTask),
+    totalTasks: batch.totalTasks,
+    completedTasks: batch.completedTasks,
+    failedTasks: batch.failedTasks,
+    cancelledTasks: batch.cancelledTasks,
+    status: batch.status,
+    createdAt: batch.createdAt,
+    updatedAt: batch.updatedAt,
+  };
 }
 
 /** Clamps a page size to 1–100, 20 by default. */
