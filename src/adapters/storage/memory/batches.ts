@@ -15,7 +15,7 @@ import {
 } from '../../../core/storage-kit/index.js';
 import { applyEntry, checkEntry, writeEntry } from './ledger.js';
 import { pageNewestFirst } from './paging.js';
-import { chargeKeyOfTask, ledgerKey, type MemoryState, userOf } from './state.js';
+import { chargeKeyOfTask, ledgerKey, markClosed, markOpen, type MemoryState, userOf } from './state.js';
 
 /** Batches and tasks in memory; their charges go to the shared journal. */
 export function memoryBatches(state: MemoryState): Omit<BatchStore, 'cancelTasks'> {
@@ -44,7 +44,7 @@ export function memoryBatches(state: MemoryState): Omit<BatchStore, 'cancelTasks
     const batchCompleted = allTasksEnded(batch);
     if (batchCompleted) {
       batch.status = 'completed';
-      openBatches.delete(batchId);
+      markClosed(state, batchId, batch.username);
     }
     return { task: copyTask(task), batch: summaryOf(batch), batchCompleted };
   }
@@ -52,9 +52,9 @@ export function memoryBatches(state: MemoryState): Omit<BatchStore, 'cancelTasks
   /** The user's `pending` and `processing` tasks: the open tasks of their open batches. */
   function waitingOf(username: string): number {
     let waiting = 0;
-    for (const id of openBatches) {
+    for (const id of state.users.get(username)?.openBatchIds ?? []) {
       const b = batches.get(id)!;
-      if (b.username === username) waiting += b.totalTasks - b.completedTasks - b.failedTasks - b.cancelledTasks;
+      waiting += b.totalTasks - b.completedTasks - b.failedTasks - b.cancelledTasks;
     }
     return waiting;
   }
@@ -86,7 +86,7 @@ export function memoryBatches(state: MemoryState): Omit<BatchStore, 'cancelTasks
       state.chargeKeys.set(batch.batchId, charge.idempotencyKey);
       const stored = copyBatch(batch);
       batches.set(batch.batchId, stored);
-      openBatches.add(batch.batchId);
+      markOpen(state, batch.batchId, batch.username);
       const ids = userOf(state, batch.username).batchIds;
       ids.push(batch.batchId);
       if (ids.length > 1 && batches.get(ids.at(-2)!)!.createdAt > batch.createdAt) {
@@ -189,7 +189,7 @@ export function memoryBatches(state: MemoryState): Omit<BatchStore, 'cancelTasks
       batch.failedTasks -= 1;
       batch.status = 'processing';
       batch.updatedAt = now;
-      openBatches.add(batchId);
+      markOpen(state, batchId, batch.username);
       return { ...written, task: copyTask(task) };
     },
     async listOpenTasks(limit) {

@@ -1,7 +1,7 @@
 import type { BatchStore, CancelledTask } from '../../../core/ports/storage-adapter.js';
 import { allTasksEnded, copyBatch, copyTask, taskRefundEntry } from '../../../core/storage-kit/index.js';
 import { writeEntry } from './ledger.js';
-import { chargeKeyOfTask, ledgerKey, type MemoryState, userOf } from './state.js';
+import { chargeKeyOfTask, ledgerKey, markClosed, type MemoryState, userOf } from './state.js';
 
 /** Cancels a batch's open tasks and writes their refunds, synchronously (one step). */
 export function memoryCancelTasks(state: MemoryState): Pick<BatchStore, 'cancelTasks'> {
@@ -33,7 +33,7 @@ export function memoryCancelTasks(state: MemoryState): Pick<BatchStore, 'cancelT
       const batchCompleted = wasOpen && allTasksEnded(batch);
       if (batchCompleted) {
         batch.status = 'completed';
-        state.openBatches.delete(batchId);
+        markClosed(state, batchId, batch.username);
       }
       return { batch: copyBatch(batch), cancelled, balance: user.balance, batchCompleted };
     },

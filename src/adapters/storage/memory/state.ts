@@ -6,6 +6,8 @@ export interface UserState {
   entries: LedgerEntry[];
   /** Batch ids in creation order (ids carry unique per-user timestamps). */
   batchIds: string[];
+  /** The user's batches with at least one open task (the tasks-waiting ceiling counts theirs). */
+  openBatchIds: Set<string>;
   recordIds: string[];
 }
 
@@ -28,10 +30,22 @@ export function createMemoryState(): MemoryState {
 export function userOf(state: MemoryState, username: string): UserState {
   let user = state.users.get(username);
   if (!user) {
-    user = { balance: 0, entries: [], batchIds: [], recordIds: [] };
+    user = { balance: 0, entries: [], batchIds: [], openBatchIds: new Set(), recordIds: [] };
     state.users.set(username, user);
   }
   return user;
+}
+
+/** Marks a batch open (it has a task to run), in the process-wide and the user's index. */
+export function markOpen(state: MemoryState, batchId: string, username: string): void {
+  state.openBatches.add(batchId);
+  userOf(state, username).openBatchIds.add(batchId);
+}
+
+/** Marks a batch closed (every task ended). */
+export function markClosed(state: MemoryState, batchId: string, username: string): void {
+  state.openBatches.delete(batchId);
+  state.users.get(username)?.openBatchIds.delete(batchId);
 }
 
 /** The key of the charge that paid for a task's current attempt (see `taskChargeKey`). */
