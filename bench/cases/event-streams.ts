@@ -6,6 +6,7 @@ import { createEngine } from 'imagegen-kit';
 import type { BenchCase, BenchResult } from '../case.js';
 import { warmUp } from '../engine-run.js';
 import { timed } from '../measure.js';
+import { profiled } from '../profile.js';
 import { BATCH_SIZE, CONCURRENCY, USERS, benchPrompt } from '../shape.js';
 
 const STREAM_COUNTS = (process.env.BENCH_STREAMS ?? '0,1000,5000').split(',').map(Number);
@@ -86,12 +87,14 @@ async function runWithStreams(count: number): Promise<{ seconds: number; cpuMsPe
   let completed = 0;
   engine.events.on('task:completed', () => completed++);
   const cpu = process.cpuUsage();
-  const { seconds } = await timed(async () => {
-    for (let b = 0; b < TASKS / BATCH_SIZE; b++) {
-      await engine.batches.submit(`user${b % USERS}`, { prompts: Array.from({ length: BATCH_SIZE }, (_, i) => benchPrompt(b, i)) });
-    }
-    await engine.onIdle();
-  });
+  const { seconds } = await profiled(`event-streams-x${count}`, () =>
+    timed(async () => {
+      for (let b = 0; b < TASKS / BATCH_SIZE; b++) {
+        await engine.batches.submit(`user${b % USERS}`, { prompts: Array.from({ length: BATCH_SIZE }, (_, i) => benchPrompt(b, i)) });
+      }
+      await engine.onIdle();
+    }),
+  );
   const used = process.cpuUsage(cpu);
   if (completed !== TASKS) throw new Error(`completed ${completed} of ${TASKS} tasks`);
   for (const stream of streams) stream.abort();
