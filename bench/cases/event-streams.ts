@@ -5,7 +5,7 @@ import { createRequestHandler } from 'imagegen-kit/adapters/http';
 import { createEngine } from 'imagegen-kit';
 import type { BenchCase, BenchResult } from '../case.js';
 import { warmUp } from '../engine-run.js';
-import { timed } from '../measure.js';
+import { heapUsedAfterGc, timed } from '../measure.js';
 import { profiled } from '../profile.js';
 import { BATCH_SIZE, CONCURRENCY, USERS, benchPrompt } from '../shape.js';
 
@@ -86,6 +86,8 @@ async function runWithStreams(count: number): Promise<{ seconds: number; cpuMsPe
 
   let completed = 0;
   engine.events.on('task:completed', () => completed++);
+  // Each run starts from a collected heap, so no run pays for the garbage of the one before it.
+  heapUsedAfterGc();
   const cpu = process.cpuUsage();
   const { seconds } = await profiled(`event-streams-x${count}`, () =>
     timed(async () => {
