@@ -48,8 +48,12 @@ export function createTaskWrites(db: Database) {
   const tasks = db.table('tasks');
   const batches = db.table('batches');
   const ends = `c.kind IN ('complete', 'fail')`;
-  // $1 the writes, $2 their batch ids (so that the plan looks rows up by primary key: a join on the
-  // JSON alone may scan the whole table). Progress values come with each write, from core.
+  // $1 the writes, $2 how many. The always-true range on `n` makes the planner expect about one
+  // write, so every plan — the generic plan of a prepared statement too, made while the tables are
+  // still small — looks each row up by primary key: with a larger guess, a plan made on a small
+  // table scans it whole (a hash join) and keeps doing so as it grows. Both guesses are the same
+  // with or without the values, so the generic plan is kept and the statement is not planned
+  // again on every run. Progress values come with each write, from core.
   const SQL = `WITH t AS (
       UPDATE ${tasks} t SET
         status = CASE c.kind WHEN 'claim' THEN 'processing' WHEN 'complete' THEN 'completed' WHEN 'fail' THEN 'failed' ELSE t.status END,
@@ -65,9 +69,11 @@ export function createTaskWrites(db: Database) {
         result = CASE WHEN c.kind = 'complete' THEN c.result ELSE t.result END,
         error = CASE c.kind WHEN 'complete' THEN NULL WHEN 'fail' THEN c.error ELSE t.error END,
         completed_at = CASE WHEN ${ends} THEN c.now ELSE t.completed_at END
-      FROM jsonb_to_recordset($1::jsonb) AS c(n INTEGER, kind TEXT, batch_id TEXT COLLATE "C", idx INTEGER, status TEXT,
-        attempts INTEGER, now BIGINT, lease BIGINT, progress INTEGER, set_request BOOLEAN, request_id TEXT, result JSONB, error TEXT)
-      WHERE t.batch_id = ANY($2::text[]) AND t.batch_id = c.batch_id AND t.idx = c.idx
+      FROM (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(n INTEGER, kind TEXT, batch_id TEXT COLLATE "C", idx INTEGER,
+          status TEXT, attempts INTEGER, now BIGINT, lease BIGINT, progress INTEGER, set_request BOOLEAN, request_id TEXT,
+          result JSONB, error TEXT)
+        WHERE x.n >= 0 AND x.n < $2::integer) AS c
+      WHERE t.batch_id = c.batch_id AND t.idx = c.idx
         AND CASE WHEN c.kind = 'claim' THEN t.status = c.status AND (c.attempts IS NULL OR t.attempts = c.attempts)
           ELSE t.status = 'processing' AND t.attempts = c.attempts END
       RETURNING ${TASK_COLUMNS.split(', ')
@@ -86,7 +92,7 @@ export function createTaskWrites(db: Database) {
           WHEN p.claimed AND b.status = 'pending' THEN 'processing'
           ELSE b.status END,
         updated_at = p.at
-      FROM per_batch p WHERE b.batch_id = ANY($2::text[]) AND b.batch_id = p.batch_id
+      FROM per_batch p WHERE b.batch_id = p.batch_id
       RETURNING b.*, p.last_end
     )
     SELECT t.*, b.username AS b_username, b.total_tasks, b.completed_tasks, b.failed_tasks, b.cancelled_tasks, b.status AS b_status,
@@ -104,8 +110,7 @@ export function createTaskWrites(db: Database) {
 
   /** One statement for writes that each name a different task; answers in their order. */
   async function runRound(writes: TaskWrite[], on: Queryable): Promise<TaskWriteResult[]> {
-    const batchIds = [...new Set(writes.map((w) => w.batchId))];
-    const params = [JSON.stringify(writes.map((w, n) => recordOf(n, w))), batchIds];
+    const params = [JSON.stringify(writes.map((w, n) => recordOf(n, w))), writes.length];
     const rows = await db.query<EndedRow & { n: number }>(SQL, params, on);
     const byN = new Map(rows.map((row) => [row.n, row]));
     return writes.map((w, n) => {
