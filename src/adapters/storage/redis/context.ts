@@ -14,6 +14,11 @@ export type Reply = Array<string | number | null>;
 export interface RedisContext {
   client: Redis | Cluster;
   keys: Keys;
+  /**
+   * True on a single Redis (not Cluster): a script may then also write the `{open}` index keys,
+   * which Cluster keeps in another slot.
+   */
+  single: boolean;
   /** Runs a script registered with `defineCommand`. */
   call<T = Reply>(s: RedisScript, keyList: string[], args: Array<string | number>): Promise<T>;
 }
@@ -22,6 +27,7 @@ export function createContext(client: Redis | Cluster, keys: Keys): RedisContext
   return {
     client,
     keys,
+    single: (client as { isCluster?: boolean }).isCluster !== true,
     call: <T = Reply>(s: RedisScript, keyList: string[], args: Array<string | number>): Promise<T> =>
       (client as unknown as Record<string, (...a: Array<string | number>) => Promise<T>>)[s.name]!(...keyList, ...args),
   };
