@@ -23,13 +23,17 @@ export interface RedisContext {
   call<T = Reply>(s: RedisScript, keyList: string[], args: Array<string | number>): Promise<T>;
 }
 
-export function createContext(client: Redis | Cluster, keys: Keys): RedisContext {
+/** `beforeCall` runs before every script is sent (see `writeCoalescer`). */
+export function createContext(client: Redis | Cluster, keys: Keys, beforeCall?: () => void): RedisContext {
+  const commands = client as unknown as Record<string, (...a: Array<string | number>) => Promise<unknown>>;
   return {
     client,
     keys,
     single: (client as { isCluster?: boolean }).isCluster !== true,
-    call: <T = Reply>(s: RedisScript, keyList: string[], args: Array<string | number>): Promise<T> =>
-      (client as unknown as Record<string, (...a: Array<string | number>) => Promise<T>>)[s.name]!(...keyList, ...args),
+    call: <T = Reply>(s: RedisScript, keyList: string[], args: Array<string | number>): Promise<T> => {
+      beforeCall?.();
+      return commands[s.name]!(...keyList, ...args) as Promise<T>;
+    },
   };
 }
 
