@@ -28,4 +28,28 @@ describe.runIf(available)('redis', () => {
     beforeAll,
     afterAll,
   });
+
+  // The adapter's own connection coalesces its writes per turn of the event loop (writeCoalescer).
+  runStorageConformance({
+    name: 'redis (own connection)',
+    create: async () => {
+      const url = new URL(REDIS_URL);
+      const client = new Redis(REDIS_URL);
+      const prefix = uniquePrefix('conformance-own');
+      const storage = createRedisStorage({ options: { host: url.hostname, port: Number(url.port || 6379) } }, { prefix });
+      return {
+        storage,
+        cleanup: async () => {
+          await deleteKeys(client, prefix);
+          await storage.close();
+          client.disconnect();
+        },
+      };
+    },
+    describe,
+    it,
+    expect,
+    beforeAll,
+    afterAll,
+  });
 });

@@ -9,14 +9,14 @@ import {
   tooManyTasksWaiting,
 } from '../../../core/storage-kit/index.js';
 import { decodeBatch, decodeSummary, decodeTask, encodeBatch, encodeEntryRequest } from './codec.js';
-import { fail, ledgerKeys, newestFirstPage, type RedisContext, requireBatch, written } from './context.js';
+import { fail, ledgerKeys, newestFirstPage, type RedisContext, type Reply, requireBatch, written } from './context.js';
 import { Code, SCRIPTS } from './scripts/index.js';
 
 /** The batch half of the batch store: creation, reads, lists, retry and recovery. Task transitions are in `tasks.ts`. */
 export type RedisBatchRole = Pick<BatchStore, 'createBatch' | 'getBatch' | 'getTask' | 'listBatches' | 'retryTask' | 'listOpenTasks'>;
 
 /** Batches: one hash each (counters and every task), a per-user zset by creation time and one of open batches. */
-export function redisBatches({ client, keys, call }: RedisContext): RedisBatchRole {
+export function redisBatches({ client, keys, single, call }: RedisContext): RedisBatchRole {
   async function getBatch(batchId: string): Promise<BatchRecord | null> {
     const k = keys.batch(batchId);
     if (!k) return null;
@@ -49,25 +49,31 @@ export function redisBatches({ client, keys, call }: RedisContext): RedisBatchRo
       assertBatchOwner(batch, charge);
       const u = keys.user(batch.username);
       const open = batch.status !== 'completed';
-      // The recovery index first: a crash after this leaves a harmless extra entry, never a gap.
-      if (open) await call(SCRIPTS.touchOpenUser, [keys.openUsers, keys.openToken], [batch.username]);
-      const reply = await call(
-        SCRIPTS.createBatch,
-        [...ledgerKeys(keys, batch.username), k.key, u.batches, u.openBatches, u.grants, u.grantDraws],
-        [
-          encodeEntryRequest({ ...charge, reference: batch.batchId }, now),
-          batch.batchId,
-          k.member,
-          batch.createdAt,
-          open ? 1 : 0,
-          limits?.maxTasksWaiting ?? '',
-          u.batch(''),
-          batch.totalTasks,
-          ...encodeBatch(batch),
-          'ck',
-          charge.idempotencyKey,
-        ],
-      );
+      // On Cluster the recovery index (another slot) is written first, by its own call: a crash
+      // after it leaves a harmless extra entry, never a gap. A single Redis writes it in the batch's script.
+      if (open && !single) await call(SCRIPTS.touchOpenUser, [keys.openUsers, keys.openToken], [batch.username]);
+      const args: Array<string | number> = [
+        encodeEntryRequest({ ...charge, reference: batch.batchId }, now),
+        batch.batchId,
+        k.member,
+        batch.createdAt,
+        open ? 1 : 0,
+        limits?.maxTasksWaiting ?? '',
+        u.batch(''),
+        batch.totalTasks,
+      ];
+      const batchKeys = [...ledgerKeys(keys, batch.username), k.key, u.batches, u.openBatches];
+      const reply = single
+        ? await call(
+            SCRIPTS.createBatchIndexed,
+            [...batchKeys, keys.openUsers, keys.openToken, u.grants, u.grantDraws],
+            [...args, batch.username, ...encodeBatch(batch), 'ck', charge.idempotencyKey],
+          )
+        : await call(
+            SCRIPTS.createBatch,
+            [...batchKeys, u.grants, u.grantDraws],
+            [...args, ...encodeBatch(batch), 'ck', charge.idempotencyKey],
+          );
       if (reply[0] === Code.written) return { ...written(batch.username, reply), batch: copyBatch(batch) };
       if (reply[0] === Code.tooManyWaiting) throw tooManyTasksWaiting(Number(reply[1]), batch.totalTasks, limits?.maxTasksWaiting)!;
       if (reply[0] !== Code.replayed) fail(reply, charge, batch.batchId);
@@ -100,12 +106,19 @@ export function redisBatches({ client, keys, call }: RedisContext): RedisBatchRo
       assertRetryOwner(batchId, charge);
       const u = keys.user(k.username);
       const taskId = `${batchId}:${index}`;
-      await call(SCRIPTS.touchOpenUser, [keys.openUsers, keys.openToken], [k.username]);
-      const reply = await call(
-        SCRIPTS.retryTask,
-        [...ledgerKeys(keys, k.username), k.key, u.openBatches, u.grants, u.grantDraws],
-        [encodeEntryRequest({ ...charge, reference: taskId }, now), index, taskId, now, k.member, progress],
-      );
+      const args = [encodeEntryRequest({ ...charge, reference: taskId }, now), index, taskId, now, k.member, progress];
+      const taskKeys = [...ledgerKeys(keys, k.username), k.key, u.openBatches];
+      let reply: Reply;
+      if (single) {
+        reply = await call(
+          SCRIPTS.retryTaskIndexed,
+          [...taskKeys, keys.openUsers, keys.openToken, u.grants, u.grantDraws],
+          [...args, k.username],
+        );
+      } else {
+        await call(SCRIPTS.touchOpenUser, [keys.openUsers, keys.openToken], [k.username]);
+        reply = await call(SCRIPTS.retryTask, [...taskKeys, u.grants, u.grantDraws], args);
+      }
       if (reply[0] !== Code.written && reply[0] !== Code.replayed) fail(reply, charge, taskId);
       const [fixed, state] = [reply[4], reply[5]];
       if (fixed === null || state === null) throw taskNotFailed(taskId, 'missing');

@@ -14,16 +14,26 @@ export type Reply = Array<string | number | null>;
 export interface RedisContext {
   client: Redis | Cluster;
   keys: Keys;
+  /**
+   * True on a single Redis (not Cluster): a script may then also write the `{open}` index keys,
+   * which Cluster keeps in another slot.
+   */
+  single: boolean;
   /** Runs a script registered with `defineCommand`. */
   call<T = Reply>(s: RedisScript, keyList: string[], args: Array<string | number>): Promise<T>;
 }
 
-export function createContext(client: Redis | Cluster, keys: Keys): RedisContext {
+/** `beforeCall` runs before every script is sent (see `writeCoalescer`). */
+export function createContext(client: Redis | Cluster, keys: Keys, beforeCall?: () => void): RedisContext {
+  const commands = client as unknown as Record<string, (...a: Array<string | number>) => Promise<unknown>>;
   return {
     client,
     keys,
-    call: <T = Reply>(s: RedisScript, keyList: string[], args: Array<string | number>): Promise<T> =>
-      (client as unknown as Record<string, (...a: Array<string | number>) => Promise<T>>)[s.name]!(...keyList, ...args),
+    single: (client as { isCluster?: boolean }).isCluster !== true,
+    call: <T = Reply>(s: RedisScript, keyList: string[], args: Array<string | number>): Promise<T> => {
+      beforeCall?.();
+      return commands[s.name]!(...keyList, ...args) as Promise<T>;
+    },
   };
 }
 

@@ -7,6 +7,7 @@ import { redisBatches } from './batches.js';
 import { redisCancelTasks } from './cancel-tasks.js';
 import { warnUnlessDurable } from './durability.js';
 import { createContext } from './context.js';
+import { writeCoalescer } from './coalesce-writes.js';
 import { redisIdempotency } from './idempotency.js';
 import { Keys } from './keys.js';
 import { redisLedger } from './ledger.js';
@@ -22,8 +23,9 @@ const defaultLogger = consoleLogger();
 
 /**
  * A client you own (closed by you), or options for one the adapter creates (and closes). A client
- * it creates has `enableAutoPipelining` on unless the options say otherwise: the writes of many
- * tasks running at once then go out in one socket write per turn of the event loop.
+ * it creates sends the adapter's commands of one turn of the event loop (the steps of many tasks
+ * running at once) in one socket write, without ever waiting for earlier replies to send more;
+ * options with `enableAutoPipelining: true` choose ioredis's auto-pipelining instead.
  */
 export type RedisConnection = { client: Redis | Cluster; options?: never } | { options: RedisOptions; client?: never };
 
@@ -50,9 +52,10 @@ export interface RedisStorageOptions {
  */
 export function createRedisStorage(connection: RedisConnection, options: RedisStorageOptions = {}): StorageAdapter {
   const owned = !connection.client;
-  const client: Redis | Cluster = connection.client ?? new Redis({ enableAutoPipelining: true, ...connection.options });
+  const client: Redis | Cluster = connection.client ?? new Redis({ enableAutoPipelining: false, ...connection.options });
   for (const s of Object.values(SCRIPTS)) client.defineCommand(s.name, { numberOfKeys: s.numberOfKeys, lua: s.lua });
-  const cx = createContext(client, new Keys(options.prefix ?? 'igk:'));
+  const coalesce = owned && !client.options.enableAutoPipelining ? writeCoalescer(client as Redis) : undefined;
+  const cx = createContext(client, new Keys(options.prefix ?? 'igk:'), coalesce);
   const logger = options.logger === undefined ? defaultLogger : options.logger;
   if (logger) {
     const check = () => void warnUnlessDurable(client, logger);

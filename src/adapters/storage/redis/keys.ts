@@ -1,6 +1,26 @@
 import { ValidationError } from '../../../core/errors/validation-error.js';
 import { parseBatchId, parseRecordId } from '../../../core/ids.js';
 
+const USER_CACHE_SIZE = 1024;
+
+/** The keys of one user, all under the hash tag `{username}`. */
+export type UserKeys = Readonly<ReturnType<typeof userKeys>>;
+
+function userKeys(base: string) {
+  return {
+    balance: `${base}bal`,
+    journal: `${base}led`,
+    journalKeys: `${base}lk`,
+    grants: `${base}gr`,
+    grantDraws: `${base}dr`,
+    batches: `${base}bz`,
+    openBatches: `${base}open`,
+    records: `${base}rz`,
+    batch: (member: string) => `${base}b:${member}`,
+    record: (member: string) => `${base}r:${member}`,
+  };
+}
+
 /**
  * Key names. Everything of one user shares the hash tag `{username}`, so every per-user script
  * touches one Redis Cluster slot; batch and record ids carry the username, so the tag follows from
@@ -9,23 +29,18 @@ import { parseBatchId, parseRecordId } from '../../../core/ids.js';
  * the markers, written together with MULTI, so a marker is never half there).
  */
 export class Keys {
+  /** The key names of recently seen users: every task step needs them, and building them is most of its own CPU. */
+  readonly #users = new Map<string, UserKeys>();
   constructor(readonly prefix: string) {
     if (/[{}]/.test(prefix)) throw new ValidationError('prefix', 'must not contain { or } (they would change the hash tag)');
   }
-  user(username: string) {
-    const base = `${this.prefix}{${username}}:`;
-    return {
-      balance: `${base}bal`,
-      journal: `${base}led`,
-      journalKeys: `${base}lk`,
-      grants: `${base}gr`,
-      grantDraws: `${base}dr`,
-      batches: `${base}bz`,
-      openBatches: `${base}open`,
-      records: `${base}rz`,
-      batch: (member: string) => `${base}b:${member}`,
-      record: (member: string) => `${base}r:${member}`,
-    };
+  user(username: string): UserKeys {
+    let keys = this.#users.get(username);
+    if (keys) return keys;
+    if (this.#users.size >= USER_CACHE_SIZE) this.#users.clear();
+    keys = userKeys(`${this.prefix}{${username}}:`);
+    this.#users.set(username, keys);
+    return keys;
   }
   /** The user, zset member and hash key of a batch id; null when the id is not `batch:{user}:{ts}`. */
   batch(batchId: string): { username: string; member: string; key: string } | null {

@@ -52,15 +52,9 @@ export function redisTasks({ client, keys, call }: RedisContext): RedisTaskRole 
       const k = keys.batch(batchId);
       if (!k) return null;
       const reply = await call<Reply | null>(
-        SCRIPTS.endTask,
-        [
-          ...ledgerKeys(keys, k.username),
-          k.key,
-          keys.user(k.username).openBatches,
-          keys.user(k.username).grants,
-          keys.user(k.username).grantDraws,
-        ],
-        [index, attempts, 'c', JSON.stringify(result), now, k.member, progress, '', ''],
+        SCRIPTS.completeTask,
+        [k.key, keys.user(k.username).openBatches],
+        [index, attempts, 'c', JSON.stringify(result), now, k.member, progress],
       );
       return endResult(batchId, k.username, index, reply);
     },

@@ -1,4 +1,5 @@
 import { LEDGER_LUA } from './ledger-lua.js';
+import { touchOpenUserLua } from './open-users.js';
 import { script } from './script.js';
 
 /**
@@ -24,10 +25,21 @@ import { script } from './script.js';
  *   {-1, balance} | {-2} | {-3}          insufficient credits | key mismatch | id taken; nothing written
  *   {-5, waiting}                        over the tasks-waiting ceiling; nothing written
  */
-export const createBatch = script(
-  'CreateBatch',
-  8,
-  `${LEDGER_LUA}
+export const createBatch = script('CreateBatch', 8, createBatchLua(false));
+
+/**
+ * CreateBatch that also enters the user in the open-users index (see open-users) in the same step,
+ * for a single Redis (not Cluster, where the index is in another slot): one round trip per submit.
+ * The index entry is written with the batch, so recovery never misses it.
+ *
+ * KEYS[1..6] as CreateBatch, KEYS[7] open users (zset), KEYS[8] their token counter, KEYS[9] grants, KEYS[10] draws
+ * ARGV[1..8] as CreateBatch, ARGV[9] the username, ARGV[10..] field, value pairs of the batch hash
+ * Returns as CreateBatch.
+ */
+export const createBatchIndexed = script('CreateBatchIndexed', 10, createBatchLua(true));
+
+function createBatchLua(indexed: boolean): string {
+  return `${LEDGER_LUA}
 local req = cjson.decode(ARGV[1])
 local found = ledger_find(req)
 if found == false then return {-2} end
@@ -44,9 +56,12 @@ end
 local balance = ledger_balance()
 if req[2] < 0 and balance + req[2] < 0 then return {-1, balance} end
 local w = ledger_write(req, ARGV[2])
-redis.call('HSET', KEYS[4], unpack(ARGV, 9))
+redis.call('HSET', KEYS[4], unpack(ARGV, ${indexed ? 10 : 9}))
 redis.call('ZADD', KEYS[5], ARGV[4], ARGV[3])
-if ARGV[5] == '1' then redis.call('ZADD', KEYS[6], ARGV[4], ARGV[3]) end
+if ARGV[5] == '1' then
+  redis.call('ZADD', KEYS[6], ARGV[4], ARGV[3])
+  ${indexed ? touchOpenUserLua('KEYS[7]', 'KEYS[8]', 'ARGV[9]') : ''}
+end
 return {0, w[1], w[2], w[3]}
-`,
-);
+`;
+}

@@ -22,8 +22,46 @@ export const endTask = script(
   'EndTask',
   7,
   `${LEDGER_LUA}
+${endLua('KEYS[4]', 'KEYS[5]')}
+local rseq, rentry, rbalance = '', '', ''
+if ARGV[8] ~= '' then
+  local req = cjson.decode(ARGV[8])
+  req[9] = grants_task_charge(KEYS[4], ARGV[1])
+  local found = ledger_find(req)
+  if found == nil then
+    local w = ledger_write(req, ARGV[9])
+    rseq, rentry = w[1], w[2]
+  elseif found then
+    rseq, rentry = found[1], found[2]
+  end
+  rbalance = ledger_balance()
+end
+return {redis.call('HGET', KEYS[4], 'p' .. ARGV[1]), state, b[1], b[2], b[3], b[4], b[5], ARGV[5], cancelled, rseq, rentry, rbalance}
+`,
+);
+
+/**
+ * EndTask without a refund, on the batch's keys alone (no journal): what completing a task takes.
+ *
+ * KEYS[1] batch hash, KEYS[2] the user's open batches (zset)
+ * ARGV[1..7] as EndTask
+ *
+ * Returns {fixed part, state, total, completed, failed, status, createdAt, updatedAt, cancelled},
+ * or nil when the task is not that claim any more (nothing written).
+ */
+export const completeTask = script(
+  'CompleteTask',
+  2,
+  `${endLua('KEYS[1]', 'KEYS[2]')}
+return {redis.call('HGET', KEYS[1], 'p' .. ARGV[1]), state, b[1], b[2], b[3], b[4], b[5], ARGV[5], cancelled}
+`,
+);
+
+/** The compare-and-set end on the batch hash; leaves `state`, `b` (n c f s ca x) and `cancelled` set. */
+function endLua(batch: string, open: string): string {
+  return `
 local field = 't' .. ARGV[1]
-local raw = redis.call('HGET', KEYS[4], field)
+local raw = redis.call('HGET', ${batch}, field)
 if not raw then return nil end
 local t = cjson.decode(raw)
 if t[1] ~= 'processing' or t[3] ~= tonumber(ARGV[2]) then return nil end
@@ -42,28 +80,13 @@ end
 t[5] = tonumber(ARGV[5])
 t[6] = cjson.null
 local state = cjson.encode(t)
-redis.call('HSET', KEYS[4], field, state, 'ua', ARGV[5])
-redis.call('HINCRBY', KEYS[4], counter, 1)
-local b = redis.call('HMGET', KEYS[4], 'n', 'c', 'f', 's', 'ca', 'x')
+redis.call('HSET', ${batch}, field, state, 'ua', ARGV[5])
+redis.call('HINCRBY', ${batch}, counter, 1)
+local b = redis.call('HMGET', ${batch}, 'n', 'c', 'f', 's', 'ca', 'x')
 local cancelled = tonumber(b[6] or '0')
 if tonumber(b[2]) + tonumber(b[3]) + cancelled >= tonumber(b[1]) then
   b[4] = 'completed'
-  redis.call('HSET', KEYS[4], 's', 'completed')
-  redis.call('ZREM', KEYS[5], ARGV[6])
-end
-local rseq, rentry, rbalance = '', '', ''
-if ARGV[8] ~= '' then
-  local req = cjson.decode(ARGV[8])
-  req[9] = grants_task_charge(KEYS[4], ARGV[1])
-  local found = ledger_find(req)
-  if found == nil then
-    local w = ledger_write(req, ARGV[9])
-    rseq, rentry = w[1], w[2]
-  elseif found then
-    rseq, rentry = found[1], found[2]
-  end
-  rbalance = ledger_balance()
-end
-return {redis.call('HGET', KEYS[4], 'p' .. ARGV[1]), state, b[1], b[2], b[3], b[4], b[5], ARGV[5], cancelled, rseq, rentry, rbalance}
-`,
-);
+  redis.call('HSET', ${batch}, 's', 'completed')
+  redis.call('ZREM', ${open}, ARGV[6])
+end`;
+}

@@ -1,4 +1,5 @@
 import { LEDGER_LUA } from './ledger-lua.js';
+import { touchOpenUserLua } from './open-users.js';
 import { script } from './script.js';
 
 /**
@@ -17,10 +18,20 @@ import { script } from './script.js';
  *   {-4, status}                                  the task is not failed ('missing' when absent)
  *   {-1, balance} | {-2}                          insufficient credits | key mismatch; nothing written
  */
-export const retryTask = script(
-  'RetryTask',
-  7,
-  `${LEDGER_LUA}
+export const retryTask = script('RetryTask', 7, retryTaskLua(false));
+
+/**
+ * RetryTask that also enters the user in the open-users index (see open-users) in the same step,
+ * for a single Redis (not Cluster, where the index is in another slot).
+ *
+ * KEYS[1..5] as RetryTask, KEYS[6] open users (zset), KEYS[7] their token counter, KEYS[8] grants, KEYS[9] draws
+ * ARGV[1..6] as RetryTask, ARGV[7] the username
+ * Returns as RetryTask.
+ */
+export const retryTaskIndexed = script('RetryTaskIndexed', 9, retryTaskLua(true));
+
+function retryTaskLua(indexed: boolean): string {
+  return `${LEDGER_LUA}
 local req = cjson.decode(ARGV[1])
 local field = 't' .. ARGV[2]
 local found = ledger_find(req)
@@ -45,6 +56,7 @@ local state = cjson.encode(t)
 redis.call('HSET', KEYS[4], field, state, 's', 'processing', 'ua', ARGV[4], 'k' .. ARGV[2], req[3])
 redis.call('HINCRBY', KEYS[4], 'f', -1)
 redis.call('ZADD', KEYS[5], redis.call('HGET', KEYS[4], 'ca'), ARGV[5])
+${indexed ? touchOpenUserLua('KEYS[6]', 'KEYS[7]', 'ARGV[7]') : ''}
 return {0, w[1], w[2], w[3], fixed, state}
-`,
-);
+`;
+}

@@ -7,7 +7,7 @@ export interface RedisScript {
 }
 
 /** Version of every script's contract (KEYS, ARGV, returns). Part of each command's name. */
-export const SCRIPT_VERSION = 6;
+export const SCRIPT_VERSION = 7;
 
 export const script = (name: string, numberOfKeys: number, lua: string): RedisScript => ({
   name: `igkV${SCRIPT_VERSION}${name}`,
