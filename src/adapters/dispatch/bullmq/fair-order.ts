@@ -62,6 +62,10 @@ export class FairOrder {
   readonly #tags: string;
   /** The highest round this process has seen (a lower bound of the shared one). */
   #seen = 0;
+  /** The raise of the round in flight, if any. */
+  #raising: Promise<void> | null = null;
+  /** The highest priority a job asked the round to be raised to since the last reset. */
+  #wanted = 0;
   constructor(
     private readonly client: Client,
     keyBase: string,
@@ -84,15 +88,34 @@ export class FairOrder {
 
   /**
    * Raises the round to `priority` when a job starts. Rounds only rise, so a job at or below the
-   * round this process last saw needs no round trip (most jobs of a busy queue).
+   * round this process last saw needs no round trip (most jobs of a busy queue). One raise is in
+   * flight at a time: jobs that start meanwhile wait for it, and those it does not cover share the
+   * next one, to the highest priority among them (a worker starts many jobs of new rounds at once).
    */
   async advance(priority: number): Promise<void> {
-    if (priority <= this.#seen) return;
-    this.#seen = Number(await (this.client as Scripted).igkAdvanceRound(this.#round, priority));
+    while (priority > this.#seen) {
+      if (priority > this.#wanted) this.#wanted = priority;
+      this.#raising ??= this.#raise();
+      await this.#raising;
+    }
+  }
+
+  #raise(): Promise<void> {
+    return (this.client as Scripted).igkAdvanceRound(this.#round, this.#wanted).then(
+      (round) => {
+        this.#seen = Number(round);
+        this.#raising = null;
+      },
+      (error: unknown) => {
+        this.#raising = null;
+        throw error;
+      },
+    );
   }
 
   async resetIfDrained(): Promise<void> {
     this.#seen = 0;
+    this.#wanted = 0;
     await (this.client as Scripted).igkResetRounds(this.#round, this.#tags, Math.floor(MAX_PRIORITY / 4));
   }
 
