@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FairOrder } from '../../src/adapters/dispatch/bullmq/index.js';
+import { FairOrder, MAX_PRIORITY } from '../../src/adapters/dispatch/bullmq/index.js';
 import { deleteKeys, redisAvailable, uniquePrefix } from '../storage/redis-server.js';
 import { redisOptions } from './redis-setup.js';
 
@@ -48,5 +48,29 @@ describe.runIf(redisUp)('FairOrder', () => {
     for (const w of waiting) await expect(w).rejects.toThrow('down');
     await fair.advance(3);
     expect(await redis.get(fair.keys()[0]!)).toBe('3');
+  });
+
+  it('a drained queue resets rounds past a quarter of the limit; a process that never saw them that high does not ask', async () => {
+    const fair = new FairOrder(redis, `${root}q3`);
+    const [round] = fair.keys() as [string, string];
+    const client = redis as unknown as { igkResetRounds: (...a: unknown[]) => Promise<number> };
+    const original = client.igkResetRounds.bind(redis);
+    let calls = 0;
+    client.igkResetRounds = (...a: unknown[]) => (calls++, original(...a));
+    try {
+      await fair.take('amy', 3);
+      await fair.advance(2);
+      await fair.resetIfDrained();
+      expect(calls).toBe(0);
+      expect(await redis.get(round)).toBe('2');
+      const high = MAX_PRIORITY / 4 + 5;
+      await fair.advance(high);
+      await fair.resetIfDrained();
+      expect(calls).toBe(1);
+      expect(await redis.exists(...fair.keys())).toBe(0);
+      expect(await fair.take('amy', 1)).toEqual([1]);
+    } finally {
+      client.igkResetRounds = original;
+    }
   });
 });

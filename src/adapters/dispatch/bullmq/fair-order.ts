@@ -3,6 +3,9 @@ import type { Redis, Cluster } from 'ioredis';
 /** BullMQ's highest priority number (lowest precedence). */
 export const MAX_PRIORITY = 2_097_152;
 
+/** The round past which a drained queue resets its rounds. */
+const RESET_AT = Math.floor(MAX_PRIORITY / 4);
+
 /**
  * Per-user round-robin across the whole cluster, on one shared BullMQ queue, with job priorities
  * (BullMQ's groups are a Pro feature). Each user has a "next round" tag; a user's n-th queued task
@@ -113,10 +116,18 @@ export class FairOrder {
     );
   }
 
+  /**
+   * Called when the queue has drained. Resets the rounds once they have reached a quarter of the
+   * limit. Only a process that has seen the round that high asks Redis: the round rises only by
+   * raises, whose answers tell the process the round, and every process raises again after a drain
+   * (its own view restarts from 0), so one that runs a job past the mark learns of it.
+   */
   async resetIfDrained(): Promise<void> {
+    const seen = this.#seen;
     this.#seen = 0;
     this.#wanted = 0;
-    await (this.client as Scripted).igkResetRounds(this.#round, this.#tags, Math.floor(MAX_PRIORITY / 4));
+    if (seen < RESET_AT) return;
+    await (this.client as Scripted).igkResetRounds(this.#round, this.#tags, RESET_AT);
   }
 
   keys(): string[] {
