@@ -3,6 +3,9 @@ import type { Redis, Cluster } from 'ioredis';
 /** BullMQ's highest priority number (lowest precedence). */
 export const MAX_PRIORITY = 2_097_152;
 
+/** The round past which a drained queue resets its rounds. */
+const RESET_AT = Math.floor(MAX_PRIORITY / 4);
+
 /**
  * Per-user round-robin across the whole cluster, on one shared BullMQ queue, with job priorities
  * (BullMQ's groups are a Pro feature). Each user has a "next round" tag; a user's n-th queued task
@@ -62,6 +65,10 @@ export class FairOrder {
   readonly #tags: string;
   /** The highest round this process has seen (a lower bound of the shared one). */
   #seen = 0;
+  /** The raise of the round in flight, if any. */
+  #raising: Promise<void> | null = null;
+  /** The highest priority a job asked the round to be raised to since the last reset. */
+  #wanted = 0;
   constructor(
     private readonly client: Client,
     keyBase: string,
@@ -84,16 +91,43 @@ export class FairOrder {
 
   /**
    * Raises the round to `priority` when a job starts. Rounds only rise, so a job at or below the
-   * round this process last saw needs no round trip (most jobs of a busy queue).
+   * round this process last saw needs no round trip (most jobs of a busy queue). One raise is in
+   * flight at a time: jobs that start meanwhile wait for it, and those it does not cover share the
+   * next one, to the highest priority among them (a worker starts many jobs of new rounds at once).
    */
   async advance(priority: number): Promise<void> {
-    if (priority <= this.#seen) return;
-    this.#seen = Number(await (this.client as Scripted).igkAdvanceRound(this.#round, priority));
+    while (priority > this.#seen) {
+      if (priority > this.#wanted) this.#wanted = priority;
+      this.#raising ??= this.#raise();
+      await this.#raising;
+    }
   }
 
+  #raise(): Promise<void> {
+    return (this.client as Scripted).igkAdvanceRound(this.#round, this.#wanted).then(
+      (round) => {
+        this.#seen = Number(round);
+        this.#raising = null;
+      },
+      (error: unknown) => {
+        this.#raising = null;
+        throw error;
+      },
+    );
+  }
+
+  /**
+   * Called when the queue has drained. Resets the rounds once they have reached a quarter of the
+   * limit. Only a process that has seen the round that high asks Redis: the round rises only by
+   * raises, whose answers tell the process the round, and every process raises again after a drain
+   * (its own view restarts from 0), so one that runs a job past the mark learns of it.
+   */
   async resetIfDrained(): Promise<void> {
+    const seen = this.#seen;
     this.#seen = 0;
-    await (this.client as Scripted).igkResetRounds(this.#round, this.#tags, Math.floor(MAX_PRIORITY / 4));
+    this.#wanted = 0;
+    if (seen < RESET_AT) return;
+    await (this.client as Scripted).igkResetRounds(this.#round, this.#tags, RESET_AT);
   }
 
   keys(): string[] {
