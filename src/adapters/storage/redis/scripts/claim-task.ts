@@ -15,7 +15,8 @@ export const claimTask = script(
   1,
   `
 local field = 't' .. ARGV[1]
-local raw = redis.call('HGET', KEYS[1], field)
+local h = redis.call('HMGET', KEYS[1], field, 's', 'p' .. ARGV[1])
+local raw = h[1]
 if not raw then return nil end
 local t = cjson.decode(raw)
 if t[1] ~= ARGV[2] then return nil end
@@ -27,8 +28,11 @@ if t[2] < progress then t[2] = progress end
 t[4] = tonumber(ARGV[4])
 t[6] = tonumber(ARGV[5])
 local state = cjson.encode(t)
-redis.call('HSET', KEYS[1], field, state, 'ua', ARGV[4])
-if redis.call('HGET', KEYS[1], 's') == 'pending' then redis.call('HSET', KEYS[1], 's', 'processing') end
-return {redis.call('HGET', KEYS[1], 'p' .. ARGV[1]), state}
+if h[2] == 'pending' then
+  redis.call('HSET', KEYS[1], field, state, 'ua', ARGV[4], 's', 'processing')
+else
+  redis.call('HSET', KEYS[1], field, state, 'ua', ARGV[4])
+end
+return {h[3], state}
 `,
 );

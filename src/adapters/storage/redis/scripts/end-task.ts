@@ -36,7 +36,7 @@ if ARGV[8] ~= '' then
   end
   rbalance = ledger_balance()
 end
-return {redis.call('HGET', KEYS[4], 'p' .. ARGV[1]), state, b[1], b[2], b[3], b[4], b[5], ARGV[5], cancelled, rseq, rentry, rbalance}
+return {b[7], state, b[1], b[2], b[3], b[4], b[5], ARGV[5], cancelled, rseq, rentry, rbalance}
 `,
 );
 
@@ -53,11 +53,11 @@ export const completeTask = script(
   'CompleteTask',
   2,
   `${endLua('KEYS[1]', 'KEYS[2]')}
-return {redis.call('HGET', KEYS[1], 'p' .. ARGV[1]), state, b[1], b[2], b[3], b[4], b[5], ARGV[5], cancelled}
+return {b[7], state, b[1], b[2], b[3], b[4], b[5], ARGV[5], cancelled}
 `,
 );
 
-/** The compare-and-set end on the batch hash; leaves `state`, `b` (n c f s ca x) and `cancelled` set. */
+/** The compare-and-set end on the batch hash; leaves `state`, `b` (n c f s ca x, the fixed part) and `cancelled` set. */
 function endLua(batch: string, open: string): string {
   return `
 local field = 't' .. ARGV[1]
@@ -82,7 +82,7 @@ t[6] = cjson.null
 local state = cjson.encode(t)
 redis.call('HSET', ${batch}, field, state, 'ua', ARGV[5])
 redis.call('HINCRBY', ${batch}, counter, 1)
-local b = redis.call('HMGET', ${batch}, 'n', 'c', 'f', 's', 'ca', 'x')
+local b = redis.call('HMGET', ${batch}, 'n', 'c', 'f', 's', 'ca', 'x', 'p' .. ARGV[1])
 local cancelled = tonumber(b[6] or '0')
 if tonumber(b[2]) + tonumber(b[3]) + cancelled >= tonumber(b[1]) then
   b[4] = 'completed'
