@@ -35,6 +35,9 @@ export type EndedRow = TaskRow & {
 /** What each kind of write answers: the claimed row, whether the progress was written, the ended row; null when the task was not as expected. */
 export type TaskWriteResult = TaskRow | EndedRow | boolean | null;
 
+/** The columns a progress write's answer leaves out. */
+const HEAVY = new Set(['prompt', 'params', 'result', 'error', 'provider_request_id']);
+
 /**
  * Writes many task transitions in one statement: the writes arrive as one JSON array
  * (`jsonb_to_recordset`), and each is still a compare-and-set on its own row (`UPDATE ... FROM`
@@ -48,6 +51,10 @@ export function createTaskWrites(db: Database) {
   const tasks = db.table('tasks');
   const batches = db.table('batches');
   const ends = `c.kind IN ('complete', 'fail')`;
+  // A progress write answers only whether it matched: its row comes back without the task's text and JSON.
+  const ANSWER_COLUMNS = TASK_COLUMNS.split(', ')
+    .map((col) => (HEAVY.has(col) ? `CASE WHEN t.kind = 'progress' THEN NULL ELSE t.${col} END AS ${col}` : `t.${col}`))
+    .join(', ');
   // $1 the writes, $2 how many. The always-true range on `n` makes the planner expect about one
   // write, so every plan — the generic plan of a prepared statement too, made while the tables are
   // still small — looks each row up by primary key: with a larger guess, a plan made on a small
@@ -95,7 +102,7 @@ export function createTaskWrites(db: Database) {
       FROM per_batch p WHERE b.batch_id = p.batch_id
       RETURNING b.*, p.last_end
     )
-    SELECT t.*, b.username AS b_username, b.total_tasks, b.completed_tasks, b.failed_tasks, b.cancelled_tasks, b.status AS b_status,
+    SELECT ${ANSWER_COLUMNS}, t.n, b.username AS b_username, b.total_tasks, b.completed_tasks, b.failed_tasks, b.cancelled_tasks, b.status AS b_status,
       b.created_at AS b_created_at, b.updated_at AS b_updated_at,
       (t.n = b.last_end AND b.status = 'completed') AS closed_batch
     FROM t JOIN b ON b.batch_id = t.batch_id`;
