@@ -37,9 +37,11 @@ export const sseConnectionsCase: BenchCase = {
     const imageStore = createMemoryImageStore();
     const provider = createOfflineProvider(OFFLINE_OPTIONS);
     const logger = { warn() {}, error() {} };
-    const engine = createEngine({ storage, provider, imageStore, logger });
+    // The bench keeps far more tasks waiting per user than the tasks-waiting ceiling allows, on purpose.
+    const maxTasksWaitingPerUser = Number.POSITIVE_INFINITY;
+    const engine = createEngine({ storage, provider, imageStore, logger, maxTasksWaitingPerUser });
     // Never started: its batches stay pending, so their streams stay open and idle.
-    const idle = createEngine({ storage, provider, imageStore, logger });
+    const idle = createEngine({ storage, provider, imageStore, logger, maxTasksWaitingPerUser });
     await engine.start();
     const handler = createRequestHandler({
       engine,
