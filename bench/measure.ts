@@ -50,3 +50,40 @@ export async function startProcesses(script: URL, args: string[], count: number)
 export async function until(check: () => Promise<boolean>, everyMs = 25): Promise<void> {
   while (!(await check())) await new Promise((resolve) => setTimeout(resolve, everyMs));
 }
+
+/** Rounds of each side of the engine-vs-BullMQ cases, alternating which goes first; medians are reported. */
+export const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+
+/**
+ * Runs `baseline` and `subject` (each answers its seconds) `rounds` times, alternating which goes
+ * first, so a slow spell of the machine does not land on one side only. Answers the median seconds
+ * of each and the ratio of each round.
+ */
+export async function alternating(
+  baseline: () => Promise<number>,
+  subject: () => Promise<number>,
+  rounds = ROUNDS,
+): Promise<{ baselineSeconds: number; subjectSeconds: number; roundRatios: string }> {
+  const base: number[] = [];
+  const subj: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    if (round % 2 === 0) {
+      base.push(await baseline());
+      subj.push(await subject());
+    } else {
+      subj.push(await subject());
+      base.push(await baseline());
+    }
+  }
+  return {
+    baselineSeconds: median(base),
+    subjectSeconds: median(subj),
+    roundRatios: subj.map((s, i) => ratio(base[i]!, s)).join('/'),
+  };
+}
+
+/** The middle value (the upper one of an even count). */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}

@@ -4,12 +4,8 @@ import { createMemoryStorage } from 'imagegen-kit/adapters/storage/memory';
 import { runGeneration } from 'imagegen-kit/adapter-kit';
 import type { BenchCase } from '../case.js';
 import { runEngineOn, warmUp } from '../engine-run.js';
-import { heapUsedAfterGc, ratio, timed } from '../measure.js';
+import { heapUsedAfterGc, median, ratio, ROUNDS, timed } from '../measure.js';
 import { BATCHES, BATCH_SIZE, CONCURRENCY, USERS, benchPrompt } from '../shape.js';
-
-/** The engine on memory storage against p-queue running the same task shape. */
-/** Rounds of each side, alternating which goes first; the medians are reported. */
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
 /** The engine on memory storage against p-queue running the same task shape. */
 export const memoryEngineCase: BenchCase = {
@@ -61,11 +57,6 @@ async function runEngine(tasks: number): Promise<{ seconds: number; bytesPerTask
   // Keeps the storage (what is measured) alive until after the measurement.
   if ((await storage.getBalance('user0')) < 0) throw new Error('negative balance');
   return { seconds, bytesPerTask };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 /** p-queue with the same provider calls, 4 progress events and the result kept in a Map. */
