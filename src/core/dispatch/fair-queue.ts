@@ -1,5 +1,8 @@
 import type { TaskJob } from '../ports/dispatcher.js';
 
+/** One key per task (batch and index), whatever the attempt: what the queue and the dispatcher dedupe and count by. */
+export const jobKey = (job: TaskJob): string => `${job.batchId}\u0000${job.index}`;
+
 /**
  * Jobs grouped by user, then by batch, handed out round-robin: each user in turn, and within a
  * user each batch in turn, so one user's ten tasks never wait behind another user's hundred.
@@ -17,7 +20,7 @@ export class FairQueue {
 
   /** Adds a job; false when the same task is already queued. */
   push(job: TaskJob): boolean {
-    const key = `${job.batchId}\u0000${job.index}`;
+    const key = jobKey(job);
     if (this.#queued.has(key)) return false;
     this.#queued.add(key);
     let user = this.#byUser.get(job.username);
@@ -49,7 +52,7 @@ export class FairQueue {
     else user.jobs.delete(batchId);
     if (user.batches.length > 0) this.#users.push(username);
     else this.#byUser.delete(username);
-    this.#queued.delete(`${job.batchId}\u0000${job.index}`);
+    this.#queued.delete(jobKey(job));
     this.#size--;
     return job;
   }

@@ -1,6 +1,6 @@
 import type { Dispatcher, TaskJob, TaskRunOutcome, TaskRunner } from '../ports/dispatcher.js';
 import { realTimers, type Timers } from '../util/timers.js';
-import { FairQueue } from './fair-queue.js';
+import { FairQueue, jobKey } from './fair-queue.js';
 
 export interface InProcessDispatcherOptions {
   /**
@@ -17,7 +17,6 @@ export interface InProcessDispatcherOptions {
 /** A job whose run threw (a storage call failed) is queued again this much later, at most this many times. */
 const RETRY_MS = 1_000;
 const MAX_RETRIES = 5;
-const failureKey = (job: TaskJob): string => `${job.batchId}\u0000${job.index}`;
 
 /**
  * Runs jobs in this process, at most `concurrency` at a time, fair across users and batches.
@@ -127,14 +126,14 @@ export class InProcessDispatcher implements Dispatcher {
   #ran(job: TaskJob, outcome: TaskRunOutcome | void | null): void {
     this.#running--;
     if (outcome === null) {
-      const key = failureKey(job);
+      const key = jobKey(job);
       const failures = (this.#failures.get(key) ?? 0) + 1;
       this.#failures.set(key, failures);
       if (failures <= MAX_RETRIES) this.#again(job, RETRY_MS);
       else this.#failures.delete(key);
     } else {
       // The key is only built while some job has failed (the common case has none).
-      if (this.#failures.size > 0) this.#failures.delete(failureKey(job));
+      if (this.#failures.size > 0) this.#failures.delete(jobKey(job));
       if (outcome?.state === 'busy') this.#again(job, Math.max(0, outcome.retryAt - this.#now()));
     }
     this.#pump();
