@@ -4,7 +4,7 @@ import { createMemoryStorage } from 'imagegen-kit/adapters/storage/memory';
 import { runGeneration } from 'imagegen-kit/adapter-kit';
 import type { BenchCase } from '../case.js';
 import { runEngineOn, warmUp } from '../engine-run.js';
-import { heapUsedAfterGc, median, ratio, ROUNDS, timed } from '../measure.js';
+import { alternating, heapUsedAfterGc, ratio, ROUNDS, timed } from '../measure.js';
 import { BATCHES, BATCH_SIZE, CONCURRENCY, USERS, benchPrompt } from '../shape.js';
 
 /** The engine on memory storage against p-queue running the same task shape. */
@@ -13,37 +13,26 @@ export const memoryEngineCase: BenchCase = {
   async run() {
     const tasks = BATCHES * BATCH_SIZE;
     await warmUp();
-    const engineSeconds: number[] = [];
-    const baselineSeconds: number[] = [];
     let bytesPerTask = 0;
-    for (let round = 0; round < ROUNDS; round++) {
-      const runBaseline = async () => baselineSeconds.push((await timed(() => runPQueueBaseline())).seconds);
-      const runEngineSide = async () => {
+    const run = await alternating(
+      async () => (await timed(() => runPQueueBaseline())).seconds,
+      async () => {
         const result = await runEngine(tasks);
-        engineSeconds.push(result.seconds);
         bytesPerTask = result.bytesPerTask;
-      };
-      if (round % 2 === 0) {
-        await runBaseline();
-        await runEngineSide();
-      } else {
-        await runEngineSide();
-        await runBaseline();
-      }
-    }
-    const engine = median(engineSeconds);
-    const baseline = median(baselineSeconds);
+        return result.seconds;
+      },
+    );
     return {
       case: 'engine-memory',
       tasks,
-      tasksPerSec: Math.round(tasks / engine),
+      tasksPerSec: Math.round(tasks / run.subjectSeconds),
       baseline: 'p-queue',
-      baselineTasksPerSec: Math.round(tasks / baseline),
-      ratio: ratio(baseline, engine),
+      baselineTasksPerSec: Math.round(tasks / run.baselineSeconds),
+      ratio: ratio(run.baselineSeconds, run.subjectSeconds),
       bytesPerTask,
       concurrency: CONCURRENCY,
       rounds: ROUNDS,
-      roundRatios: engineSeconds.map((s, i) => ratio(baselineSeconds[i]!, s)).join('/'),
+      roundRatios: run.roundRatios,
     };
   },
 };
