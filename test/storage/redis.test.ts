@@ -6,50 +6,41 @@ import { deleteKeys, REDIS_URL, redisAvailable, uniquePrefix } from './redis-ser
 
 const available = await redisAvailable();
 
-describe.runIf(available)('redis', () => {
-  runStorageConformance({
-    name: 'redis',
-    create: async () => {
-      const client = new Redis(REDIS_URL);
-      const prefix = uniquePrefix('conformance');
-      const storage = createRedisStorage({ client }, { prefix });
-      return {
-        storage,
-        cleanup: async () => {
-          await deleteKeys(client, prefix);
-          await storage.close();
-          client.disconnect();
-        },
-      };
-    },
-    describe,
-    it,
-    expect,
-    beforeAll,
-    afterAll,
-  });
-
-  // The adapter's own connection coalesces its writes per turn of the event loop (writeCoalescer).
-  runStorageConformance({
+/** The conformance suite on a client the test owns, or on a connection the adapter creates (and coalesces the writes of: writeCoalescer). */
+const CONNECTIONS = [
+  { name: 'redis', prefix: 'conformance', connect: (client: Redis) => ({ client }) },
+  {
     name: 'redis (own connection)',
-    create: async () => {
+    prefix: 'conformance-own',
+    connect: () => {
       const url = new URL(REDIS_URL);
-      const client = new Redis(REDIS_URL);
-      const prefix = uniquePrefix('conformance-own');
-      const storage = createRedisStorage({ options: { host: url.hostname, port: Number(url.port || 6379) } }, { prefix });
-      return {
-        storage,
-        cleanup: async () => {
-          await deleteKeys(client, prefix);
-          await storage.close();
-          client.disconnect();
-        },
-      };
+      return { options: { host: url.hostname, port: Number(url.port || 6379) } };
     },
-    describe,
-    it,
-    expect,
-    beforeAll,
-    afterAll,
-  });
+  },
+] as const;
+
+describe.runIf(available)('redis', () => {
+  for (const connection of CONNECTIONS) {
+    runStorageConformance({
+      name: connection.name,
+      create: async () => {
+        const client = new Redis(REDIS_URL);
+        const prefix = uniquePrefix(connection.prefix);
+        const storage = createRedisStorage(connection.connect(client), { prefix });
+        return {
+          storage,
+          cleanup: async () => {
+            await deleteKeys(client, prefix);
+            await storage.close();
+            client.disconnect();
+          },
+        };
+      },
+      describe,
+      it,
+      expect,
+      beforeAll,
+      afterAll,
+    });
+  }
 });
