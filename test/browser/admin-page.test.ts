@@ -1,18 +1,15 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serve, type ServerType } from '@hono/node-server';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { ServerType } from '@hono/node-server';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { browserTestsRun, launchChromium, serveOnLoopback } from './chromium.js';
 import { createServerApp } from '../../examples/server/app.js';
 import { createJsonLogger } from '../../examples/server/json-logger.js';
 import { createOfflineProvider } from '../../src/adapters/providers/offline/index.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
-
-describe.skipIf(!available && !process.env.CI)('the operator page (/admin) in Chromium', () => {
+describe.skipIf(!browserTestsRun)('the operator page (/admin) in Chromium', () => {
   let dir: string;
   let server: Awaited<ReturnType<typeof createServerApp>>;
   let http: ServerType;
@@ -34,14 +31,8 @@ describe.skipIf(!available && !process.env.CI)('the operator page (/admin) in Ch
           input.prompt.includes('cursed') ? { reason: 'provider_error', message: 'The provider refused this prompt' } : null,
       }),
     });
-    http = await new Promise<ServerType>((resolve) => {
-      const s = serve({ fetch: server.app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
-    });
-    url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
-    context = await chromium.launchPersistentContext(join(dir, 'profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu', '--no-first-run'],
+    ({ http, origin: url } = await serveOnLoopback(server.app.fetch));
+    context = await launchChromium(join(dir, 'profile'), {
       acceptDownloads: true,
     });
   }, 60_000);

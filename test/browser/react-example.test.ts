@@ -1,22 +1,16 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serve, type ServerType } from '@hono/node-server';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { ServerType } from '@hono/node-server';
+import type { BrowserContext, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { browserTestsRun, launchChromium, serveOnLoopback } from './chromium.js';
 import { createOfflineProvider } from '../../src/adapters/providers/offline/index.js';
 import { buildReactExample } from '../../examples/react/build.js';
 import { createReactExampleServer } from '../../examples/react/serve.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
-if (!available && !process.env.CI) {
-  console.warn(`\n[browser test] SKIPPED: ${CHROMIUM} is missing (install it with: apt-get install -y chromium)\n`);
-}
-
-describe.skipIf(!available && !process.env.CI)('examples/react, built with Vite, in Chromium against the reference server', () => {
+describe.skipIf(!browserTestsRun)('examples/react, built with Vite, in Chromium against the reference server', () => {
   let dir: string;
   let server: Awaited<ReturnType<typeof createReactExampleServer>>;
   let http: ServerType;
@@ -35,14 +29,10 @@ describe.skipIf(!available && !process.env.CI)('examples/react, built with Vite,
       dataDir: join(dir, 'data'),
       provider: createOfflineProvider({ latencyMs: 400, size: 128 }),
     });
-    http = await new Promise<ServerType>((resolve) => {
-      const s = serve({ fetch: server.app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
-    });
-    url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/`;
-    context = await chromium.launchPersistentContext(join(dir, 'profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu', '--no-first-run'],
+    let origin: string;
+    ({ http, origin } = await serveOnLoopback(server.app.fetch));
+    url = `${origin}/`;
+    context = await launchChromium(join(dir, 'profile'), {
       viewport: { width: 1200, height: 900 },
     });
     page = context.pages()[0] ?? (await context.newPage());

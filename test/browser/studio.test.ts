@@ -1,18 +1,17 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serve, type ServerType } from '@hono/node-server';
-import { chromium, type BrowserContext, type Page, type Request, type Response } from 'playwright-core';
+import type { ServerType } from '@hono/node-server';
+import type { BrowserContext, Page, Request, Response } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { browserTestsRun, launchChromium, serveOnLoopback } from './chromium.js';
 import { createOfflineProvider } from '../../src/adapters/providers/offline/index.js';
 import { createImageUrlSigner } from '../../src/adapters/http/image-url-signer.js';
 import { createServerApp } from '../../examples/server/app.js';
 import { imageUrlSecretOf } from '../../examples/server/image-url-secret.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 /** Violations of impact serious or critical on the page as it is now, as `rule: targets`. */
@@ -34,12 +33,8 @@ async function seriousAxeViolations(page: Page): Promise<string[]> {
 
 const visibleLevelOneHeadings = (page: Page) =>
   page.locator('h1').evaluateAll((headings) => headings.filter((h) => (h as HTMLElement).offsetParent !== null).length);
-const available = existsSync(CHROMIUM);
-if (!available && !process.env.CI) {
-  console.warn(`\n[browser test] SKIPPED: ${CHROMIUM} is missing (install it with: apt-get install -y chromium)\n`);
-}
 
-describe.skipIf(!available && !process.env.CI)('the reference web page in Chromium', () => {
+describe.skipIf(!browserTestsRun)('the reference web page in Chromium', () => {
   let dir: string;
   let server: Awaited<ReturnType<typeof createServerApp>>;
   let http: ServerType;
@@ -60,14 +55,10 @@ describe.skipIf(!available && !process.env.CI)('the reference web page in Chromi
           input.prompt.includes('cursed') ? { reason: 'provider_error', message: 'The provider refused this prompt' } : null,
       }),
     });
-    http = await new Promise<ServerType>((resolve) => {
-      const s = serve({ fetch: server.app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
-    });
-    url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/`;
-    context = await chromium.launchPersistentContext(join(dir, 'profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu', '--no-first-run'],
+    let origin: string;
+    ({ http, origin } = await serveOnLoopback(server.app.fetch));
+    url = `${origin}/`;
+    context = await launchChromium(join(dir, 'profile'), {
       viewport: { width: 1280, height: 900 },
     });
     page = context.pages()[0] ?? (await context.newPage());
