@@ -4,6 +4,7 @@ import { createEngine } from 'imagegen-kit';
 import type { EngineOptions, StorageAdapter } from 'imagegen-kit';
 import { runGeneration } from 'imagegen-kit/adapter-kit';
 import { timed } from './measure.js';
+import { profiled } from './profile.js';
 import { BATCHES, BATCH_SIZE, CONCURRENCY, USERS, benchPrompt } from './shape.js';
 
 /**
@@ -34,14 +35,16 @@ export async function runEngineOn(
   engine.events.on('task:completed', () => completed++);
   await engine.start();
   for (let u = 0; u < USERS; u++) await engine.credits.grant(`${userPrefix}${u}`, tasks, { idempotencyKey: 'bench' });
-  const run = await timed(async () => {
-    for (let b = 0; b < BATCHES; b++) {
-      await engine.batches.submit(`${userPrefix}${b % USERS}`, {
-        prompts: Array.from({ length: BATCH_SIZE }, (_, i) => benchPrompt(b, i)),
-      });
-    }
-    await engine.onIdle();
-  });
+  const run = await profiled(`engine-${userPrefix}`, () =>
+    timed(async () => {
+      for (let b = 0; b < BATCHES; b++) {
+        await engine.batches.submit(`${userPrefix}${b % USERS}`, {
+          prompts: Array.from({ length: BATCH_SIZE }, (_, i) => benchPrompt(b, i)),
+        });
+      }
+      await engine.onIdle();
+    }),
+  );
   await engine.stop();
   if (completed !== tasks) throw new Error(`engine completed ${completed} of ${tasks} tasks`);
   if (progressEvents !== tasks * 4) throw new Error(`expected 4 progress events per task, saw ${progressEvents / tasks}`);
