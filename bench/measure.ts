@@ -20,6 +20,8 @@ export function ratio(baselineSeconds: number, subjectSeconds: number): number {
 
 /** A child process started by {@link startProcesses}. */
 export interface BenchProcess {
+  /** The child's process id (its CPU time is read from `/proc`). */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -38,7 +40,7 @@ export async function startProcesses(script: URL, args: string[], count: number)
         let out = '';
         child.stdout!.on('data', (chunk: Buffer) => {
           out += chunk.toString();
-          if (out.includes('ready\n')) resolve({ stop: async () => void (child.kill('SIGTERM'), await exited) });
+          if (out.includes('ready\n')) resolve({ pid: child.pid!, stop: async () => void (child.kill('SIGTERM'), await exited) });
         });
         void exited.then(() => reject(new Error(`${fileURLToPath(script)} exited before it was ready`)));
       });

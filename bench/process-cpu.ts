@@ -1,0 +1,67 @@
+import { readFileSync } from 'node:fs';
+import type { Redis } from 'ioredis';
+
+/** Microseconds of CPU (user + system) another process has used, from `/proc` (Linux); null where unreadable. */
+export function processCpuMicros(pid: number): number | null {
+  try {
+    // Fields after the command name: utime and stime are the 12th and 13th, in clock ticks (100 Hz).
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return null;
+  }
+}
+
+/** Microseconds of CPU the Redis server has used since it started (`INFO cpu`). */
+export async function redisCpuMicros(client: Redis): Promise<number> {
+  const info = await client.info('cpu');
+  const field = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0);
+  return (field('used_cpu_sys') + field('used_cpu_user')) * 1e6;
+}
+
+/** CPU per task of one timed run, in microseconds, split by who spent it. */
+export interface CpuPerTask {
+  /** This process (the one that submits and listens). */
+  api: number;
+  /** The worker processes together; null where `/proc` is not readable. */
+  workers: number | null;
+  redis: number;
+}
+
+/**
+ * Runs `fn` and answers its result with the CPU this process, the `workers` (by pid) and the
+ * Redis server spent meanwhile, per task. The workers are read before `fn` resolves into the
+ * caller's teardown, so their shutdown is not counted.
+ */
+export async function cpuPerTask<T>(
+  tasks: number,
+  workerPids: number[],
+  redis: Redis,
+  fn: () => Promise<T>,
+): Promise<{ value: T; cpu: CpuPerTask }> {
+  const workersNow = () => {
+    let sum = 0;
+    for (const pid of workerPids) {
+      const micros = processCpuMicros(pid);
+      if (micros === null) return null;
+      sum += micros;
+    }
+    return sum;
+  };
+  const workers0 = workersNow();
+  const redis0 = await redisCpuMicros(redis);
+  const self0 = process.cpuUsage();
+  const value = await fn();
+  const self = process.cpuUsage(self0);
+  const workers1 = workersNow();
+  const redis1 = await redisCpuMicros(redis);
+  const per = (micros: number) => Math.round(micros / tasks);
+  return {
+    value,
+    cpu: {
+      api: per(self.user + self.system),
+      workers: workers0 === null || workers1 === null ? null : per(workers1 - workers0),
+      redis: per(redis1 - redis0),
+    },
+  };
+}
