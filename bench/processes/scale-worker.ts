@@ -16,6 +16,7 @@ import { createRedisStorage } from 'imagegen-kit/adapters/storage/redis';
 import { createEngine } from 'imagegen-kit';
 import { runGeneration } from 'imagegen-kit/adapter-kit';
 import { BULL_CONNECTION, scaleNames } from '../scale-out-names.js';
+import { profileUntilStopped } from '../profile.js';
 
 const [mode, prefix, concurrencyText, latencyText, pollText] = process.argv.slice(2) as [
   'engine' | 'bullmq',
@@ -46,8 +47,10 @@ await Promise.all(
 let stop: () => Promise<void>;
 if (mode === 'engine') {
   const redis = new Redis(BULL_CONNECTION);
+  const storage = createRedisStorage({ options: BULL_CONNECTION }, { prefix: names.storage });
   const engine = createEngine({
-    storage: createRedisStorage({ client: redis }, { prefix: names.storage }),
+    // Storage on a connection of its own (the adapter's): it sends each turn's commands in one write.
+    storage,
     provider,
     imageStore,
     dispatcher: createBullMQDispatcher({
@@ -65,6 +68,7 @@ if (mode === 'engine') {
   await engine.start();
   stop = async () => {
     await engine.stop({ graceMs: 1_000 });
+    await storage.close();
     redis.disconnect();
   };
 } else {
@@ -88,5 +92,13 @@ if (mode === 'engine') {
   await worker.waitUntilReady();
   stop = () => worker.close();
 }
+// With BENCH_PROFILE_DIR set, a CPU profile of everything after warm-up is written on SIGTERM.
+const stopProfile = await profileUntilStopped(`scale-worker-${mode}`);
 console.log('ready');
-process.on('SIGTERM', () => void stop().then(() => process.exit(0)));
+process.on(
+  'SIGTERM',
+  () =>
+    void stopProfile()
+      .then(stop)
+      .then(() => process.exit(0)),
+);
