@@ -129,6 +129,15 @@ describe('bfl adapter', () => {
     expect(logger.lines.join('\n')).not.toContain('secret-bad-key');
   });
 
+  it('redacts an x-key the API quotes back in an error body, and keeps the rest of the message', async () => {
+    bfl([ready], {
+      submit: () => HttpResponse.json({ detail: 'key secret-echoed-key is not valid for application/json bodies' }, { status: 422 }),
+    });
+    const error = await generate(createBflProvider({ apiKeys: 'secret-echoed-key', retryMinTimeoutMs: 1 })).catch((e: Error) => e);
+    expect(error.message).toContain('key [redacted] is not valid for application/json bodies');
+    expect(error.message).not.toContain('secret-echoed-key');
+  });
+
   it('fails with unauthorized when every key is rejected', async () => {
     bfl([ready], { submit: () => new HttpResponse(null, { status: 403 }) });
     const error = await generate(createBflProvider({ apiKeys: 'a,b', retryMinTimeoutMs: 1 })).catch((e) => e);

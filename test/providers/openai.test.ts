@@ -91,6 +91,19 @@ describe('openai adapter', () => {
     expect(calls).toBe(1);
   });
 
+  it('never repeats the API key a provider echoes in an error body: the task error says [redacted]', async () => {
+    const key = 'sk-proj-echoed0123456789';
+    server.use(
+      http.post(`${API}/images/generations`, () =>
+        HttpResponse.json({ error: { message: `Incorrect API key provided: ${key}.`, code: 'bad_request' } }, { status: 400 }),
+      ),
+    );
+    const error = await generate(createOpenAiProvider({ apiKeys: key })).catch((e: Error) => e);
+    expect(error.message).toMatch(/Incorrect API key provided: \[redacted\]/);
+    expect(error.message).not.toContain(key);
+    expect(JSON.stringify(error)).not.toContain(key);
+  });
+
   it('retries 429 with Retry-After and 5xx, then succeeds', async () => {
     let calls = 0;
     server.use(

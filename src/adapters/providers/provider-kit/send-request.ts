@@ -60,7 +60,7 @@ export async function sendRequest(url: string, options: SendRequestOptions): Pro
     throw new HttpStatusError(
       options.provider,
       response.status,
-      snippet(text),
+      snippet(text, headers),
       parseRetryAfter(response.headers.get('retry-after')),
       new URL(url).pathname,
     );
@@ -69,7 +69,7 @@ export async function sendRequest(url: string, options: SendRequestOptions): Pro
   try {
     return { status: response.status, headers: response.headers, json: JSON.parse(text) };
   } catch {
-    throw new Error(`${options.provider} answered with a body that is not JSON: ${snippet(text)}`);
+    throw new Error(`${options.provider} answered with a body that is not JSON: ${snippet(text, headers)}`);
   }
 }
 
@@ -82,9 +82,22 @@ async function readText(response: Response, maxBytes: number, provider: string):
   }
 }
 
-/** The first 200 characters of a body, on one line. */
-export function snippet(text: string): string {
-  const line = text.replace(/\s+/g, ' ').trim();
+/** Header names that carry a credential (`Authorization`, `x-key`, `x-api-key`, `api-key`, …). */
+const CREDENTIAL_HEADER = /auth|key|token|secret/i;
+
+/**
+ * The first 200 characters of a body, on one line, for an error message (which may reach a task's
+ * stored error, its owner and the logs). A provider that echoes the credential it was sent (a
+ * 401 quoting the key) gets it replaced by `[redacted]`: every word of 8 or more characters of the
+ * request's credential headers (the key of `Authorization: Bearer <key>`, `x-key: <key>`) is
+ * removed before the cut, so a key split at the 200th character cannot leak either.
+ */
+export function snippet(text: string, requestHeaders: Record<string, string> = {}): string {
+  let line = text.replace(/\s+/g, ' ').trim();
+  for (const [name, value] of Object.entries(requestHeaders)) {
+    if (!CREDENTIAL_HEADER.test(name)) continue;
+    for (const word of value.split(/\s+/)) if (word.length >= 8) line = line.replaceAll(word, '[redacted]');
+  }
   return line.length > 200 ? `${line.slice(0, 200)}…` : line;
 }
 
@@ -119,7 +132,7 @@ export async function sendForBytes(
     throw new HttpStatusError(
       options.provider,
       response.status,
-      snippet(text),
+      snippet(text, options.headers),
       parseRetryAfter(response.headers.get('retry-after')),
       new URL(url).pathname,
     );
