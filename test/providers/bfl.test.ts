@@ -133,7 +133,7 @@ describe('bfl adapter', () => {
     bfl([ready], {
       submit: () => HttpResponse.json({ detail: 'key secret-echoed-key is not valid for application/json bodies' }, { status: 422 }),
     });
-    const error = await generate(createBflProvider({ apiKeys: 'secret-echoed-key', retryMinTimeoutMs: 1 })).catch((e: Error) => e);
+    const error = await generate(createBflProvider({ apiKeys: 'secret-echoed-key', retryMinTimeoutMs: 1 })).catch((e) => e as Error);
     expect(error.message).toContain('key [redacted] is not valid for application/json bodies');
     expect(error.message).not.toContain('secret-echoed-key');
   });
