@@ -133,7 +133,10 @@ describe('bfl adapter', () => {
     bfl([ready], {
       submit: () => HttpResponse.json({ detail: 'key secret-echoed-key is not valid for application/json bodies' }, { status: 422 }),
     });
-    const error = await generate(createBflProvider({ apiKeys: 'secret-echoed-key', retryMinTimeoutMs: 1 })).catch((e) => e as Error);
+    const error: Error = await generate(createBflProvider({ apiKeys: 'secret-echoed-key', retryMinTimeoutMs: 1 })).then(
+      () => new Error('no error'),
+      (e: Error) => e,
+    );
     expect(error.message).toContain('key [redacted] is not valid for application/json bodies');
     expect(error.message).not.toContain('secret-echoed-key');
   });

@@ -98,7 +98,10 @@ describe('openai adapter', () => {
         HttpResponse.json({ error: { message: `Incorrect API key provided: ${key}.`, code: 'bad_request' } }, { status: 400 }),
       ),
     );
-    const error = await generate(createOpenAiProvider({ apiKeys: key })).catch((e) => e as Error);
+    const error: Error = await generate(createOpenAiProvider({ apiKeys: key })).then(
+      () => new Error('no error'),
+      (e: Error) => e,
+    );
     expect(error.message).toMatch(/Incorrect API key provided: \[redacted\]/);
     expect(error.message).not.toContain(key);
     expect(JSON.stringify(error)).not.toContain(key);
