@@ -3,6 +3,7 @@ import type { BatchRecord } from '../../../core/schemas/records.js';
 import {
   assertBatchOwner,
   assertRetryOwner,
+  copyBatch,
   idTaken,
   numericCursor,
   pageLimit,
@@ -28,8 +29,13 @@ export function sqliteBatches(cx: SqliteContext): Omit<BatchStore, 'cancelTasks'
 
   function endTask(batchId: string, task: TaskRow | undefined, completed: 0 | 1, now: number): TaskEndResult | null {
     if (!task) return null;
-    const batch = st.endInBatch.get({ batch_id: batchId, completed, failed: 1 - completed, now }) as BatchRow;
-    const batchCompleted = batch.completed_tasks + batch.failed_tasks + batch.cancelled_tasks === batch.total_tasks;
+    const batch = st.countEndInBatch.get({ batch_id: batchId, completed, failed: 1 - completed, now }) as BatchRow;
+    const ended = batch.completed_tasks + batch.failed_tasks + batch.cancelled_tasks;
+    if (ended >= batch.total_tasks && batch.status !== 'completed') {
+      st.closeBatch.run(batchId);
+      batch.status = 'completed';
+    }
+    const batchCompleted = ended === batch.total_tasks;
     return { task: taskOf(task), batch: summaryOfRow(batch), batchCompleted };
   }
 
@@ -63,7 +69,8 @@ export function sqliteBatches(cx: SqliteContext): Omit<BatchStore, 'cancelTasks'
         charge_key: charge.idempotencyKey,
       });
       for (const [idx, task] of batch.tasks.entries()) st.insertTask.run(taskRowOf(batch.batchId, idx, task));
-      return { ...written, batch: loadBatch(batch.batchId)! };
+      // What was just inserted, as the Redis and PostgreSQL adapters answer: no read-back of 11 rows.
+      return { ...written, batch: copyBatch(batch) };
     }),
     getBatch: read(loadBatch),
     claimTask: write(
