@@ -3,6 +3,7 @@ import { createMemoryImageStore } from 'imagegen-kit/adapters/image-stores/memor
 import { benchProvider } from './zero-cost-provider.js';
 import { runGeneration } from 'imagegen-kit/adapter-kit';
 import { timed } from './measure.js';
+import { redisInfoNumbers } from './redis-info.js';
 import { BATCHES, BATCH_SIZE, CONCURRENCY, USERS, benchPrompt } from './shape.js';
 
 export const REDIS = { host: '127.0.0.1', port: 6379 };
@@ -68,7 +69,5 @@ export async function runBullmqBaseline(prefix: string): Promise<{ seconds: numb
 }
 
 async function usedMemory(queue: Queue): Promise<number> {
-  const client = (await queue.client) as unknown as { info(section: string): Promise<string> };
-  const info = await client.info('memory');
-  return Number(/used_memory:(\d+)/.exec(info)![1]);
+  return (await redisInfoNumbers(await queue.client, 'memory', ['used_memory']))[0]!;
 }

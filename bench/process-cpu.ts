@@ -1,5 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
+import type { BenchProcess } from './measure.js';
+import { timed } from './measure.js';
+import { redisInfoNumbers } from './redis-info.js';
 
 /** Microseconds of CPU (user + system) another process has used, from `/proc` (Linux); null where unreadable. */
 export function processCpuMicros(pid: number): number | null {
@@ -14,9 +17,8 @@ export function processCpuMicros(pid: number): number | null {
 
 /** Microseconds of CPU the Redis server has used since it started (`INFO cpu`). */
 export async function redisCpuMicros(client: Redis): Promise<number> {
-  const info = await client.info('cpu');
-  const field = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0);
-  return (field('used_cpu_sys') + field('used_cpu_user')) * 1e6;
+  const [sys, user] = await redisInfoNumbers(client, 'cpu', ['used_cpu_sys', 'used_cpu_user']);
+  return (sys! + user!) * 1e6;
 }
 
 /** CPU per task of one timed run, in microseconds, split by who spent it. */
@@ -29,19 +31,19 @@ export interface CpuPerTask {
 }
 
 /**
- * Runs `fn` and answers its result with the CPU this process, the `workers` (by pid) and the
- * Redis server spent meanwhile, per task. The workers are read before `fn` resolves into the
+ * Times `fn` (as {@link timed}) and answers, beside its seconds, the CPU this process, the
+ * `workers` and the Redis server spent meanwhile, per task. The workers are read before the
  * caller's teardown, so their shutdown is not counted.
  */
-export async function cpuPerTask<T>(
+export async function timedWithCpu(
   tasks: number,
-  workerPids: number[],
+  workers: BenchProcess[],
   redis: Redis,
-  fn: () => Promise<T>,
-): Promise<{ value: T; cpu: CpuPerTask }> {
+  fn: () => Promise<void>,
+): Promise<{ seconds: number; cpu: CpuPerTask }> {
   const workersNow = () => {
     let sum = 0;
-    for (const pid of workerPids) {
+    for (const { pid } of workers) {
       const micros = processCpuMicros(pid);
       if (micros === null) return null;
       sum += micros;
@@ -51,13 +53,13 @@ export async function cpuPerTask<T>(
   const workers0 = workersNow();
   const redis0 = await redisCpuMicros(redis);
   const self0 = process.cpuUsage();
-  const value = await fn();
+  const { seconds } = await timed(fn);
   const self = process.cpuUsage(self0);
   const workers1 = workersNow();
   const redis1 = await redisCpuMicros(redis);
   const per = (micros: number) => Math.round(micros / tasks);
   return {
-    value,
+    seconds,
     cpu: {
       api: per(self.user + self.system),
       workers: workers0 === null || workers1 === null ? null : per(workers1 - workers0),

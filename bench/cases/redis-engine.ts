@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { createRedisStorage } from 'imagegen-kit/adapters/storage/redis';
 import type { BenchCase } from '../case.js';
+import { redisInfoNumbers } from '../redis-info.js';
 import { runBullmqBaseline, REDIS } from '../bullmq-baseline.js';
 import { runEngineOn, warmUp } from '../engine-run.js';
 import { alternating, ratio, ROUNDS } from '../measure.js';
@@ -56,5 +57,5 @@ export const redisEngineCase: BenchCase = {
 };
 
 async function usedMemory(client: Redis): Promise<number> {
-  return Number(/used_memory:(\d+)/.exec(await client.info('memory'))![1]);
+  return (await redisInfoNumbers(client, 'memory', ['used_memory']))[0]!;
 }

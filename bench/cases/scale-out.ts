@@ -7,8 +7,8 @@ import { benchProvider } from '../zero-cost-provider.js';
 import { createRedisStorage } from 'imagegen-kit/adapters/storage/redis';
 import { createEngine } from 'imagegen-kit';
 import type { BenchCase, BenchResult } from '../case.js';
-import { alternating, ratio, ROUNDS, startProcesses, timed, until } from '../measure.js';
-import { cpuPerTask, type CpuPerTask } from '../process-cpu.js';
+import { alternating, ratio, ROUNDS, startProcesses, until } from '../measure.js';
+import { timedWithCpu, type CpuPerTask } from '../process-cpu.js';
 import { BULL_CONNECTION, scaleNames } from '../scale-out-names.js';
 import { BATCH_SIZE, CONCURRENCY, USERS, benchPrompt } from '../shape.js';
 import { deleteKeys } from '../../test/storage/redis-server.js';
@@ -136,21 +136,15 @@ async function runEngine(processes: number, regime: Regime): Promise<{ seconds: 
   try {
     await engine.start();
     for (let u = 0; u < USERS; u++) await engine.credits.grant(`user${u}`, tasks, { idempotencyKey: 'bench' });
-    const run = await cpuPerTask(
-      tasks,
-      workers.map((w) => w.pid),
-      redis,
-      () =>
-        timed(async () => {
-          for (let b = 0; b < regime.batches; b++) {
-            await engine.batches.submit(`user${b % USERS}`, { prompts: Array.from({ length: BATCH_SIZE }, (_, i) => benchPrompt(b, i)) });
-          }
-          // Every task's events reach this API process through the relay; the queue check covers a lost message.
-          await until(
-            async () => ended >= tasks || (await dispatcher.queue.getJobCountByTypes('active', 'wait', 'prioritized', 'delayed')) === 0,
-          );
-        }),
-    );
+    const run = await timedWithCpu(tasks, workers, redis, async () => {
+      for (let b = 0; b < regime.batches; b++) {
+        await engine.batches.submit(`user${b % USERS}`, { prompts: Array.from({ length: BATCH_SIZE }, (_, i) => benchPrompt(b, i)) });
+      }
+      // Every task's events reach this API process through the relay; the queue check covers a lost message.
+      await until(
+        async () => ended >= tasks || (await dispatcher.queue.getJobCountByTypes('active', 'wait', 'prioritized', 'delayed')) === 0,
+      );
+    });
     let completed = 0;
     for (let u = 0; u < USERS; u++) {
       for (const b of (await engine.batches.list(`user${u}`, { limit: 100 })).items) completed += b.completedTasks;
@@ -158,7 +152,7 @@ async function runEngine(processes: number, regime: Regime): Promise<{ seconds: 
     if (completed !== tasks) throw new Error(`engine x${processes} completed ${completed} of ${tasks} tasks`);
     if (progress < tasks * 4 * 0.99)
       throw new Error(`engine x${processes}: the API heard ${progress} progress events, expected ${tasks * 4}`);
-    return { seconds: run.value.seconds, cpu: run.cpu };
+    return run;
   } finally {
     await Promise.all(workers.map((w) => w.stop()));
     await engine.stop({ graceMs: 0 });
@@ -177,27 +171,21 @@ async function runBare(processes: number, regime: Regime): Promise<{ seconds: nu
   const redis = new Redis(BULL_CONNECTION);
   const tasks = regime.batches * BATCH_SIZE;
   try {
-    const run = await cpuPerTask(
-      tasks,
-      workers.map((w) => w.pid),
-      redis,
-      () =>
-        timed(async () => {
-          for (let b = 0; b < regime.batches; b++) {
-            await queue.addBulk(
-              Array.from({ length: BATCH_SIZE }, (_, i) => ({
-                name: 'task',
-                data: { username: `user${b % USERS}`, prompt: benchPrompt(b, i), batch: b, index: i },
-                opts: { removeOnComplete: true },
-              })),
-            );
-          }
-          await until(async () => (await queue.getJobCountByTypes('active', 'wait', 'prioritized', 'delayed')) === 0);
-        }),
-    );
+    const run = await timedWithCpu(tasks, workers, redis, async () => {
+      for (let b = 0; b < regime.batches; b++) {
+        await queue.addBulk(
+          Array.from({ length: BATCH_SIZE }, (_, i) => ({
+            name: 'task',
+            data: { username: `user${b % USERS}`, prompt: benchPrompt(b, i), batch: b, index: i },
+            opts: { removeOnComplete: true },
+          })),
+        );
+      }
+      await until(async () => (await queue.getJobCountByTypes('active', 'wait', 'prioritized', 'delayed')) === 0);
+    });
     const failed = await queue.getJobCountByTypes('failed');
     if (failed > 0) throw new Error(`bullmq x${processes}: ${failed} jobs failed`);
-    return { seconds: run.value.seconds, cpu: run.cpu };
+    return run;
   } finally {
     await Promise.all(workers.map((w) => w.stop()));
     await queue.obliterate({ force: true }).catch(() => {});
