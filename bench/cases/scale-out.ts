@@ -9,6 +9,7 @@ import { createEngine } from 'imagegen-kit';
 import type { BenchCase, BenchResult } from '../case.js';
 import { alternating, ratio, ROUNDS, startProcesses, until } from '../measure.js';
 import { timedWithCpu, type CpuPerTask } from '../process-cpu.js';
+import { profiled } from '../profile.js';
 import { BULL_CONNECTION, scaleNames } from '../scale-out-names.js';
 import { BATCH_SIZE, CONCURRENCY, USERS, benchPrompt } from '../shape.js';
 import { deleteKeys } from '../../test/storage/redis-server.js';
@@ -136,15 +137,18 @@ async function runEngine(processes: number, regime: Regime): Promise<{ seconds: 
   try {
     await engine.start();
     for (let u = 0; u < USERS; u++) await engine.credits.grant(`user${u}`, tasks, { idempotencyKey: 'bench' });
-    const run = await timedWithCpu(tasks, workers, redis, async () => {
-      for (let b = 0; b < regime.batches; b++) {
-        await engine.batches.submit(`user${b % USERS}`, { prompts: Array.from({ length: BATCH_SIZE }, (_, i) => benchPrompt(b, i)) });
-      }
-      // Every task's events reach this API process through the relay; the queue check covers a lost message.
-      await until(
-        async () => ended >= tasks || (await dispatcher.queue.getJobCountByTypes('active', 'wait', 'prioritized', 'delayed')) === 0,
-      );
-    });
+    // With BENCH_PROFILE_DIR set, the API side's timed part is profiled (each worker profiles itself).
+    const run = await timedWithCpu(tasks, workers, redis, () =>
+      profiled(`scale-out-api-${regime.name}-x${processes}`, async () => {
+        for (let b = 0; b < regime.batches; b++) {
+          await engine.batches.submit(`user${b % USERS}`, { prompts: Array.from({ length: BATCH_SIZE }, (_, i) => benchPrompt(b, i)) });
+        }
+        // Every task's events reach this API process through the relay; the queue check covers a lost message.
+        await until(
+          async () => ended >= tasks || (await dispatcher.queue.getJobCountByTypes('active', 'wait', 'prioritized', 'delayed')) === 0,
+        );
+      }),
+    );
     let completed = 0;
     for (let u = 0; u < USERS; u++) {
       for (const b of (await engine.batches.list(`user${u}`, { limit: 100 })).items) completed += b.completedTasks;
