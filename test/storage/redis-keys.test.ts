@@ -117,12 +117,25 @@ describe.runIf(available)('Redis storage keys and scripts', () => {
     expect(() => createRedisStorage({ client }, { prefix: 'a{b}:' })).toThrow(/prefix/);
   });
 
+  it('tells its logger, not the console, when a connection it made fails', async () => {
+    const warnings: Array<[string, unknown]> = [];
+    const own = createRedisStorage(
+      { options: { host: '127.0.0.1', port: 1, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 } },
+      { prefix: uniquePrefix('refused'), logger: { warn: (message, fields) => warnings.push([message, fields]), error() {} } },
+    );
+    await expect(own.getBalance('nobody')).rejects.toThrow();
+    expect(warnings).toContainEqual(['redis storage: connection error', { error: expect.stringContaining('ECONNREFUSED') }]);
+    await own.close().catch(() => {});
+  });
+
   it('creates and closes its own connection from options', async () => {
     const own = createRedisStorage(
       { options: { host: new URL(REDIS_URL).hostname, port: Number(new URL(REDIS_URL).port || 6379) } },
       { prefix },
     );
     expect(await own.getBalance('nobody')).toBe(0);
+    await own.close();
+    // A second close (a host that closes its backend and then the storage) is harmless.
     await own.close();
   });
 });

@@ -56,7 +56,11 @@ export function createRedisStorage(connection: RedisConnection, options: RedisSt
   for (const s of Object.values(SCRIPTS)) client.defineCommand(s.name, { numberOfKeys: s.numberOfKeys, lua: s.lua });
   const coalesce = owned && !client.options.enableAutoPipelining ? writeCoalescer(client as Redis) : undefined;
   const cx = createContext(client, new Keys(options.prefix ?? 'igk:'), coalesce);
+  let closing: Promise<void> | null = null;
   const logger = options.logger === undefined ? defaultLogger : options.logger;
+  // A connection the adapter made has nobody else to hear its errors (ioredis reconnects on its
+  // own; commands meanwhile reject): they go to the logger, not to ioredis's "unhandled error event".
+  if (owned) client.on('error', (error: Error) => logger?.warn('redis storage: connection error', { error: error.message }));
   if (logger) {
     const check = () => void warnUnlessDurable(client, logger);
     if (client.status === 'ready') check();
@@ -72,8 +76,11 @@ export function createRedisStorage(connection: RedisConnection, options: RedisSt
     ...redisIdempotency(cx),
     ...redisPendingGenerations(cx),
     ...redisAdminQueries(cx),
+    /** Closes the connection the adapter made (a client you passed stays open); a second call waits for the first. */
     async close() {
-      if (owned) await client.quit();
+      if (!owned) return;
+      closing ??= client.quit().then(() => undefined);
+      await closing;
     },
   };
 }
