@@ -7,7 +7,7 @@
  */
 import { clusterEngine } from './cluster.js';
 
-const { engine, redis } = clusterEngine('api');
+const { engine, close } = clusterEngine('api');
 await engine.start();
 const user = `demo${process.pid}`;
 await engine.credits.grant(user, 30, { idempotencyKey: 'welcome' });
@@ -35,4 +35,4 @@ clearInterval(ticker);
 for (const b of done) console.log(`${b.batchId}: ${b.status}, ${b.completedTasks} completed, ${b.failedTasks} failed`);
 console.log(`balance ${await engine.credits.balance(user)}`);
 await engine.stop();
-redis.disconnect();
+await close();

@@ -16,9 +16,11 @@ export function clusterEngine(role: EngineRole) {
   const connection = { host: url.hostname, port: Number(url.port || 6379), maxRetriesPerRequest: null };
   const prefix = process.env.IMAGEGEN_PREFIX ?? 'scale-demo';
   const redis = new Redis(connection);
+  // Storage on a connection of its own: the adapter then sends each turn's commands in a few writes.
+  const storage = createRedisStorage({ options: { host: url.hostname, port: Number(url.port || 6379) } }, { prefix: `${prefix}:` });
   const engine = createEngine({
     role,
-    storage: createRedisStorage({ client: redis }, { prefix: `${prefix}:` }),
+    storage,
     dispatcher: createBullMQDispatcher({
       connection,
       prefix: `${prefix}-bull`,
@@ -37,5 +39,10 @@ export function clusterEngine(role: EngineRole) {
     provider: createOfflineProvider({ latencyMs: 800, pollsBeforeReady: 2 }),
     pollPolicy: { pollIntervalMs: 300 },
   });
-  return { engine, redis };
+  /** Closes what the engine does not: the storage's connection and the shared one. */
+  const close = async () => {
+    await storage.close();
+    redis.disconnect();
+  };
+  return { engine, close };
 }

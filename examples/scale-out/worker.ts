@@ -9,8 +9,8 @@ import { parseEngineRole } from '../../src/index.js';
 import { clusterEngine } from './cluster.js';
 
 const role = parseEngineRole(process.env.IMAGEGEN_ROLE ?? 'worker');
-const { engine, redis } = clusterEngine(role);
+const { engine, close } = clusterEngine(role);
 engine.events.on('task:completed', (e) => console.log(`[worker ${process.pid}] completed ${e.taskId}`));
-shutdownOnSignals(engine, { graceMs: 20_000, onStopped: () => void redis.disconnect() });
+shutdownOnSignals(engine, { graceMs: 20_000, onStopped: close });
 const { recovered } = await engine.start();
 console.log(`worker ${process.pid} ready (role ${role}, re-queued ${recovered} open tasks)`);

@@ -18,7 +18,8 @@ export interface StorageBackend {
 
 /**
  * Opens the configured storage: SQLite `{dataDir}/imagegen.sqlite`, PostgreSQL (a pool of this
- * process, shared by the engine and the users store) or Redis (`redis`, the process's client).
+ * process, shared by the engine and the users store) or Redis (the engine's storage on a connection
+ * of its own, the users store on `redis`, the process's client).
  */
 export async function openStorageBackend(config: StorageConfig, dataDir: string, redis: () => Redis): Promise<StorageBackend> {
   if (config.kind === 'sqlite') {
@@ -54,12 +55,17 @@ export async function openStorageBackend(config: StorageConfig, dataDir: string,
       },
     };
   }
-  const { createRedisStorage } = await import('../../src/adapters/storage/redis/index.js');
-  const client = redis();
-  const storage = createRedisStorage({ client }, { prefix: config.prefix });
+  const [{ createRedisStorage }, { redisOptionsFromUrl }] = await Promise.all([
+    import('../../src/adapters/storage/redis/index.js'),
+    import('./cluster.js'),
+  ]);
+  // The engine's storage on a connection of its own, which the adapter coalesces (each turn's
+  // commands leave in a few writes, never held for earlier replies): the engine ran 15,100–15,700
+  // tasks/s on it against 8,300 on the process's auto-pipelined client. Users stay on that client.
+  const storage = createRedisStorage({ options: redisOptionsFromUrl(config.redisUrl) }, { prefix: config.prefix });
   return {
     storage,
-    openUsers: async () => (await import('./users/redis.js')).openRedisUserRecords(client, config.prefix),
+    openUsers: async () => (await import('./users/redis.js')).openRedisUserRecords(redis(), config.prefix),
     close: () => storage.close(),
   };
 }
