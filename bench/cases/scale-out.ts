@@ -115,7 +115,7 @@ async function runEngine(processes: number, regime: Regime): Promise<{ seconds: 
   const workers = await startProcesses(WORKER, workerArgs('engine', prefix, regime), processes);
   const redis = new Redis(BULL_CONNECTION);
   const dispatcher = createBullMQDispatcher({ connection: BULL_CONNECTION, prefix: names.bull, queueName: 'engine' });
-  // Storage on a connection of its own (the adapter's): it sends each turn's commands in one write.
+  // Storage on a connection of its own (the adapter's): it sends each turn's commands in a few writes.
   const storage = createRedisStorage({ options: BULL_CONNECTION }, { prefix: names.storage });
   const engine = createEngine({
     storage,

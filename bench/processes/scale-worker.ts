@@ -49,7 +49,7 @@ if (mode === 'engine') {
   const redis = new Redis(BULL_CONNECTION);
   const storage = createRedisStorage({ options: BULL_CONNECTION }, { prefix: names.storage });
   const engine = createEngine({
-    // Storage on a connection of its own (the adapter's): it sends each turn's commands in one write.
+    // Storage on a connection of its own (the adapter's): it sends each turn's commands in a few writes.
     storage,
     provider,
     imageStore,

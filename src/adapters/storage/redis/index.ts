@@ -24,7 +24,7 @@ const defaultLogger = consoleLogger();
 /**
  * A client you own (closed by you), or options for one the adapter creates (and closes). A client
  * it creates sends the adapter's commands of one turn of the event loop (the steps of many tasks
- * running at once) in one socket write, without ever waiting for earlier replies to send more;
+ * running at once) in socket writes of up to 8, without ever waiting for earlier replies to send more;
  * options with `enableAutoPipelining: true` choose ioredis's auto-pipelining instead.
  */
 export type RedisConnection = { client: Redis | Cluster; options?: never } | { options: RedisOptions; client?: never };
