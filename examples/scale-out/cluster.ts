@@ -13,11 +13,13 @@ import { createEngine, type EngineRole } from '../../src/index.js';
  */
 export function clusterEngine(role: EngineRole) {
   const url = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
-  const connection = { host: url.hostname, port: Number(url.port || 6379), maxRetriesPerRequest: null };
+  const address = { host: url.hostname, port: Number(url.port || 6379) };
+  // BullMQ's workers need maxRetriesPerRequest: null; storage keeps ioredis's default, so a command fails while Redis is away.
+  const connection = { ...address, maxRetriesPerRequest: null };
   const prefix = process.env.IMAGEGEN_PREFIX ?? 'scale-demo';
   const redis = new Redis(connection);
   // Storage on a connection of its own: the adapter then sends each turn's commands in a few writes.
-  const storage = createRedisStorage({ options: { host: url.hostname, port: Number(url.port || 6379) } }, { prefix: `${prefix}:` });
+  const storage = createRedisStorage({ options: address }, { prefix: `${prefix}:` });
   const engine = createEngine({
     role,
     storage,
