@@ -26,7 +26,19 @@ const storeOn = (options: Partial<S3ImageStoreOptions> = {}) =>
     ...options,
   });
 
-runImageStoreSuite('s3 (s3rver)', async () => storeOn());
+// Presigned URLs carry the second they were signed in: steps that compare URLs see one frozen instant.
+runImageStoreSuite(
+  's3 (s3rver)',
+  async () => storeOn(),
+  async (steps) => {
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() });
+    try {
+      return await steps();
+    } finally {
+      vi.useRealTimers();
+    }
+  },
+);
 
 describe('S3 image store against s3rver', () => {
   it('round-trips bytes, content type and a non-ASCII owner as object metadata', async () => {
