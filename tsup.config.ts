@@ -27,5 +27,7 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'node20',
+  // `import.meta.url` in the CommonJS build too (the SQLite checkpoint thread resolves better-sqlite3 from it).
+  shims: true,
   external: Object.keys(pkg.peerDependencies),
 });

@@ -1,4 +1,5 @@
 import type { Database } from 'better-sqlite3';
+import { type BackgroundCheckpoint, startBackgroundCheckpoint } from './background-checkpoint.js';
 import { withBusyRetry } from './busy.js';
 import { GroupCommit } from './group-commit.js';
 import { migrate } from './schema.js';
@@ -13,16 +14,31 @@ export interface SqliteContext {
   read<A extends unknown[], T>(fn: (...args: A) => T): (...args: A) => Promise<T>;
   /** One statement, retried while the database is busy. */
   run<T>(fn: () => T): Promise<T>;
-  /** Commits what is queued; the group commit takes nothing afterwards. */
+  /** Commits what is queued and stops the checkpoint thread; the group commit takes nothing afterwards. */
   drain(): Promise<void>;
 }
 
+/** How {@link openContext} sets up a handle. */
+export interface ContextOptions {
+  synchronous: 'normal' | 'full';
+  busyTimeoutMs: number;
+  giveUpMs: number;
+  /** Run WAL checkpoints on a worker thread (see `background-checkpoint.ts`) instead of inside commits. */
+  backgroundCheckpoint: boolean;
+  /** Hears a checkpoint thread that could not start or failed (checkpoints then run inline). */
+  onCheckpointError: (error: unknown) => void;
+}
+
 /** Pragmas, migrations and prepared statements on an open handle; throws when the file cannot be set up. */
-export function openContext(db: Database, synchronous: 'normal' | 'full', busyTimeoutMs: number, giveUpMs: number): SqliteContext {
-  db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
-  openSync(db, synchronous, giveUpMs);
+export function openContext(db: Database, options: ContextOptions): SqliteContext {
+  const { giveUpMs } = options;
+  db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs))}`);
+  openSync(db, options.synchronous, giveUpMs);
   const st = prepareStatements(db);
-  const group = new GroupCommit(db, giveUpMs);
+  const checkpoint: BackgroundCheckpoint | null = options.backgroundCheckpoint
+    ? startBackgroundCheckpoint(db, options.onCheckpointError)
+    : null;
+  const group = new GroupCommit(db, giveUpMs, checkpoint ? () => checkpoint.committed() : undefined);
   return {
     st,
     write: (fn) => group.wrap(fn),
@@ -31,7 +47,10 @@ export function openContext(db: Database, synchronous: 'normal' | 'full', busyTi
       return (...args) => withBusyRetry(() => tx.deferred(...args), giveUpMs);
     },
     run: (fn) => withBusyRetry(fn, giveUpMs),
-    drain: () => group.drain(),
+    drain: async () => {
+      await group.drain();
+      await checkpoint?.stop();
+    },
   };
 }
 

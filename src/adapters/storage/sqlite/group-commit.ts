@@ -29,6 +29,8 @@ export class GroupCommit {
   constructor(
     private readonly db: Database,
     private readonly giveUpMs: number,
+    /** Called after each COMMIT. */
+    private readonly onCommit: () => void = () => {},
     /** At most this many writes share one transaction. */
     private readonly maxGroup = 256,
   ) {
@@ -93,6 +95,7 @@ export class GroupCommit {
       return;
     }
     this.#busySince = null;
+    this.onCommit();
     for (const [i, outcome] of outcomes.entries()) {
       if (outcome.ok) ops[i]!.resolve(outcome.value);
       else ops[i]!.reject(outcome.error);
