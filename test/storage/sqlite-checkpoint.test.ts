@@ -34,6 +34,17 @@ describe('SQLite checkpoints', () => {
     await storage.close();
   });
 
+  it('hears commits of single statements too, not only of grouped writes', async () => {
+    const path = file();
+    const storage = createSqliteStorage({ path });
+    const before = databaseBytes(path);
+    for (let i = 0; i < 20; i++) {
+      await storage.putPendingGeneration({ recordId: `record:alice:${i}`, username: 'alice', chargeKey: `k-${i}`, startedAt: tick() });
+    }
+    await expect.poll(() => databaseBytes(path), { timeout: 5000 }).toBeGreaterThan(before);
+    await storage.close();
+  });
+
   it('leaves them to the COMMIT past 1,000 pages with checkpoint: inline', async () => {
     const path = file();
     const storage = createSqliteStorage({ path, checkpoint: 'inline' });
@@ -54,6 +65,10 @@ describe('SQLite checkpoints', () => {
     expect(mine.pragma('wal_autocheckpoint', { simple: true })).toBe(BACKSTOP_PAGES);
     await opted.close();
     expect(mine.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+    mine.pragma('wal_autocheckpoint = 500');
+    const tuned = createSqliteStorage({ database: mine, checkpoint: 'background' });
+    await tuned.close();
+    expect(mine.pragma('wal_autocheckpoint', { simple: true })).toBe(500);
     mine.close();
   });
 

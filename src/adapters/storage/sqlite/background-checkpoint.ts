@@ -47,7 +47,7 @@ try {
 export interface BackgroundCheckpoint {
   /** Tells the thread a transaction committed: cheap, and a no-op while a checkpoint is already due. */
   committed(): void;
-  /** Stops the thread, waits for it to close its connection, and gives `db` back SQLite's default threshold. Idempotent. */
+  /** Stops the thread, waits for it to close its connection, and gives `db` back the threshold it had. Idempotent. */
   stop(): Promise<void>;
 }
 
@@ -59,7 +59,7 @@ export interface BackgroundCheckpoint {
  * checkpoints itself past BACKSTOP_PAGES, should the thread fall behind or fail.
  *
  * Answers null (and leaves `db` as it was) when a thread cannot be started; `onError` hears a thread
- * that failed later, after which `db` checkpoints inline again.
+ * that failed later, after which `db` checkpoints inline again, at the threshold it had before.
  */
 export function startBackgroundCheckpoint(db: Database, onError: (error: unknown) => void): BackgroundCheckpoint | null {
   if (db.memory || db.readonly) return null;
@@ -82,11 +82,15 @@ export function startBackgroundCheckpoint(db: Database, onError: (error: unknown
   }
   // A process that never closes its storage still exits.
   worker.unref();
+  const ownThreshold = db.pragma('wal_autocheckpoint', { simple: true }) as number;
   db.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
+  const checkpointInline = () => {
+    if (db.open) db.pragma(`wal_autocheckpoint = ${ownThreshold}`);
+  };
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   worker.once('error', (error) => {
     Atomics.store(flag, 0, STOP);
-    if (db.open) db.pragma('wal_autocheckpoint = 1000');
+    checkpointInline();
     onError(error);
   });
   let stopping: Promise<void> | null = null;
@@ -102,7 +106,7 @@ export function startBackgroundCheckpoint(db: Database, onError: (error: unknown
         Atomics.notify(flag, 0);
         Atomics.notify(flag, 1);
         await exited;
-        if (db.open) db.pragma('wal_autocheckpoint = 1000');
+        checkpointInline();
       })();
       return stopping;
     },

@@ -38,7 +38,10 @@ export function openContext(db: Database, options: ContextOptions): SqliteContex
   const checkpoint: BackgroundCheckpoint | null = options.backgroundCheckpoint
     ? startBackgroundCheckpoint(db, options.onCheckpointError)
     : null;
-  const group = new GroupCommit(db, giveUpMs, checkpoint ? () => checkpoint.committed() : undefined);
+  // Every path that may commit tells the thread: group commits, and single statements run on their own
+  // (a read among those costs the thread at most one checkpoint that finds nothing to copy).
+  const committed = checkpoint ? () => checkpoint.committed() : () => {};
+  const group = new GroupCommit(db, giveUpMs, committed);
   return {
     st,
     write: (fn) => group.wrap(fn),
@@ -46,7 +49,12 @@ export function openContext(db: Database, options: ContextOptions): SqliteContex
       const tx = db.transaction(fn);
       return (...args) => withBusyRetry(() => tx.deferred(...args), giveUpMs);
     },
-    run: (fn) => withBusyRetry(fn, giveUpMs),
+    run: (fn) =>
+      withBusyRetry(() => {
+        const value = fn();
+        committed();
+        return value;
+      }, giveUpMs),
     drain: async () => {
       await group.drain();
       await checkpoint?.stop();

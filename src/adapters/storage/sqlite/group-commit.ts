@@ -30,7 +30,7 @@ export class GroupCommit {
     private readonly db: Database,
     private readonly giveUpMs: number,
     /** Called after each COMMIT. */
-    private readonly onCommit: () => void = () => {},
+    private readonly onCommit: () => void,
     /** At most this many writes share one transaction. */
     private readonly maxGroup = 256,
   ) {
