@@ -8,7 +8,7 @@ import { prepareStatements, type Statements } from './statements.js';
 /** What every role of the SQLite adapter runs its statements through. */
 export interface SqliteContext {
   st: Statements;
-  /** A write: one savepoint in a group-committed `BEGIN IMMEDIATE`, retried while another process holds the lock. */
+  /** A write in a group-committed `BEGIN IMMEDIATE` (atomic on its own), retried while another process holds the lock. */
   write<A extends unknown[], T>(fn: (...args: A) => T): (...args: A) => Promise<T>;
   /** A read of several statements from one snapshot. */
   read<A extends unknown[], T>(fn: (...args: A) => T): (...args: A) => Promise<T>;

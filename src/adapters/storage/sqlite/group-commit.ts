@@ -3,28 +3,44 @@ import { sleep } from '../../../core/util/sleep.js';
 import { isBusy } from './busy.js';
 
 interface Pending {
+  /** The write, bare. */
   run: () => unknown;
+  /** The write inside a SAVEPOINT of its own. */
+  isolated: () => unknown;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
 
 /**
  * Group commit: the writes that callers start in the same turn of the event loop run in one
- * `BEGIN IMMEDIATE` transaction, each inside its own SAVEPOINT. Each write stays atomic on its own
- * (one that throws rolls back to its savepoint and rejects alone) and no promise settles before
+ * `BEGIN IMMEDIATE` transaction. Each write stays atomic on its own and no promise settles before
  * the COMMIT that holds its write, so a resolved write is as durable as with one transaction each.
  * Under load this turns thousands of commits into a few hundred, which is most of SQLite's cost.
+ *
+ * The writes run bare first: a SAVEPOINT and its RELEASE cost 1.6 µs a write, more than a
+ * compare-and-set UPDATE. When one of them throws, the whole transaction rolls back and the group
+ * runs again with each write inside its own SAVEPOINT, so the one that throws rolls back to it and
+ * rejects alone. A write is a synchronous function of what the database holds, so running it
+ * again after the rollback answers what the first run would have.
  *
  * When another process holds the write lock beyond `busy_timeout`, the group waits (yielding the
  * event loop) and runs again; after `giveUpMs` its writes reject with the SQLITE_BUSY error.
  */
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
+/** Thrown inside the bare run when one write failed, with its error: the transaction rolls back. */
+class WriteFailed {
+  constructor(readonly error: unknown) {}
+}
+
 export class GroupCommit {
   #queue: Pending[] = [];
   #scheduled = false;
   #busySince: number | null = null;
-  readonly #group;
+  /** The group with each write bare; throws {@link WriteFailed} when one of them throws. */
+  readonly #bare;
+  /** The group with each write in its own SAVEPOINT; a write that throws rejects alone. */
+  readonly #isolated;
 
   constructor(
     private readonly db: Database,
@@ -34,11 +50,23 @@ export class GroupCommit {
     /** At most this many writes share one transaction. */
     private readonly maxGroup = 256,
   ) {
-    this.#group = db.transaction((ops: Pending[]) => {
+    this.#bare = db.transaction((ops: Pending[]) => {
+      const outcomes: Outcome[] = new Array(ops.length);
+      for (let i = 0; i < ops.length; i++) {
+        try {
+          outcomes[i] = { ok: true, value: ops[i]!.run() };
+        } catch (error) {
+          if (isBusy(error)) throw error;
+          throw new WriteFailed(error);
+        }
+      }
+      return outcomes;
+    });
+    this.#isolated = db.transaction((ops: Pending[]) => {
       const outcomes: Outcome[] = [];
       for (const op of ops) {
         try {
-          outcomes.push({ ok: true, value: op.run() });
+          outcomes.push({ ok: true, value: op.isolated() });
         } catch (error) {
           // A busy error inside the group aborts the whole group, which is retried.
           if (isBusy(error)) throw error;
@@ -55,7 +83,12 @@ export class GroupCommit {
     const inSavepoint = this.db.transaction(fn);
     return (...args: A) =>
       new Promise<T>((resolve, reject) => {
-        this.#queue.push({ run: () => inSavepoint(...args), resolve: resolve as (v: unknown) => void, reject });
+        this.#queue.push({
+          run: () => fn(...args),
+          isolated: () => inSavepoint(...args),
+          resolve: resolve as (v: unknown) => void,
+          reject,
+        });
         this.#schedule(0);
       });
   }
@@ -72,13 +105,24 @@ export class GroupCommit {
     else void sleep(delayMs).then(this.#flush);
   }
 
+  #runGroup(ops: Pending[]): Outcome[] {
+    try {
+      return this.#bare.immediate(ops);
+    } catch (error) {
+      if (!(error instanceof WriteFailed)) throw error;
+      // Alone, the rolled-back transaction was the write's own: nothing to run again.
+      if (ops.length === 1) return [{ ok: false, error: error.error }];
+      return this.#isolated.immediate(ops);
+    }
+  }
+
   readonly #flush = (): void => {
     this.#scheduled = false;
     const ops = this.#queue.splice(0, this.maxGroup);
     if (ops.length === 0) return;
     let outcomes: Outcome[];
     try {
-      outcomes = this.#group.immediate(ops);
+      outcomes = this.#runGroup(ops);
     } catch (error) {
       if (isBusy(error)) {
         this.#busySince ??= Date.now();
