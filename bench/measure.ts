@@ -54,7 +54,7 @@ export async function until(check: () => Promise<boolean>, everyMs = 25): Promis
 }
 
 /** Rounds of each side of the engine-vs-BullMQ cases, alternating which goes first; medians are reported. */
-export const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+export const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 
 /**
  * Runs `baseline` and `subject` (each answers its seconds) `rounds` times, alternating which goes
