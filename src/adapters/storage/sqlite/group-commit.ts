@@ -11,6 +11,13 @@ interface Pending {
   reject: (error: unknown) => void;
 }
 
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/** Thrown inside the bare run when one write failed, with its error: the transaction rolls back. */
+class WriteFailed {
+  constructor(readonly error: unknown) {}
+}
+
 /**
  * Group commit: the writes that callers start in the same turn of the event loop run in one
  * `BEGIN IMMEDIATE` transaction. Each write stays atomic on its own and no promise settles before
@@ -26,13 +33,6 @@ interface Pending {
  * When another process holds the write lock beyond `busy_timeout`, the group waits (yielding the
  * event loop) and runs again; after `giveUpMs` its writes reject with the SQLITE_BUSY error.
  */
-type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
-
-/** Thrown inside the bare run when one write failed, with its error: the transaction rolls back. */
-class WriteFailed {
-  constructor(readonly error: unknown) {}
-}
-
 export class GroupCommit {
   #queue: Pending[] = [];
   #scheduled = false;
