@@ -19,6 +19,23 @@ class WriteFailed {
 }
 
 /**
+ * Runs each write of a group, bare or in its own SAVEPOINT. A busy error aborts the whole group,
+ * which is retried; any other error of a bare write too ({@link WriteFailed}), while an isolated
+ * write that throws has rolled back to its savepoint and fails alone.
+ */
+function runEach(ops: Pending[], isolated: boolean): Outcome[] {
+  return ops.map((op): Outcome => {
+    try {
+      return { ok: true, value: isolated ? op.isolated() : op.run() };
+    } catch (error) {
+      if (isBusy(error)) throw error;
+      if (!isolated) throw new WriteFailed(error);
+      return { ok: false, error };
+    }
+  });
+}
+
+/**
  * Group commit: the writes that callers start in the same turn of the event loop run in one
  * `BEGIN IMMEDIATE` transaction. Each write stays atomic on its own and no promise settles before
  * the COMMIT that holds its write, so a resolved write is as durable as with one transaction each.
@@ -50,31 +67,8 @@ export class GroupCommit {
     /** At most this many writes share one transaction. */
     private readonly maxGroup = 256,
   ) {
-    this.#bare = db.transaction((ops: Pending[]) => {
-      const outcomes: Outcome[] = new Array(ops.length);
-      for (let i = 0; i < ops.length; i++) {
-        try {
-          outcomes[i] = { ok: true, value: ops[i]!.run() };
-        } catch (error) {
-          if (isBusy(error)) throw error;
-          throw new WriteFailed(error);
-        }
-      }
-      return outcomes;
-    });
-    this.#isolated = db.transaction((ops: Pending[]) => {
-      const outcomes: Outcome[] = [];
-      for (const op of ops) {
-        try {
-          outcomes.push({ ok: true, value: op.isolated() });
-        } catch (error) {
-          // A busy error inside the group aborts the whole group, which is retried.
-          if (isBusy(error)) throw error;
-          outcomes.push({ ok: false, error });
-        }
-      }
-      return outcomes;
-    });
+    this.#bare = db.transaction((ops: Pending[]) => runEach(ops, false));
+    this.#isolated = db.transaction((ops: Pending[]) => runEach(ops, true));
   }
 
   /** Wraps a synchronous read-then-write so that calling it queues it for the next group. */
