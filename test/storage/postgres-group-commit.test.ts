@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { createPostgresStorage } from '../../src/adapters/storage/postgres/index.js';
 import type { StorageAdapter } from '../../src/core/ports/storage-adapter.js';
 import { seededBatch, tick } from '../../src/adapter-kit/index.js';
@@ -58,6 +58,8 @@ describe.runIf(available)('postgres: task writes started together', () => {
     expect(late).toBe(false);
   });
   it('writes of many batches in overlapping groups: each task keeps the order its writes came in, every counter exact', async () => {
+    const storage = await createPostgresStorage({ connectionString: DATABASE_URL, schema, groupsInFlight: 2 });
+    onTestFinished(() => storage.close());
     const batches = await Promise.all(
       Array.from({ length: 12 }, (_, b) => seededBatch(storage, `grm${process.pid}-${b}`, ['a', 'b', 'c', 'd', 'e'])),
     );

@@ -15,9 +15,6 @@ import type { Ledger } from './ledger.js';
 import { summaryOfRow, TASK_COLUMNS, taskOf, type TaskRow } from './rows.js';
 import { createTaskWrites, type EndedRow, type TaskWrite } from './task-writes.js';
 
-/** Groups of task writes in flight at once, each on its own connection. */
-const GROUPS_IN_FLIGHT = 2;
-
 /**
  * Task transitions. Claims, progress writes and ends are compare-and-set writes on the task row
  * (status and attempts must match) that move the batch row in the same statement; they are
@@ -25,9 +22,9 @@ const GROUPS_IN_FLIGHT = 2;
  * second waits for the first's row lock, re-checks its condition and matches nothing. A retry
  * charges, so it is one transaction: account row, then task row, both locked, then the batch.
  */
-export function createTaskStore(db: Database, ledger: Ledger) {
+export function createTaskStore(db: Database, ledger: Ledger, groupsInFlight: number) {
   const writes = createTaskWrites(db);
-  const groups = new GroupCommit(db, writes, GROUPS_IN_FLIGHT);
+  const groups = new GroupCommit(db, writes, groupsInFlight);
   const write = (w: TaskWrite) => groups.run(w);
   const tasks = db.table('tasks');
   const batches = db.table('batches');
