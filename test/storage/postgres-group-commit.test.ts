@@ -101,4 +101,9 @@ describe.runIf(available)('postgres: task writes started together', () => {
       expect(stored!.tasks.map((t) => t.providerRequestId)).toEqual(['req0', 'req1', 'req2', 'req3', 'req4']);
     }
   });
+  it('refuses a groupsInFlight that would never send a write, naming the option', async () => {
+    for (const groupsInFlight of [0, -1, 1.5, Number.NaN]) {
+      await expect(createPostgresStorage({ connectionString: DATABASE_URL, schema, groupsInFlight })).rejects.toThrow(/groupsInFlight/);
+    }
+  });
 });

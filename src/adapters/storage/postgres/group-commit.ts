@@ -36,7 +36,7 @@ export class GroupCommit {
     private readonly db: Database,
     private readonly writes: TaskWrites,
     /** Groups written at once, each on its own connection. */
-    private readonly maxInFlight = 2,
+    private readonly maxInFlight: number,
     /** At most this many writes share one transaction. */
     private readonly maxGroup = 500,
   ) {}

@@ -67,6 +67,10 @@ export type PostgresStorageOptions = PostgresConnection & {
  * const storage = await createPostgresStorage({ pool, schema: 'imagegen' });
  */
 export async function createPostgresStorage(options: PostgresStorageOptions): Promise<StorageAdapter> {
+  const groupsInFlight = options.groupsInFlight ?? 1;
+  if (!Number.isInteger(groupsInFlight) || groupsInFlight < 1) {
+    throw new RangeError(`imagegen-kit: groupsInFlight must be a whole number of at least 1, got ${String(options.groupsInFlight)}`);
+  }
   const owned = !options.pool;
   const pool: Pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString, max: options.maxConnections ?? 10 });
   // A connection that drops while idle is discarded by the pool; the next query opens another.
@@ -82,7 +86,7 @@ export async function createPostgresStorage(options: PostgresStorageOptions): Pr
 
   const ledger = createLedger(db);
   const batches = createBatches(db, ledger);
-  const tasks = createTaskStore(db, ledger, options.groupsInFlight ?? 1);
+  const tasks = createTaskStore(db, ledger, groupsInFlight);
   const cancel = createCancelTasks(db, ledger, batches);
   const records = createRecords(db);
   const idempotency = createIdempotency(db);
