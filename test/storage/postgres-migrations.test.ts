@@ -17,6 +17,14 @@ describe.runIf(available)('postgres: opening and migrating', () => {
     for (const schema of schemas) await dropSchema(schema);
     await pool.end();
   });
+  const foreignKeys = async (schema: string) =>
+    (
+      await pool.query<{ constraint_name: string }>(
+        `SELECT constraint_name FROM information_schema.table_constraints
+         WHERE table_schema = $1 AND constraint_type = 'FOREIGN KEY' ORDER BY constraint_name`,
+        [schema],
+      )
+    ).rows.map((r) => r.constraint_name);
 
   it('4 opens at once of a fresh schema: no error, one set of tables, each migration applied once', async () => {
     const schema = fresh('migrate');
@@ -41,6 +49,7 @@ describe.runIf(available)('postgres: opening and migrating', () => {
     ]);
     const versions = await pool.query<{ version: number }>(`SELECT version FROM "${schema}".schema_migrations ORDER BY version`);
     expect(versions.rows.map((r) => r.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));
+    expect(await foreignKeys(schema)).toEqual([]);
     // All four work on the same tables.
     await Promise.all(
       opened.map((s, i) => s.applyLedgerEntry({ username: 'shared', kind: 'grant', amount: 1, idempotencyKey: `g${i}` }, 1)),
@@ -49,7 +58,7 @@ describe.runIf(available)('postgres: opening and migrating', () => {
     await Promise.all(opened.map((s) => s.close()));
   });
 
-  it('migrates a version-3 schema with a batch in flight: its refunds still work (to the pool); the new partial indexes exist', async () => {
+  it('migrates a version-3 schema with a batch in flight: its refunds still work (to the pool); the new partial indexes exist; the foreign key goes', async () => {
     const schema = fresh('v3');
     const t = (name: string) => `"${schema}"."${name}"`;
     await pool.query(`CREATE SCHEMA "${schema}"`);
@@ -69,9 +78,12 @@ describe.runIf(available)('postgres: opening and migrating', () => {
                ('batch:dora:5', 1, 'b', '{"aspect_ratio":"1:1"}', 'pending', 0, 5, 0);
     `);
 
+    expect(await foreignKeys(schema)).toEqual(['tasks_batch_id_fkey']);
     const storage = await createPostgresStorage({ pool, schema });
     const versions = await pool.query<{ version: number }>(`SELECT version FROM ${t('schema_migrations')} ORDER BY version`);
     expect(versions.rows.map((r) => r.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));
+    // Version 5 dropped the tasks' foreign key; the batch's rows are as they were.
+    expect(await foreignKeys(schema)).toEqual([]);
     const refund = { amount: 1, keyPrefix: 'refund:cancel:', reason: 'cancelled' };
     const cancelled = await storage.cancelTasks('batch:dora:5', { taskIndex: 0, refundPending: refund, refundProcessing: null, now: 10 });
     expect(cancelled).toMatchObject({ balance: 2, cancelled: [{ refund: { amount: 1, reference: 'batch:dora:5:0' } }] });
