@@ -1,6 +1,5 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { createBullMQDispatcher } from 'imagegen-kit/adapters/dispatch/bullmq';
 import { createRedisEventRelay } from 'imagegen-kit/adapters/events/redis';
 import { createMemoryImageStore } from 'imagegen-kit/adapters/image-stores/memory';
 import { benchProvider } from '../zero-cost-provider.js';
@@ -10,6 +9,7 @@ import type { BenchCase, BenchResult } from '../case.js';
 import { alternating, ratio, ROUNDS, startProcesses, until } from '../measure.js';
 import { timedWithCpu, type CpuPerTask } from '../process-cpu.js';
 import { profiled } from '../profile.js';
+import { SCALE_DISPATCHER, scaleDispatcher } from '../scale-dispatcher.js';
 import { BULL_CONNECTION, scaleNames } from '../scale-out-names.js';
 import { BATCH_SIZE, CONCURRENCY, USERS, benchPrompt } from '../shape.js';
 import { deleteKeys } from '../../test/storage/redis-server.js';
@@ -32,7 +32,7 @@ const REGIMES = [
 type Regime = (typeof REGIMES)[number];
 
 /**
- * Scale-out: the engine with 1, 2 and 4 worker processes (Redis storage, BullMQ dispatcher, Redis
+ * Scale-out: the engine with 1, 2 and 4 worker processes (Redis storage, the Redis queue or BENCH_SCALE_DISPATCHER=bullmq, Redis
  * event relay; this process is the `api` engine that submits and hears every event) against bare
  * BullMQ workers in as many processes running the same job shape (4 progress updates, the image
  * stored, a small result). Each is timed from the first submit/add until the queue is empty.
@@ -73,6 +73,7 @@ export const scaleOutCase: BenchCase = {
           case: `scale-out ${regime.name} x${processes}`,
           tasks,
           tasksPerSec: Math.round(engineRate),
+          dispatcher: SCALE_DISPATCHER,
           baseline: `bullmq x${processes}`,
           baselineTasksPerSec: Math.round(bullRate),
           ratio: ratio(measured.baselineSeconds, measured.subjectSeconds),
@@ -114,7 +115,7 @@ async function runEngine(processes: number, regime: Regime): Promise<{ seconds: 
   const names = scaleNames(prefix);
   const workers = await startProcesses(WORKER, workerArgs('engine', prefix, regime), processes);
   const redis = new Redis(BULL_CONNECTION);
-  const dispatcher = createBullMQDispatcher({ connection: BULL_CONNECTION, prefix: names.bull, queueName: 'engine' });
+  const dispatcher = scaleDispatcher(names);
   // Storage on a connection of its own (the adapter's): it sends each turn's commands in a few writes.
   const storage = createRedisStorage({ options: BULL_CONNECTION }, { prefix: names.storage });
   const engine = createEngine({
@@ -144,9 +145,7 @@ async function runEngine(processes: number, regime: Regime): Promise<{ seconds: 
           await engine.batches.submit(`user${b % USERS}`, { prompts: Array.from({ length: BATCH_SIZE }, (_, i) => benchPrompt(b, i)) });
         }
         // Every task's events reach this API process through the relay; the queue check covers a lost message.
-        await until(
-          async () => ended >= tasks || (await dispatcher.queue.getJobCountByTypes('active', 'wait', 'prioritized', 'delayed')) === 0,
-        );
+        await until(async () => ended >= tasks || Object.values(await dispatcher.counts()).every((n) => n === 0));
       }),
     );
     let completed = 0;

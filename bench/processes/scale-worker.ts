@@ -1,14 +1,14 @@
 /**
  * One worker process of the scale-out bench. argv: mode (`engine` | `bullmq`), prefix, concurrency,
  * provider latency (ms), poll interval (ms).
- * - engine: a `worker` engine on Redis storage, the BullMQ dispatcher and the Redis event relay;
+ * - engine: a `worker` engine on Redis storage, the dispatcher BENCH_SCALE_DISPATCHER names (the Redis
+ *   queue unless `bullmq`) and the Redis event relay;
  * - bullmq: a bare BullMQ Worker running the same job shape (10, 30, one poll, 100 as
  *   `job.updateProgress`, the image put in a memory image store, a small result returned).
  * Warms up the renderer, then prints `ready`; exits on SIGTERM.
  */
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { createBullMQDispatcher } from 'imagegen-kit/adapters/dispatch/bullmq';
 import { createRedisEventRelay } from 'imagegen-kit/adapters/events/redis';
 import { createMemoryImageStore } from 'imagegen-kit/adapters/image-stores/memory';
 import { benchProvider } from '../zero-cost-provider.js';
@@ -17,6 +17,7 @@ import { createEngine } from 'imagegen-kit';
 import { runGeneration } from 'imagegen-kit/adapter-kit';
 import { BULL_CONNECTION, scaleNames } from '../scale-out-names.js';
 import { profileUntilStopped } from '../profile.js';
+import { scaleDispatcher } from '../scale-dispatcher.js';
 
 const [mode, prefix, concurrencyText, latencyText, pollText] = process.argv.slice(2) as [
   'engine' | 'bullmq',
@@ -53,13 +54,7 @@ if (mode === 'engine') {
     storage,
     provider,
     imageStore,
-    dispatcher: createBullMQDispatcher({
-      connection: BULL_CONNECTION,
-      prefix: names.bull,
-      queueName: 'engine',
-      concurrency,
-      logger: { warn() {}, error: console.error },
-    }),
+    dispatcher: scaleDispatcher(names, concurrency),
     eventRelay: createRedisEventRelay({ connection: redis, channel: names.channel }),
     role: 'worker',
     pollPolicy: policy,

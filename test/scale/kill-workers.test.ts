@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { BatchRecord, LedgerEntry } from '../../src/core/schemas/records.js';
 import { startChild, type Child } from '../storage/children.js';
 import { deleteKeys, redisAvailable, uniquePrefix } from '../storage/redis-server.js';
-import { clusterEngine, clusterNames, redisOptions } from './redis-setup.js';
+import { clusterEngine, clusterNames, DISPATCHERS, redisOptions } from './redis-setup.js';
 
 const redisUp = await redisAvailable();
 const prefix = uniquePrefix('kill');
@@ -20,14 +20,19 @@ afterAll(async () => {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe.runIf(redisUp)('3 worker processes, one killed with SIGKILL again and again', () => {
+describe.runIf(redisUp).each(DISPATCHERS)('3 worker processes on the %s dispatcher, one killed with SIGKILL again and again', (kind) => {
   it('finishes 2,000 tasks: none stuck, none completed twice, the ledger balances; duplicate provider calls are counted', async () => {
-    const names = clusterNames(prefix);
+    const names = clusterNames(`${prefix}${kind}:`);
+    const statsPrefix = names.prefix;
     // Each user queues 200 tasks at once on purpose: the tasks-waiting ceiling is off.
-    const api = clusterEngine(names, { role: 'api', engine: { maxTasksWaitingPerUser: Number.POSITIVE_INFINITY } });
+    const api = clusterEngine(names, {
+      role: 'api',
+      dispatcher: { kind },
+      engine: { maxTasksWaitingPerUser: Number.POSITIVE_INFINITY },
+    });
     const children: Child[] = [];
     const spawn = async (slot: number) => {
-      const child = startChild('../scale/processes/cluster-worker.ts', [prefix, `w${slot}`]);
+      const child = startChild('../scale/processes/cluster-worker.ts', [names.prefix, `w${slot}`], { IGK_DISPATCHER: kind });
       children[slot] = child;
       await child.waitFor((l) => l.startsWith('ready'), 30_000);
     };
@@ -92,12 +97,12 @@ describe.runIf(redisUp)('3 worker processes, one killed with SIGKILL again and a
       // transition) add up to exactly 10 per batch (above); no worker won a completion of the same
       // task twice (counted per process in Redis; a worker killed between the completion and its
       // count leaves it uncounted, hence at most); no completion event reached the API twice.
-      const completions = Object.values(await api.redis.hgetall(`${prefix}stats:completions`)).map(Number);
+      const completions = Object.values(await api.redis.hgetall(`${statsPrefix}stats:completions`)).map(Number);
       expect(completions.filter((c) => c > 1)).toEqual([]);
       expect(completions.reduce((a, c) => a + c, 0)).toBeLessThanOrEqual((byStatus.completed ?? []).length);
       expect([...completedEvents.values()].filter((c) => c > 1)).toEqual([]);
 
-      const submits = Object.values(await api.redis.hgetall(`${prefix}stats:submits`)).map(Number);
+      const submits = Object.values(await api.redis.hgetall(`${statsPrefix}stats:submits`)).map(Number);
       const duplicates = submits.reduce((a, c) => a + Math.max(0, c - 1), 0);
       expect(submits).toHaveLength(BATCHES * 10);
 
@@ -126,7 +131,7 @@ describe.runIf(redisUp)('3 worker processes, one killed with SIGKILL again and a
       expect(takenOver).toBeGreaterThan(0);
 
       console.log(
-        `[kill test] ${midRunKills} kills mid-run (of ${kills}) of one of 3 workers, ${tasks.length} tasks in ${seconds.toFixed(1)} s ` +
+        `[kill test, ${kind}] ${midRunKills} kills mid-run (of ${kills}) of one of 3 workers, ${tasks.length} tasks in ${seconds.toFixed(1)} s ` +
           `(${byStatus.completed?.length ?? 0} completed, ${failed.length} failed as injected), none stuck, ${takenOver} taken over from a killed worker, ` +
           `max completions per task ${Math.max(...completions)}, duplicate provider submits ${duplicates}, ` +
           `ledger difference ${ledgerDifference}, batch:completed relayed to the API for ${relayedDone.size}/${BATCHES} batches`,
@@ -134,7 +139,7 @@ describe.runIf(redisUp)('3 worker processes, one killed with SIGKILL again and a
     } finally {
       for (const c of children) if (c && c.process.exitCode === null) c.process.kill('SIGKILL');
       await api.stop({ graceMs: 0 });
-      await api.bull.obliterate().catch(() => {});
+      await api.queue.obliterate().catch(() => {});
       api.redis.disconnect();
     }
   }, 150_000);

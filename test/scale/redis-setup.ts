@@ -3,6 +3,7 @@ import { createMemoryImageStore } from '../../src/adapters/image-stores/memory/i
 import { createOfflineProvider, type OfflineProviderOptions } from '../../src/adapters/providers/offline/index.js';
 import { createRedisStorage } from '../../src/adapters/storage/redis/index.js';
 import { createBullMQDispatcher, type BullMQDispatcherOptions } from '../../src/adapters/dispatch/bullmq/index.js';
+import { createRedisDispatcher } from '../../src/adapters/dispatch/redis/index.js';
 import { createRedisEventRelay } from '../../src/adapters/events/redis/index.js';
 import { createEngine, type Engine } from '../../src/core/engine.js';
 import type { EngineOptions } from '../../src/core/options.js';
@@ -32,28 +33,47 @@ export function clusterNames(prefix: string): ClusterNames {
   return { prefix, bullPrefix: `${prefix}bull`, queueName: 'tasks', channel: `${prefix}events` };
 }
 
-/** One engine of a cluster: Redis storage, BullMQ dispatcher and Redis event relay. */
+/** The distributed dispatchers the cluster tests run on. */
+export const DISPATCHERS = ['bullmq', 'redis'] as const;
+export type DispatcherKind = (typeof DISPATCHERS)[number];
+
+/** What the tests use of either dispatcher besides the port. */
+export type ClusterQueue = Pick<ReturnType<typeof createBullMQDispatcher>, 'counts' | 'onIdle' | 'obliterate' | 'enqueue'>;
+
+/**
+ * One engine of a cluster: Redis storage, a distributed dispatcher (BullMQ unless `dispatcher.kind`
+ * or `IGK_DISPATCHER` says `redis`) and Redis event relay.
+ */
 export function clusterEngine(
   names: ClusterNames,
   options: {
     role: 'api' | 'worker' | 'both';
     provider?: OfflineProviderOptions;
-    dispatcher?: Partial<BullMQDispatcherOptions>;
+    dispatcher?: Partial<BullMQDispatcherOptions> & { kind?: DispatcherKind };
     engine?: Partial<EngineOptions>;
   },
-): Engine & { bull: ReturnType<typeof createBullMQDispatcher>; redis: Redis; provider: ReturnType<typeof createOfflineProvider> } {
+): Engine & { queue: ClusterQueue; redis: Redis; provider: ReturnType<typeof createOfflineProvider> } {
   const redis = new Redis(redisOptions());
   const provider = createOfflineProvider({ size: 16, pollsBeforeReady: 1, ...options.provider });
-  const dispatcher = createBullMQDispatcher({
-    connection: redisOptions(),
-    prefix: names.bullPrefix,
-    queueName: names.queueName,
-    concurrency: 10,
-    lockDurationMs: 2_000,
-    stalledIntervalMs: 1_000,
-    logger: { warn() {}, error() {} },
-    ...options.dispatcher,
-  });
+  const { kind = (process.env.IGK_DISPATCHER as DispatcherKind | undefined) ?? 'bullmq', ...dispatcherOptions } = options.dispatcher ?? {};
+  const { connection: _bullConnection, ...rest } = dispatcherOptions;
+  const shared = { concurrency: 10, lockDurationMs: 2_000, logger: { warn() {}, error() {} }, ...rest };
+  const dispatcher =
+    kind === 'redis'
+      ? createRedisDispatcher({
+          connection: redisOptions(),
+          prefix: names.bullPrefix,
+          queueName: names.queueName,
+          pollIntervalMs: 200,
+          ...shared,
+        })
+      : createBullMQDispatcher({
+          connection: redisOptions(),
+          prefix: names.bullPrefix,
+          queueName: names.queueName,
+          stalledIntervalMs: 1_000,
+          ...shared,
+        });
   const engine = createEngine({
     storage: createRedisStorage({ client: redis }, { prefix: names.prefix }),
     provider,
@@ -66,5 +86,5 @@ export function clusterEngine(
     logger: { warn() {}, error() {} },
     ...options.engine,
   });
-  return Object.assign(engine, { bull: dispatcher, redis, provider });
+  return Object.assign(engine, { queue: dispatcher, redis, provider });
 }

@@ -1,0 +1,1 @@
+export { createRedisDispatcher, RedisDispatcher, type RedisDispatcherOptions } from './dispatcher.js';
