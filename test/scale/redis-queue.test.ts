@@ -150,6 +150,13 @@ describe.runIf(redisUp)('Redis queue dispatcher', () => {
     expect(order.lastIndexOf('late')).toBeLessThan(11);
   });
 
+  it('enqueues more jobs than one script takes (a recovery) in slices, none lost and none twice', async () => {
+    const d = dispatcher(`q${++n}`);
+    const many = jobs(1_234);
+    await d.enqueue([...many, ...many.slice(0, 600)]);
+    expect(await d.counts()).toEqual({ waiting: 1_234, running: 0 });
+  });
+
   it('keeps every key under one hash tag (Redis Cluster) and refuses names that would break it', () => {
     const d = dispatcher('tagged');
     expect(new Set(d.keys().map((k) => /\{([^}]+)\}/.exec(k)?.[1]))).toEqual(new Set(['tagged']));

@@ -54,6 +54,7 @@ interface Move extends Held {
 
 const defaultLogger = consoleLogger('imagegen-kit redis queue');
 const RETRY_AFTER_ERROR_MS = 1_000;
+const ENQUEUE_SLICE = 500;
 
 /**
  * A {@link Dispatcher} on a queue of its own in Redis: the same guarantees as the BullMQ one
@@ -130,10 +131,12 @@ export class RedisDispatcher implements Dispatcher {
   }
 
   async enqueue(jobs: TaskJob[]): Promise<void> {
-    if (jobs.length === 0) return;
-    const args: string[] = [this.#fair ? '1' : '0'];
-    for (const job of jobs) args.push(jobIdOf(job), job.username, payloadOf(job));
-    await this.#client.igkQueueEnqueue(...this.#keys, ...args);
+    // In slices, so that enqueueing a recovery's thousands of jobs never holds Redis for long.
+    for (let start = 0; start < jobs.length; start += ENQUEUE_SLICE) {
+      const args: string[] = [this.#fair ? '1' : '0'];
+      for (const job of jobs.slice(start, start + ENQUEUE_SLICE)) args.push(jobIdOf(job), job.username, payloadOf(job));
+      await this.#client.igkQueueEnqueue(...this.#keys, ...args);
+    }
   }
 
   start(runner: TaskRunner): void {
