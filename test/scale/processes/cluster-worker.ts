@@ -1,6 +1,7 @@
 /**
- * One worker process of the kill test: a `worker` engine on the shared Redis (storage, BullMQ,
- * event relay) with a slow offline provider. It records in Redis every provider submit (by
+ * One worker process of the kill test: a `worker` engine on the shared Redis (storage, the
+ * dispatcher `IGK_DISPATCHER` names, BullMQ unless `redis`, and the event relay) with a slow
+ * offline provider. It records in Redis every provider submit (by
  * prompt) and every task completion it won (by task id), so the test can count duplicates across
  * processes, including the ones that were killed. Prints `ready` once it takes jobs.
  *
