@@ -63,14 +63,19 @@ export const statusReadsCase: BenchCase = {
         }),
       );
       const bare = await serveAndLoad(createServer(getRequestListener(bareApp.fetch)), path, []);
-      const revalidated = etag
-        ? await serveAndLoad(
-            createServer(getRequestListener(handler)),
-            path,
-            ['Authorization=Bearer reader-token', `If-None-Match=${etag}`],
-            304,
-          )
-        : null;
+      // The tag carries the image URLs' epoch (a minute with this store), so it is read again right
+      // before the load, and the load is run once more if an epoch ended while it ran.
+      const revalidate = async () => {
+        const fresh = await handler(new Request(`http://bench.local${path}`, { headers: { authorization: 'Bearer reader-token' } }));
+        const tag = fresh.headers.get('etag')!;
+        return serveAndLoad(
+          createServer(getRequestListener(handler)),
+          path,
+          ['Authorization=Bearer reader-token', `If-None-Match=${tag}`],
+          304,
+        );
+      };
+      const revalidated = etag ? await revalidate().catch(revalidate) : null;
       return {
         case: 'status-reads',
         tasks: ours.requests,
