@@ -146,6 +146,7 @@ export class RedisDispatcher implements Dispatcher {
     this.#free = this.concurrency - this.#held.size;
     this.#blocker ??= this.#client.duplicate();
     this.#blocker.on('error', () => {});
+    if (this.#renewTimer) clearInterval(this.#renewTimer);
     this.#renewTimer = setInterval(() => void this.#renew(), Math.max(10, Math.floor(this.#holdMs / 3)));
     this.#renewTimer.unref?.();
     this.#scheduleTurn();
