@@ -1,5 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { createBullMQDispatcher } from '../../src/adapters/dispatch/bullmq/index.js';
+import { createRedisDispatcher } from '../../src/adapters/dispatch/redis/index.js';
 import { createRedisEventRelay } from '../../src/adapters/events/redis/index.js';
 import type { Logger } from '../../src/index.js';
 import type { ClusterConfig } from './config.js';
@@ -35,19 +36,32 @@ export function openRedisClient(redisUrl: string): Redis {
 
 /**
  * The engine ports every process of one deployment shares through Redis, whatever the storage: the
- * BullMQ queue of the provider (its own connections, as BullMQ needs `maxRetriesPerRequest: null`)
- * and the event channel (published on `redis`, the process's shared client).
+ * queue of the provider (BullMQ's, or the Redis queue with `IMAGEGEN_DISPATCHER=redis`; their own
+ * connections, as BullMQ needs `maxRetriesPerRequest: null`) and the event channel (published on
+ * `redis`, the process's shared client).
  */
 export function clusterPorts(cluster: ClusterConfig, queueName: string, redis: Redis, logger?: Logger) {
+  const common = {
+    ...(logger ? { logger } : {}),
+    connection: { ...redisOptionsFromUrl(cluster.redisUrl), maxRetriesPerRequest: null },
+    queueName, // one queue per provider: its limits are the queue's
+    ...(cluster.concurrency ? { concurrency: cluster.concurrency } : {}),
+  };
   return {
-    dispatcher: createBullMQDispatcher({
-      ...(logger ? { logger } : {}),
-      connection: { ...redisOptionsFromUrl(cluster.redisUrl), maxRetriesPerRequest: null },
-      prefix: `${cluster.prefix}bull`,
-      queueName, // one queue per provider: its limits are the queue's
-      ...(cluster.concurrency ? { concurrency: cluster.concurrency } : {}),
-      ...(cluster.leaseMs ? { lockDurationMs: cluster.leaseMs, stalledIntervalMs: Math.max(250, Math.round(cluster.leaseMs / 2)) } : {}),
-    }),
+    dispatcher:
+      cluster.dispatcher === 'redis'
+        ? createRedisDispatcher({
+            ...common,
+            prefix: `${cluster.prefix}queue:`,
+            ...(cluster.leaseMs ? { lockDurationMs: cluster.leaseMs } : {}),
+          })
+        : createBullMQDispatcher({
+            ...common,
+            prefix: `${cluster.prefix}bull`,
+            ...(cluster.leaseMs
+              ? { lockDurationMs: cluster.leaseMs, stalledIntervalMs: Math.max(250, Math.round(cluster.leaseMs / 2)) }
+              : {}),
+          }),
     eventRelay: createRedisEventRelay({ connection: redis, channel: `${cluster.prefix}events`, ...(logger ? { logger } : {}) }),
     /** A task's hold on storage; a dead worker's tasks are taken over after it. */
     leaseMs: cluster.leaseMs ?? 15_000,

@@ -17,6 +17,8 @@ export interface ClusterConfig {
   leaseMs?: number;
   /** Tasks one process runs at once. @default 8 */
   concurrency?: number;
+  /** The queue: BullMQ's, or the engine's own Redis queue (fewer round trips; no cluster-wide limits). @default 'bullmq' */
+  dispatcher?: 'bullmq' | 'redis';
 }
 
 /** Where credits, batches, records, users and tokens live: one database. */
@@ -156,6 +158,8 @@ function readImages(env: Env): ImagesConfig {
  * - `IMAGEGEN_IMAGES`: `fs` (default: files under the data dir) or `s3` (`S3_*`).
  * - `IMAGEGEN_LEASE_MS`, `IMAGEGEN_CONCURRENCY` (with a role): how soon a dead worker's tasks
  *   are taken over, and how many tasks one process runs at once (8).
+ * - `IMAGEGEN_DISPATCHER` (with a role): `bullmq` (default) or `redis` (the Redis queue); every
+ *   process of a deployment must name the same one.
  * - `IMAGEGEN_REDIS_PREFIX` (default `imagegen:`), `IMAGEGEN_DATA_DIR` (or `DATA_DIR`; default
  *   `./data`), `PORT` (default 3000), `IMAGEGEN_HEALTH_PORT` (a worker's `/health`, `/ready`
  *   and `/metrics`; default none), `IMAGEGEN_SHUTDOWN_GRACE_MS` (default 20000 with a role, 2000 without).
@@ -180,12 +184,14 @@ export function readServerConfig(env: Env = process.env): ServerConfig {
     }
     const leaseMs = whole(env, 'IMAGEGEN_LEASE_MS', 500);
     const concurrency = whole(env, 'IMAGEGEN_CONCURRENCY', 1);
+    const dispatcher = oneOf(env, 'IMAGEGEN_DISPATCHER', ['bullmq', 'redis'] as const);
     cluster = {
       role,
       redisUrl,
       prefix: redisPrefix(env),
       ...(leaseMs !== undefined ? { leaseMs } : {}),
       ...(concurrency !== undefined ? { concurrency } : {}),
+      ...(dispatcher !== undefined ? { dispatcher } : {}),
     };
   }
   const storage = readStorage(env, cluster?.role ?? null);

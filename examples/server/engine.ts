@@ -28,7 +28,7 @@ export interface ServerEngineOptions {
 /**
  * The reference server's engine, not yet started, on the configured storage (SQLite, PostgreSQL or
  * Redis) and image store (files or S3). Without `cluster`: the in-process dispatcher. With it: the
- * BullMQ dispatcher and the Redis event relay, in the given role. With PostgreSQL or SQLite
+ * BullMQ dispatcher (or the Redis queue) and the Redis event relay, in the given role. With PostgreSQL or SQLite
  * storage, Redis carries only the queue and the events; with S3 images and a database server,
  * processes on separate hosts share nothing else.
  */

@@ -65,6 +65,9 @@ describe('reference server configuration (IMAGEGEN_STORAGE, IMAGEGEN_IMAGES)', (
     expect(
       readServerConfig({ IMAGEGEN_ROLE: 'worker', REDIS_URL: 'redis://h', IMAGEGEN_LEASE_MS: '3000', IMAGEGEN_CONCURRENCY: '2' }).cluster,
     ).toEqual({ role: 'worker', redisUrl: 'redis://h', prefix: 'imagegen:', leaseMs: 3000, concurrency: 2 });
+    expect(readServerConfig({ IMAGEGEN_ROLE: 'worker', REDIS_URL: 'redis://h', IMAGEGEN_DISPATCHER: 'Redis' }).cluster).toMatchObject({
+      dispatcher: 'redis',
+    });
     expect(readServerConfig({ IMAGEGEN_STORAGE: 'redis', REDIS_URL: 'redis://h' }).storage).toEqual({
       kind: 'redis',
       redisUrl: 'redis://h',
@@ -85,6 +88,7 @@ describe('reference server configuration (IMAGEGEN_STORAGE, IMAGEGEN_IMAGES)', (
         { IMAGEGEN_ROLE: 'api', REDIS_URL: 'redis://h', IMAGEGEN_CONCURRENCY: '0' },
         /IMAGEGEN_CONCURRENCY must be a whole number of at least 1/,
       ],
+      [{ IMAGEGEN_ROLE: 'api', REDIS_URL: 'redis://h', IMAGEGEN_DISPATCHER: 'sqs' }, /IMAGEGEN_DISPATCHER must be one of bullmq, redis/],
       [{ IMAGEGEN_IMAGES: 'gcs' }, /IMAGEGEN_IMAGES must be one of fs, s3/],
       [{ ...s3, S3_BUCKET: '' }, /S3_BUCKET is required with IMAGEGEN_IMAGES=s3/],
       [{ ...s3, S3_REGION: ' ' }, /S3_REGION is required/],

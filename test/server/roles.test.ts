@@ -90,83 +90,98 @@ afterAll(async () => {
 });
 
 describe.runIf(redisUp)('reference server as an api process and a worker process (real processes, real Redis)', () => {
-  it('the api enqueues, the worker runs, SSE on the api shows every task reach 100, images load from the api, SIGTERM exits both cleanly', async () => {
-    const env = { ...clean, REDIS_URL, IMAGEGEN_REDIS_PREFIX: prefix, IMAGEGEN_DATA_DIR: dataDir };
-    const children: Child[] = [];
-    try {
-      const worker = startChild(SERVER, [], { ...env, IMAGEGEN_ROLE: 'worker', IMAGEGEN_HEALTH_PORT: '0' });
-      const api = startChild(SERVER, [], { ...env, IMAGEGEN_ROLE: 'api' });
-      children.push(worker, api);
-      const [healthLine, apiLine] = await Promise.all([
-        worker.waitFor((l) => l.startsWith('health: ')),
-        api.waitFor((l) => l.includes('reference server')),
-      ]);
-      await worker.waitFor((l) => l.includes('ready'));
-      expect(apiLine).toContain('role: api');
-      const base = /http:\/\/localhost:\d+/.exec(apiLine)![0];
-      const health = await fetch(healthLine.slice('health: '.length));
-      expect(health.status).toBe(200);
-      expect(await health.json()).toEqual({ status: 'ok', role: 'worker' });
+  it.each(['bullmq', 'redis'])(
+    'on the %s dispatcher: the api enqueues, the worker runs, SSE on the api shows every task reach 100, images load from the api, SIGTERM exits both cleanly',
+    async (dispatcher) => {
+      const env = {
+        ...clean,
+        REDIS_URL,
+        IMAGEGEN_REDIS_PREFIX: `${prefix}${dispatcher}:`,
+        IMAGEGEN_DATA_DIR: dataDir,
+        IMAGEGEN_DISPATCHER: dispatcher,
+      };
+      const children: Child[] = [];
+      try {
+        const worker = startChild(SERVER, [], { ...env, IMAGEGEN_ROLE: 'worker', IMAGEGEN_HEALTH_PORT: '0' });
+        const api = startChild(SERVER, [], { ...env, IMAGEGEN_ROLE: 'api' });
+        children.push(worker, api);
+        const [healthLine, apiLine] = await Promise.all([
+          worker.waitFor((l) => l.startsWith('health: ')),
+          api.waitFor((l) => l.includes('reference server')),
+        ]);
+        await worker.waitFor((l) => l.includes('ready'));
+        expect(apiLine).toContain('role: api');
+        const base = /http:\/\/localhost:\d+/.exec(apiLine)![0];
+        const health = await fetch(healthLine.slice('health: '.length));
+        expect(health.status).toBe(200);
+        expect(await health.json()).toEqual({ status: 'ok', role: 'worker' });
 
-      const signIn = await fetch(`${base}/auth/sign-in`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ username: 'rolf', password: 'two processes' }),
-      });
-      expect(signIn.status).toBe(200);
-      const { token } = (await signIn.json()) as { token: string };
-      const client = createClient({ baseUrl: `${base}/api`, token });
-      const { batch_id: batchId } = await client.submitBatch({ prompts: ['a lighthouse', 'a fox', 'a paper boat'] });
+        const signIn = await fetch(`${base}/auth/sign-in`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ username: 'rolf', password: 'two processes' }),
+        });
+        expect(signIn.status).toBe(200);
+        const { token } = (await signIn.json()) as { token: string };
+        const client = createClient({ baseUrl: `${base}/api`, token });
+        const { batch_id: batchId } = await client.submitBatch({ prompts: ['a lighthouse', 'a fox', 'a paper boat'] });
 
-      // The stream on the api process: progress of tasks the worker runs arrives through the relay.
-      const stream = await fetch(`${base}/api/batch/events?batch_id=${encodeURIComponent(batchId)}`, {
-        headers: { authorization: `Bearer ${token}` },
-      });
-      expect(stream.headers.get('content-type')).toMatch(/^text\/event-stream/);
-      const progress = new Map<number, number[]>();
-      let completed: { tasks: Array<{ status: string; result?: { imageUrl: string } }> } | null = null;
-      for await (const event of parseEventStream(stream.body!)) {
-        if (event.event === 'progress') {
-          const data = JSON.parse(event.data) as { index: number; progress: number };
-          progress.set(data.index, [...(progress.get(data.index) ?? []), data.progress]);
+        // The stream on the api process: progress of tasks the worker runs arrives through the relay.
+        const stream = await fetch(`${base}/api/batch/events?batch_id=${encodeURIComponent(batchId)}`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        expect(stream.headers.get('content-type')).toMatch(/^text\/event-stream/);
+        const progress = new Map<number, number[]>();
+        let completed: { tasks: Array<{ status: string; result?: { imageUrl: string } }> } | null = null;
+        for await (const event of parseEventStream(stream.body!)) {
+          if (event.event === 'progress') {
+            const data = JSON.parse(event.data) as { index: number; progress: number };
+            progress.set(data.index, [...(progress.get(data.index) ?? []), data.progress]);
+          }
+          if (event.event === 'completed') completed = JSON.parse(event.data) as typeof completed;
         }
-        if (event.event === 'completed') completed = JSON.parse(event.data) as typeof completed;
-      }
-      expect([...progress.keys()].sort()).toEqual([0, 1, 2]);
-      for (const values of progress.values()) {
-        expect(values.at(-1)).toBe(100);
-        expect(values).toEqual([...values].sort((a, b) => a - b)); // never goes down
-      }
-      expect(completed!.tasks.map((t) => t.status)).toEqual(['completed', 'completed', 'completed']);
+        expect([...progress.keys()].sort()).toEqual([0, 1, 2]);
+        for (const values of progress.values()) {
+          expect(values.at(-1)).toBe(100);
+          expect(values).toEqual([...values].sort((a, b) => a - b)); // never goes down
+        }
+        expect(completed!.tasks.map((t) => t.status)).toEqual(['completed', 'completed', 'completed']);
 
-      // The worker ran them all (the api runs none), and wrote the images where the api reads them.
-      for (const line of await Promise.all(
-        [0, 1, 2].map((i) => worker.waitFor((l) => l === `completed ${batchId}:${i}`, 2_000).catch(() => `missing #${i}`)),
-      )) {
-        expect(line).toMatch(/^completed /);
-      }
-      for (const task of completed!.tasks) {
-        // Signed URLs: no bearer header, as an <img src> loads them.
-        const image = await fetch(`${base}${task.result!.imageUrl}`);
-        expect(image.status).toBe(200);
-        expect(image.headers.get('content-type')).toBe('image/png');
-        expect(
-          Buffer.from(await image.arrayBuffer())
-            .subarray(1, 4)
-            .toString(),
-        ).toBe('PNG');
-        expect(
-          (await fetch(`${base}${task.result!.imageUrl.split('?')[0]}`, { headers: { authorization: `Bearer ${token}` } })).status,
-        ).toBe(404);
-      }
-      expect((await client.credits()).balance).toBe(17);
+        // The worker ran them all (the api runs none), and wrote the images where the api reads them.
+        for (const line of await Promise.all(
+          [0, 1, 2].map((i) => worker.waitFor((l) => l === `completed ${batchId}:${i}`, 2_000).catch(() => `missing #${i}`)),
+        )) {
+          expect(line).toMatch(/^completed /);
+        }
+        for (const task of completed!.tasks) {
+          // Signed URLs: no bearer header, as an <img src> loads them.
+          const image = await fetch(`${base}${task.result!.imageUrl}`);
+          expect(image.status).toBe(200);
+          expect(image.headers.get('content-type')).toBe('image/png');
+          expect(
+            Buffer.from(await image.arrayBuffer())
+              .subarray(1, 4)
+              .toString(),
+          ).toBe('PNG');
+          expect(
+            (await fetch(`${base}${task.result!.imageUrl.split('?')[0]}`, { headers: { authorization: `Bearer ${token}` } })).status,
+          ).toBe(404);
+        }
+        expect((await client.credits()).balance).toBe(17);
+        // The jobs went through the queue the variable named.
+        const redis = new Redis(redisOptionsFromUrl(REDIS_URL));
+        const queueKeys = await redis.keys(`${prefix}${dispatcher}:${dispatcher === 'redis' ? 'queue:{' : 'bull:'}*`);
+        redis.disconnect();
+        expect(queueKeys.length).toBeGreaterThan(0);
 
-      worker.process.kill('SIGTERM');
-      api.process.kill('SIGTERM');
-      expect(await Promise.all([worker.exited, api.exited])).toEqual([0, 0]);
-      expect(worker.stderr() + api.stderr()).not.toMatch(/error/i);
-    } finally {
-      for (const c of children) if (c.process.exitCode === null && c.process.signalCode === null) c.process.kill('SIGKILL');
-    }
-  }, 30_000);
+        worker.process.kill('SIGTERM');
+        api.process.kill('SIGTERM');
+        expect(await Promise.all([worker.exited, api.exited])).toEqual([0, 0]);
+        expect(worker.stderr() + api.stderr()).not.toMatch(/error/i);
+      } finally {
+        for (const c of children) if (c.process.exitCode === null && c.process.signalCode === null) c.process.kill('SIGKILL');
+      }
+    },
+    30_000,
+  );
 });
