@@ -3,35 +3,9 @@ import type { Logger } from '../../../core/options.js';
 import type { Dispatcher, TaskJob, TaskRunner, TaskRunOutcome } from '../../../core/ports/dispatcher.js';
 import { consoleLogger } from '../../../core/util/console-logger.js';
 import { jobIdOf } from '../bullmq/job-id.js';
+import { type Held, jobOf, type Move, payloadOf } from './job-payload.js';
+import { isCluster, type RedisDispatcherOptions } from './options.js';
 import { ENQUEUE, EXTEND, KEY, queueKeys, TURN } from './scripts.js';
-
-export interface RedisDispatcherOptions {
-  /**
-   * An ioredis client you own (closed by you; the storage's client may be shared), or options for
-   * one the dispatcher creates. A worker also opens one more connection of its own to wait for jobs.
-   */
-  connection: Redis | Cluster | RedisOptions;
-  /** Prepended to the queue's keys; must not contain `{` or `}`. @default 'igk-q:' */
-  prefix?: string;
-  /** The queue: processes with the same prefix and queue share its jobs. @default 'tasks' */
-  queueName?: string;
-  /** Tasks run at once by this process. @default 8 */
-  concurrency?: number;
-  /**
-   * How long a worker's hold on a job lasts without renewal; it is renewed at a third of that. A
-   * dead worker's jobs go to another within about this long, and then run once the task's own lease
-   * (engine `leaseMs`) has run out. @default 30000
-   */
-  lockDurationMs?: number;
-  /** How often an idle worker looks for delayed jobs and jobs of dead workers. @default 1000 */
-  pollIntervalMs?: number;
-  /** Runs of a job whose runner threw (Redis or storage unreachable), with exponential backoff from 500 ms. @default 10 */
-  attempts?: number;
-  /** Per-user round-robin order across the whole queue. @default true */
-  fairness?: boolean;
-  /** @default console */
-  logger?: Logger;
-}
 
 type Client = Redis | Cluster;
 type Scripted = Client & {
@@ -39,18 +13,6 @@ type Scripted = Client & {
   igkQueueTurn(...args: (string | number)[]): Promise<string[]>;
   igkQueueExtend(...args: (string | number)[]): Promise<number>;
 };
-
-/** A job this process runs: its id and the token of its delivery. */
-interface Held {
-  id: string;
-  token: string;
-}
-
-/** A job to look at again at `due` (epoch ms); `threw` counts it against `attempts`. */
-interface Move extends Held {
-  due: number;
-  threw: boolean;
-}
 
 const defaultLogger = consoleLogger('imagegen-kit redis queue');
 const RETRY_AFTER_ERROR_MS = 1_000;
@@ -326,34 +288,5 @@ export class RedisDispatcher implements Dispatcher {
   /** Removes the queue from Redis (tests, teardown). */
   async obliterate(): Promise<void> {
     await this.#client.del(...this.#keys);
-  }
-}
-
-function isCluster(c: unknown): c is Cluster {
-  return typeof c === 'object' && c !== null && (c as { isCluster?: boolean }).isCluster === true;
-}
-
-const payloadOf = (job: TaskJob): string =>
-  JSON.stringify({
-    b: job.batchId,
-    i: job.index,
-    u: job.username,
-    a: job.attempt ?? 0,
-    ...(job.traceparent ? { t: job.traceparent } : {}),
-  });
-
-function jobOf(payload: string): TaskJob | null {
-  try {
-    const p = JSON.parse(payload) as { b?: unknown; i?: unknown; u?: unknown; a?: unknown; t?: unknown };
-    if (typeof p.b !== 'string' || typeof p.u !== 'string' || !Number.isInteger(p.i)) return null;
-    return {
-      batchId: p.b,
-      index: p.i as number,
-      username: p.u,
-      attempt: Number.isInteger(p.a) ? (p.a as number) : 0,
-      ...(typeof p.t === 'string' ? { traceparent: p.t } : {}),
-    };
-  } catch {
-    return null;
   }
 }

@@ -1,1 +1,2 @@
-export { createRedisDispatcher, RedisDispatcher, type RedisDispatcherOptions } from './dispatcher.js';
+export { createRedisDispatcher, RedisDispatcher } from './dispatcher.js';
+export type { RedisDispatcherOptions } from './options.js';
